@@ -1,0 +1,54 @@
+/* The match score: how well a resume covers a job's keywords.
+ *
+ * score = 100 * sum(weight of job keywords found in the resume)
+ *             / sum(weight of all job keywords), rounded.
+ * A keyword is found when the resume mentions its canonical term under any
+ * dictionary spelling (or, for a phrase, the phrase itself). Each section
+ * gets the same figure over the keywords it mentions. */
+#ifndef TL_SCORE_H
+#define TL_SCORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "doc/job.h"
+#include "doc/resume.h"
+#include "doc/terms.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+typedef struct tl_score_keyword {
+    char *term;       /* canonical */
+    double weight;
+    int job_count;
+    int resume_count;
+    tl_jd_part part;
+} tl_score_keyword;
+
+typedef struct tl_section_score {
+    char *key;   /* "basics.summary", "work", "skills", ... */
+    int score;   /* 0-100 */
+} tl_section_score;
+
+typedef struct tl_score {
+    tl_arena *arena;
+    int score;   /* 0-100 */
+    tl_score_keyword *matched; /* heaviest first */
+    size_t n_matched, cap_matched;
+    tl_score_keyword *missing; /* heaviest first */
+    size_t n_missing, cap_missing;
+    tl_section_score *sections;
+    size_t n_sections, cap_sections;
+} tl_score;
+
+TL_MUST_CHECK tl_err tl_score_compute(const tl_resume *r, const tl_job *j, const tl_terms *t,
+                                      tl_score **out);
+void tl_score_free(tl_score *s);
+
+struct json_t;
+/* {"score", "matched": [{"term","weight","job_count","resume_count","part"}],
+ *  "missing": [...], "sections": [{"key","score"}]}: a new reference, or
+ * NULL when out of memory. */
+struct json_t *tl_score_to_json(const tl_score *s);
+
+#endif
