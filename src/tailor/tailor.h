@@ -13,8 +13,13 @@
 #include "tailor/score.h"
 #include "util/err.h"
 
+/* Called after each subsection is tailored, from the calling thread. */
+typedef void (*tl_progress_cb)(void *ud, int done, int total);
+
 typedef struct tl_customize_opts {
-    tl_strength strength; /* 0 means BALANCED */
+    tl_strength strength;   /* 0 means BALANCED */
+    tl_progress_cb progress; /* optional */
+    void *progress_ud;
 } tl_customize_opts;
 
 typedef struct tl_result {
