@@ -1,5 +1,49 @@
+/* The tailor command. Each subcommand lives in its own file. */
 #include <stdio.h>
-int main(void)
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/log.h"
+
+#define TAILOR_VERSION "0.1.0"
+
+static void usage(FILE *f)
 {
-    return 0;
+    fputs("usage: tailor COMMAND [ARGS]\n"
+          "\n"
+          "commands:\n"
+          "  customize RESUME JOB   tailor a resume to a job description\n"
+          "  score RESUME JOB       match score of a resume against a job\n"
+          "  serve [--port N]       run the HTTP API and the web page\n"
+          "  version                print the version\n"
+          "\n"
+          "Run 'tailor COMMAND --help' for a command's options.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    tl_log_from_env();
+    if (argc < 2) {
+        usage(stderr);
+        return TL_EXIT_BADINPUT;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "customize") == 0)
+        return cmd_customize(argc - 1, argv + 1);
+    if (strcmp(cmd, "score") == 0)
+        return cmd_score(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        puts("tailor " TAILOR_VERSION);
+        return TL_EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return TL_EXIT_OK;
+    }
+    cli_error("unknown command '%s'", cmd);
+    usage(stderr);
+    return TL_EXIT_BADINPUT;
 }

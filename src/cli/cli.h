@@ -1,0 +1,30 @@
+/* The tailor command: shared helpers of its subcommands. */
+#ifndef TL_CLI_H
+#define TL_CLI_H
+
+#include <stdbool.h>
+
+#include "doc/job.h"
+#include "doc/resume.h"
+#include "doc/terms.h"
+
+/* Exit codes scripts can trust. */
+enum { TL_EXIT_OK = 0, TL_EXIT_INTERNAL = 1, TL_EXIT_BADINPUT = 2 };
+
+/* Prints "tailor: <fmt>" and a newline on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Each loader prints a one-line error naming the file and returns the exit
+ * code to use (TL_EXIT_OK on success). */
+int cli_load_terms(const char *extra_path, tl_terms **out);
+int cli_load_resume(const char *path, tl_format fmt, tl_resume **out);
+int cli_load_job(const char *path, const tl_terms *terms, tl_job **out);
+
+/* Maps a tl_err to an exit code: input problems are 2, the rest 1. */
+int cli_exit_code(tl_err e);
+
+int cmd_customize(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+#endif
