@@ -12,9 +12,10 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-/* JSON Resume key of each entry slot for a section kind; NULL when the kind
- * has no such key. Custom sections use the work-like names below, and the
- * JSON reader/writer also accept the aliases of tl__custom_*_keys. */
+/* JSON Resume key of each entry slot for a section kind, never NULL (kinds
+ * without such a key in the schema use "organization", "summary", "date").
+ * Custom sections use name/organization/summary/date; the JSON reader and
+ * writer also accept common aliases there ("title", "description"...). */
 typedef struct tl__kind_keys {
     const char *title;
     const char *org;

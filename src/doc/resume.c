@@ -58,24 +58,28 @@ static const struct {
     const char *bullet_key;
     tl__kind_keys slots;
 } kinds[TL_SEC_COUNT_] = {
-    [TL_SEC_WORK] = {"work", "Experience", "highlights",
-                     {"position", "name", "summary", NULL}},
+    /* Slot keys that JSON Resume does not define for a kind fall back to
+     * "organization", "summary" and "date", so nothing the model holds is
+     * lost when it is written as JSON. */
+    [TL_SEC_WORK] = {"work", "Experience", "highlights", {"position", "name", "summary", "date"}},
     [TL_SEC_VOLUNTEER] = {"volunteer", "Volunteer", "highlights",
-                          {"position", "organization", "summary", NULL}},
+                          {"position", "organization", "summary", "date"}},
     [TL_SEC_EDUCATION] = {"education", "Education", "courses",
-                          {"studyType", "institution", NULL, NULL}},
+                          {"studyType", "institution", "summary", "date"}},
     [TL_SEC_AWARDS] = {"awards", "Awards", "highlights", {"title", "awarder", "summary", "date"}},
     [TL_SEC_CERTIFICATES] = {"certificates", "Certifications", "highlights",
-                             {"name", "issuer", NULL, "date"}},
+                             {"name", "issuer", "summary", "date"}},
     [TL_SEC_PUBLICATIONS] = {"publications", "Publications", "highlights",
                              {"name", "publisher", "summary", "releaseDate"}},
-    [TL_SEC_SKILLS] = {"skills", "Skills", "keywords", {"name", NULL, NULL, NULL}},
-    [TL_SEC_LANGUAGES] = {"languages", "Languages", "highlights", {"language", NULL, NULL, NULL}},
-    [TL_SEC_INTERESTS] = {"interests", "Interests", "keywords", {"name", NULL, NULL, NULL}},
+    [TL_SEC_SKILLS] = {"skills", "Skills", "keywords", {"name", "organization", "summary", "date"}},
+    [TL_SEC_LANGUAGES] = {"languages", "Languages", "highlights",
+                          {"language", "organization", "summary", "date"}},
+    [TL_SEC_INTERESTS] = {"interests", "Interests", "keywords",
+                          {"name", "organization", "summary", "date"}},
     [TL_SEC_REFERENCES] = {"references", "References", "highlights",
-                           {"name", NULL, "reference", NULL}},
+                           {"name", "organization", "reference", "date"}},
     [TL_SEC_PROJECTS] = {"projects", "Projects", "highlights",
-                         {"name", "entity", "description", NULL}},
+                         {"name", "entity", "description", "date"}},
     [TL_SEC_CUSTOM] = {"custom", "Other", "highlights",
                        {"name", "organization", "summary", "date"}},
 };
@@ -409,13 +413,13 @@ static char **basics_slot(tl_basics *b, const char *key)
 static char **entry_slot(tl_entry *e, tl_section_kind kind, const char *key)
 {
     const tl__kind_keys *kk = tl__kind_keys_of(kind);
-    if (kk->title && strcmp(key, kk->title) == 0)
+    if (strcmp(key, kk->title) == 0)
         return &e->title;
-    if (kk->org && strcmp(key, kk->org) == 0)
+    if (strcmp(key, kk->org) == 0)
         return &e->org;
-    if (kk->summary && strcmp(key, kk->summary) == 0)
+    if (strcmp(key, kk->summary) == 0)
         return &e->summary;
-    if (kk->date && strcmp(key, kk->date) == 0)
+    if (strcmp(key, kk->date) == 0)
         return &e->date;
     static const struct {
         const char *key;
