@@ -1,0 +1,292 @@
+/* The store, on the SQLite backend: in memory, and once on a file to see
+ * migrations and WAL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+static int setup(void **state)
+{
+    tl_store *s = NULL;
+    tl_store_sqlite_opts o = {.path = ":memory:"};
+    if (tl_store_open_sqlite(&s, &o) != TL_OK)
+        return -1;
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tl_store_destroy(*state);
+    return 0;
+}
+
+static int64_t add_resume(tl_store *s, const char *json)
+{
+    tl_store_resume_in in = {.format = "json", .json = json, .source = json};
+    int64_t id = 0;
+    assert_int_equal(tl_store_resume_add(s, &in, &id), TL_OK);
+    assert_true(id > 0);
+    return id;
+}
+
+static void test_ping(void **state)
+{
+    assert_int_equal(tl_store_ping(*state), TL_OK);
+}
+
+static void test_resume_versions(void **state)
+{
+    tl_store *s = *state;
+    int64_t id = add_resume(s, "{\"basics\":{\"name\":\"A\"}}");
+    tl_store_resume *r = NULL;
+    assert_int_equal(tl_store_resume_get(s, id, 0, &r), TL_OK);
+    assert_int_equal(r->version, 1);
+    assert_int_equal(r->latest_version, 1);
+    assert_string_equal(r->format, "json");
+    assert_string_equal(r->json, "{\"basics\":{\"name\":\"A\"}}");
+    assert_non_null(r->created_at);
+    assert_int_equal(r->job_id, 0);
+    tl_store_resume_free(r);
+
+    tl_store_resume_in v2 = {.format = "json", .json = "{\"v\":2}", .job_id = 7, .jd_id = 3,
+                             .parent_version = 1};
+    int version = 0;
+    assert_int_equal(tl_store_resume_add_version(s, id, &v2, &version), TL_OK);
+    assert_int_equal(version, 2);
+    assert_int_equal(tl_store_resume_get(s, id, 0, &r), TL_OK);
+    assert_int_equal(r->version, 2);
+    assert_string_equal(r->json, "{\"v\":2}");
+    assert_null(r->source);
+    assert_int_equal(r->job_id, 7);
+    assert_int_equal(r->jd_id, 3);
+    assert_int_equal(r->parent_version, 1);
+    tl_store_resume_free(r);
+    assert_int_equal(tl_store_resume_get(s, id, 1, &r), TL_OK);
+    assert_int_equal(r->version, 1);
+    assert_int_equal(r->latest_version, 2);
+    tl_store_resume_free(r);
+    r = NULL;
+    assert_int_equal(tl_store_resume_get(s, id, 3, &r), TL_ENOTFOUND);
+    assert_null(r);
+
+    tl_store_versions *vs = NULL;
+    assert_int_equal(tl_store_resume_versions(s, id, &vs), TL_OK);
+    assert_int_equal(vs->n, 2);
+    assert_int_equal(vs->items[0].version, 1);
+    assert_int_equal(vs->items[1].version, 2);
+    assert_int_equal(vs->items[1].job_id, 7);
+    tl_store_versions_free(vs);
+}
+
+static void test_resume_not_found_and_delete(void **state)
+{
+    tl_store *s = *state;
+    tl_store_resume *r = NULL;
+    assert_int_equal(tl_store_resume_get(s, 999, 0, &r), TL_ENOTFOUND);
+    assert_int_equal(tl_store_resume_get(s, -1, 0, &r), TL_ENOTFOUND);
+    tl_store_versions *vs = NULL;
+    assert_int_equal(tl_store_resume_versions(s, 999, &vs), TL_ENOTFOUND);
+    tl_store_resume_in in = {.format = "text", .json = "{}"};
+    int v = 0;
+    assert_int_equal(tl_store_resume_add_version(s, 999, &in, &v), TL_ENOTFOUND);
+
+    int64_t id = add_resume(s, "{}");
+    assert_int_equal(tl_store_resume_add_version(s, id, &in, &v), TL_OK);
+    assert_int_equal(tl_store_resume_delete(s, id), TL_OK);
+    assert_int_equal(tl_store_resume_delete(s, id), TL_ENOTFOUND);
+    assert_int_equal(tl_store_resume_get(s, id, 0, &r), TL_ENOTFOUND);
+    assert_int_equal(tl_store_resume_versions(s, id, &vs), TL_ENOTFOUND);
+    /* Ids are never reused. */
+    int64_t id2 = add_resume(s, "{}");
+    assert_true(id2 > id);
+}
+
+static void test_resume_requires_fields(void **state)
+{
+    tl_store *s = *state;
+    tl_store_resume_in in = {.format = "json"};
+    int64_t id = 0;
+    assert_int_equal(tl_store_resume_add(s, &in, &id), TL_EINVAL);
+    assert_int_equal(id, 0);
+}
+
+static void test_job_descriptions(void **state)
+{
+    tl_store *s = *state;
+    tl_store_jd_in in = {.title = "Engineer", .text = "We need Go.", .analysis_json = "{}"};
+    int64_t id = 0;
+    assert_int_equal(tl_store_jd_add(s, &in, &id), TL_OK);
+    tl_store_jd *j = NULL;
+    assert_int_equal(tl_store_jd_get(s, id, &j), TL_OK);
+    assert_string_equal(j->title, "Engineer");
+    assert_null(j->company);
+    assert_string_equal(j->text, "We need Go.");
+    assert_string_equal(j->analysis_json, "{}");
+    tl_store_jd_free(j);
+    assert_int_equal(tl_store_jd_delete(s, id), TL_OK);
+    assert_int_equal(tl_store_jd_get(s, id, &j), TL_ENOTFOUND);
+    assert_int_equal(tl_store_jd_delete(s, id), TL_ENOTFOUND);
+    tl_store_jd_in bad = {.text = "x"};
+    assert_int_equal(tl_store_jd_add(s, &bad, &id), TL_EINVAL);
+}
+
+static void test_jobs(void **state)
+{
+    tl_store *s = *state;
+    int64_t rid = add_resume(s, "{}");
+    tl_store_job_in in = {.resume_id = rid, .resume_version = 1, .jd_id = 5,
+                          .strength = "BALANCED", .request_json = "{\"r\":1}"};
+    int64_t a = 0, b = 0;
+    assert_int_equal(tl_store_job_add(s, &in, &a), TL_OK);
+    assert_int_equal(tl_store_job_add(s, &in, &b), TL_OK);
+    assert_true(b > a);
+
+    tl_store_job *j = NULL;
+    assert_int_equal(tl_store_job_get(s, a, &j), TL_OK);
+    assert_string_equal(j->status, "queued");
+    assert_string_equal(j->strength, "BALANCED");
+    assert_string_equal(j->request_json, "{\"r\":1}");
+    assert_null(j->result_json);
+    assert_int_equal(j->resume_id, rid);
+    tl_store_job_free(j);
+
+    int n = -1;
+    assert_int_equal(tl_store_jobs_active_for(s, rid, 0, &n), TL_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(tl_store_jobs_active_for(s, 0, 5, &n), TL_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(tl_store_jobs_active_for(s, 0, 0, &n), TL_OK);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(tl_store_job_set_status(s, a, "running"), TL_OK);
+    tl_store_job_end done = {.status = "done", .result_json = "{\"ok\":true}", .new_version = 2};
+    assert_int_equal(tl_store_job_finish(s, a, &done), TL_OK);
+    assert_int_equal(tl_store_job_get(s, a, &j), TL_OK);
+    assert_string_equal(j->status, "done");
+    assert_string_equal(j->result_json, "{\"ok\":true}");
+    assert_int_equal(j->new_version, 2);
+    tl_store_job_free(j);
+
+    int64_t *ids = NULL;
+    size_t count = 0;
+    assert_int_equal(tl_store_job_unfinished(s, &ids, &count), TL_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(ids[0], b);
+    free(ids);
+
+    tl_store_job_end fail = {.status = "failed", .error_code = "internal", .error_message = "x"};
+    assert_int_equal(tl_store_job_finish(s, b, &fail), TL_OK);
+    assert_int_equal(tl_store_job_get(s, b, &j), TL_OK);
+    assert_string_equal(j->error_code, "internal");
+    tl_store_job_free(j);
+    assert_int_equal(tl_store_job_unfinished(s, &ids, &count), TL_OK);
+    assert_int_equal(count, 0);
+    assert_null(ids);
+
+    assert_int_equal(tl_store_job_get(s, 12345, &j), TL_ENOTFOUND);
+    assert_int_equal(tl_store_job_set_status(s, 12345, "running"), TL_ENOTFOUND);
+    assert_int_equal(tl_store_job_finish(s, 12345, &done), TL_ENOTFOUND);
+}
+
+static void test_telemetry(void **state)
+{
+    tl_store *s = *state;
+    tl_store_model_stats m;
+    assert_int_equal(tl_store_telemetry_get(s, "local", &m), TL_OK);
+    assert_int_equal(m.calls, 0);
+    tl_store_call c = {.model = "local", .latency_ms = 2.5, .tokens_in = 10, .tokens_out = 4};
+    assert_int_equal(tl_store_telemetry_record(s, &c), TL_OK);
+    c.failed = 1;
+    c.cost_usd = 0.25;
+    assert_int_equal(tl_store_telemetry_record(s, &c), TL_OK);
+    assert_int_equal(tl_store_telemetry_get(s, "local", &m), TL_OK);
+    assert_int_equal(m.calls, 2);
+    assert_int_equal(m.failures, 1);
+    assert_int_equal(m.tokens_in, 20);
+    assert_true(m.latency_ms_total > 4.9 && m.latency_ms_total < 5.1);
+    assert_true(m.cost_usd > 0.24 && m.cost_usd < 0.26);
+    assert_int_equal(tl_store_telemetry_get(s, "other", &m), TL_OK);
+    assert_int_equal(m.calls, 0);
+}
+
+/* A file database: WAL mode, the schema version recorded, and a reopen that
+ * keeps the data and migrates nothing twice. */
+static void test_file_database(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/tailor-store-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    tl_store *s = NULL;
+    tl_store_sqlite_opts o = {.path = path};
+    assert_int_equal(tl_store_open_sqlite(&s, &o), TL_OK);
+    int64_t id = add_resume(s, "{\"x\":1}");
+    tl_store_destroy(s);
+
+    assert_int_equal(tl_store_open_sqlite(&s, &o), TL_OK);
+    tl_store_resume *r = NULL;
+    assert_int_equal(tl_store_resume_get(s, id, 0, &r), TL_OK);
+    assert_string_equal(r->json, "{\"x\":1}");
+    tl_store_resume_free(r);
+    tl_store_destroy(s);
+
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), max(version) FROM schema_version",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), tl_store_sqlite_schema_version());
+    assert_int_equal(sqlite3_column_int(st, 1), tl_store_sqlite_schema_version());
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    char side[64];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+static void test_open_fails_cleanly(void **state)
+{
+    (void)state;
+    tl_store *s = NULL;
+    tl_store_sqlite_opts o = {.path = "/nonexistent-dir/x/tailor.db"};
+    assert_int_equal(tl_store_open_sqlite(&s, &o), TL_EIO);
+    assert_null(s);
+    tl_store_destroy(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_not_found_and_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_requires_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_descriptions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_telemetry, setup, teardown),
+        cmocka_unit_test(test_file_database),
+        cmocka_unit_test(test_open_fails_cleanly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
