@@ -1,0 +1,416 @@
+/* /api/v1/enhance-customize: run a customization (waiting for it, or 202
+ * and a job id), read a job, cancel it, stream its events; and, at start,
+ * run again the jobs an earlier process left unfinished. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/server_int.h"
+#include "util/log.h"
+
+/* ---- the request ---- */
+
+typedef struct customize_req {
+    tl_resume_ref resume;
+    tl_jd_ref jd;
+    tl_strength strength;
+    tl_format out_format;
+    bool async;
+} customize_req;
+
+static bool parse_strength(tl_req *r, json_t *body, tl_strength *out, enum MHD_Result *rc)
+{
+    json_t *v = json_object_get(body, "customization_strength");
+    *out = TL_STRENGTH_BALANCED;
+    if (!v || json_is_null(v))
+        return true;
+    bool ok = false;
+    if (json_is_string(v))
+        ok = tl_strength_parse(json_string_value(v), out) == TL_OK;
+    else if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 3) {
+        *out = (tl_strength)json_integer_value(v);
+        ok = true;
+    }
+    if (!ok)
+        *rc = tl__reply_error(r, 422, "invalid_strength",
+                              "customization_strength must be CONSERVATIVE, BALANCED, "
+                              "EXTENSIVE, or 1, 2, 3");
+    return ok;
+}
+
+static bool parse_options(tl_req *r, json_t *body, customize_req *c, enum MHD_Result *rc)
+{
+    json_t *a = json_object_get(body, "async");
+    if (a && !json_is_boolean(a) && !json_is_null(a)) {
+        *rc = tl__reply_error(r, 400, "invalid_field", "async must be true or false");
+        return false;
+    }
+    c->async = json_is_true(a);
+    json_t *f = json_object_get(body, "format");
+    c->out_format = TL_FORMAT_AUTO;
+    if (f && !json_is_null(f) &&
+        (!json_is_string(f) || tl_format_parse(json_string_value(f), &c->out_format) != TL_OK)) {
+        *rc = tl__reply_error(r, 422, "invalid_format",
+                              "format must be json, markdown, text or html");
+        return false;
+    }
+    return parse_strength(r, body, &c->strength, rc);
+}
+
+/* What a restarted server needs to run the job again, without the store's
+ * resume or job description (either may be deleted or changed since). */
+static char *request_record(const customize_req *c)
+{
+    char *resume_json = NULL;
+    size_t len = 0;
+    if (tl_resume_write(c->resume.resume, TL_FORMAT_JSON, &resume_json, &len) != TL_OK)
+        return NULL;
+    json_t *doc = json_pack(
+        "{s:s% s:s s:s s:s s:s s:I s:i s:I}", "resume", resume_json, len, "resume_format",
+        tl_format_name(c->resume.resume->format), "job_description", c->jd.jd->text, "strength",
+        tl_strength_name(c->strength), "format", tl_format_name(c->out_format), "resume_id",
+        (json_int_t)c->resume.id, "resume_version", c->resume.version, "job_description_id",
+        (json_int_t)c->jd.id);
+    free(resume_json);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    return text;
+}
+
+/* Records the job in the store, then queues it. On success the queue owns
+ * the documents of c. */
+static tl_err submit(tl_server *s, customize_req *c, tl_sjob **out)
+{
+    char *request = request_record(c);
+    if (!request)
+        return TL_ENOMEM;
+    tl_store_job_in ji = {.resume_id = c->resume.id, .resume_version = c->resume.version,
+                          .jd_id = c->jd.id, .strength = tl_strength_name(c->strength),
+                          .request_json = request};
+    int64_t id = 0;
+    tl_err e = tl_store_job_add(s->store, &ji, &id);
+    free(request);
+    if (e)
+        return e;
+    tl_job_input in = {.id = id, .resume = c->resume.resume, .jd = c->jd.jd,
+                       .strength = c->strength, .out_format = c->out_format,
+                       .resume_id = c->resume.id, .resume_version = c->resume.version,
+                       .jd_id = c->jd.id};
+    e = tl_jobq_submit(s->jobs, &in, out);
+    if (e == TL_OK) {
+        c->resume.resume = NULL;
+        c->jd.jd = NULL;
+    } else {
+        tl_store_job_end end = {.status = "failed", .error_code = "not_queued",
+                                .error_message = "the server could not queue the job"};
+        if (tl_store_job_finish(s->store, id, &end) != TL_OK)
+            tl_warn("msg=\"cannot record a job that was not queued\" job_id=%lld", (long long)id);
+    }
+    return e;
+}
+
+/* The answer to a request that waited for its job; called again each time
+ * the connection is resumed, until the job has ended. */
+static enum MHD_Result customize_wait(tl_req *r)
+{
+    if (!tl_sjob_wait(r->job, &r->watch, tl__park_conn, r->conn))
+        return MHD_YES; /* suspended until the job ends */
+    switch (tl_sjob_state_of(r->job)) {
+    case TL_SJOB_DONE: return tl__reply_json_text(r, 200, strdup(tl_sjob_result(r->job)));
+    case TL_SJOB_FAILED:
+        return tl__reply_error(r, 500, tl_sjob_error_code(r->job), "job %lld failed: %s",
+                               (long long)tl_sjob_id(r->job), tl_sjob_error_message(r->job));
+    case TL_SJOB_CANCELLED:
+        return tl__reply_error(r, 409, "cancelled", "job %lld was cancelled",
+                               (long long)tl_sjob_id(r->job));
+    default:
+        return tl__reply_error(r, 503, "shutting_down",
+                               "the server stopped before job %lld ran; it will run at the "
+                               "next start",
+                               (long long)tl_sjob_id(r->job));
+    }
+}
+
+static enum MHD_Result accepted(tl_req *r, int64_t id)
+{
+    tl__set_header(r, MHD_HTTP_HEADER_LOCATION, "/api/v1/enhance-customize/%lld", (long long)id);
+    char self[96], events[112];
+    snprintf(self, sizeof self, "/api/v1/enhance-customize/%lld", (long long)id);
+    snprintf(events, sizeof events, "%s/events", self);
+    return tl__reply_json(r, 202, json_pack("{sI ss s{ss ss}}", "job_id", (json_int_t)id,
+                                            "status", "queued", "links", "self", self, "events",
+                                            events));
+}
+
+enum MHD_Result tl__h_customize(tl_req *r)
+{
+    json_t *body = NULL;
+    enum MHD_Result rc;
+    if (!tl__read_json(r, &body, &rc))
+        return rc;
+    customize_req c = {0};
+    bool ok = parse_options(r, body, &c, &rc) && tl__resolve_resume(r, body, &c.resume, &rc) &&
+              tl__resolve_jd(r, body, &c.jd, &rc);
+    json_decref(body);
+    if (ok) {
+        tl_sjob *job = NULL;
+        tl_err e = submit(r->srv, &c, &job);
+        if (e) {
+            rc = e == TL_EINVAL ? tl__reply_error(r, 503, "draining", "the server is stopping")
+                                : tl__reply_error(r, 500, "storage_error",
+                                                  "cannot record the job: %s", tl_strerror(e));
+        } else if (c.async) {
+            rc = accepted(r, tl_sjob_id(job));
+            tl_sjob_unref(job);
+        } else {
+            r->job = job; /* released when the request ends */
+            r->cont = customize_wait;
+            rc = customize_wait(r);
+        }
+    }
+    tl_resume_free(c.resume.resume);
+    tl_job_free(c.jd.jd);
+    return rc;
+}
+
+/* ---- a job ---- */
+
+static enum MHD_Result no_job(tl_req *r, tl_err e, int64_t id)
+{
+    if (e == TL_ENOTFOUND)
+        return tl__reply_error(r, 404, "not_found", "no job %lld", (long long)id);
+    return tl__reply_error(r, 500, "storage_error", "cannot read the job");
+}
+
+enum MHD_Result tl__h_job_get(tl_req *r)
+{
+    int64_t id = tl__param_id(r, 0);
+    tl_store_job *rec = NULL;
+    tl_err e = tl_store_job_get(r->srv->store, id, &rec);
+    if (e)
+        return no_job(r, e, id);
+    json_t *doc = json_pack("{sI ss ss ss ss}", "job_id", (json_int_t)id, "status", rec->status,
+                            "strength", rec->strength, "created_at", rec->created_at,
+                            "updated_at", rec->updated_at);
+    if (doc && rec->resume_id) {
+        json_object_set_new(doc, "resume_id", json_integer(rec->resume_id));
+        json_object_set_new(doc, "resume_version", json_integer(rec->resume_version));
+    }
+    if (doc && rec->jd_id)
+        json_object_set_new(doc, "job_description_id", json_integer(rec->jd_id));
+    if (doc && rec->new_version)
+        json_object_set_new(doc, "version", json_integer(rec->new_version));
+    if (doc && rec->result_json)
+        json_object_set_new(doc, "result", json_loads(rec->result_json, 0, NULL));
+    if (doc && rec->error_code)
+        json_object_set_new(doc, "error",
+                            json_pack("{ss ss}", "code", rec->error_code, "message",
+                                      rec->error_message ? rec->error_message : ""));
+    tl_store_job_free(rec);
+    return tl__reply_json(r, 200, doc);
+}
+
+enum MHD_Result tl__h_job_cancel(tl_req *r)
+{
+    int64_t id = tl__param_id(r, 0);
+    tl_err e = id ? tl_jobq_cancel(r->srv->jobs, id) : TL_ENOTFOUND;
+    if (e == TL_OK)
+        return tl__reply_json(r, 200, json_pack("{sI ss}", "job_id", (json_int_t)id, "status",
+                                                "cancelled"));
+    tl_store_job *rec = NULL;
+    tl_err ge = tl_store_job_get(r->srv->store, id, &rec);
+    if (ge)
+        return no_job(r, ge, id);
+    enum MHD_Result rc = tl__reply_error(r, 409, "not_cancellable",
+                                         "job %lld is %s; only a queued job can be cancelled",
+                                         (long long)id, rec->status);
+    tl_store_job_free(rec);
+    return rc;
+}
+
+/* ---- Server-Sent Events ---- */
+
+struct tl_sse {
+    tl_req *req;  /* NULL once the request has ended */
+    tl_sjob *job; /* a reference */
+    tl_sse_cursor cursor;
+    tl_watch watch;
+};
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    tl_sse *s = cls;
+    size_t n = 0;
+    switch (tl_sjob_read(s->job, &s->cursor, buf, max, &n, &s->watch, tl__park_conn,
+                         s->watch.ud)) {
+    case TL_READ_DATA:
+        if (s->req)
+            s->req->bytes += n;
+        return (ssize_t)n;
+    case TL_READ_PARKED: return 0; /* suspended until the next event */
+    case TL_READ_END: break;
+    }
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void sse_free(void *cls)
+{
+    tl_sse *s = cls;
+    tl_sjob_unwatch(s->job, &s->watch);
+    tl_sjob_unref(s->job);
+    if (s->req)
+        s->req->sse = NULL;
+    free(s);
+}
+
+void tl__sse_detach(tl_req *r)
+{
+    if (r->sse)
+        r->sse->req = NULL;
+    r->sse = NULL;
+}
+
+/* The job from memory, or rebuilt from the store once it has ended. */
+static enum MHD_Result find_job(tl_req *r, int64_t id, tl_sjob **out)
+{
+    *out = id ? tl_jobq_find(r->srv->jobs, id) : NULL;
+    if (*out)
+        return MHD_YES;
+    tl_store_job *rec = NULL;
+    tl_err e = tl_store_job_get(r->srv->store, id, &rec);
+    if (e)
+        return no_job(r, e, id);
+    e = tl_sjob_from_record(rec, out);
+    tl_store_job_free(rec);
+    if (e == TL_EINVAL)
+        return tl__reply_error(r, 503, "not_here",
+                               "job %lld is not finished and not run by this server",
+                               (long long)id);
+    if (e)
+        return tl__reply_error(r, 503, "out_of_memory", "out of memory");
+    return MHD_YES;
+}
+
+static size_t last_event_id(tl_req *r)
+{
+    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
+    if (!h)
+        h = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "last_event_id");
+    if (!h || !*h)
+        return 0;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(h, &end, 10);
+    return errno || *end || h[0] == '-' ? 0 : (size_t)v;
+}
+
+enum MHD_Result tl__h_job_events(tl_req *r)
+{
+    tl_sjob *job = NULL;
+    enum MHD_Result rc = find_job(r, tl__param_id(r, 0), &job);
+    if (!job)
+        return rc;
+    tl_sse *s = calloc(1, sizeof *s);
+    if (!s) {
+        tl_sjob_unref(job);
+        return tl__reply_error(r, 503, "out_of_memory", "out of memory");
+    }
+    s->job = job;
+    s->req = r;
+    s->cursor.event = last_event_id(r);
+    s->watch.wake = tl__wake_conn;
+    s->watch.ud = r->conn;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+    if (!resp) {
+        sse_free(s);
+        return MHD_NO;
+    }
+    r->sse = s;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    return tl__queue(r, 200, resp, 0);
+}
+
+/* ---- recovery ---- */
+
+static const char *string_or(json_t *doc, const char *key, const char *dflt)
+{
+    const char *v = json_string_value(json_object_get(doc, key));
+    return v ? v : dflt;
+}
+
+static tl_err rebuild(tl_server *s, const tl_store_job *rec, customize_req *c)
+{
+    json_t *doc = json_loads(rec->request_json, 0, NULL);
+    json_t *resume = json_object_get(doc, "resume");
+    json_t *jd = json_object_get(doc, "job_description");
+    tl_err e = TL_EFORMAT;
+    if (json_is_string(resume) && json_is_string(jd)) {
+        e = tl_resume_parse(json_string_value(resume), json_string_length(resume),
+                            TL_FORMAT_JSON, &c->resume.resume, NULL);
+        if (e == TL_OK)
+            e = tl_job_parse(json_string_value(jd), json_string_length(jd), s->terms, &c->jd.jd,
+                             NULL);
+    }
+    if (e == TL_OK) {
+        tl_format f;
+        if (tl_format_parse(string_or(doc, "resume_format", "json"), &f) == TL_OK)
+            c->resume.resume->format = f;
+        if (tl_format_parse(string_or(doc, "format", "auto"), &c->out_format) != TL_OK)
+            c->out_format = TL_FORMAT_AUTO;
+        if (tl_strength_parse(rec->strength, &c->strength) != TL_OK)
+            c->strength = TL_STRENGTH_BALANCED;
+        c->resume.id = rec->resume_id;
+        c->resume.version = rec->resume_version;
+        c->jd.id = rec->jd_id;
+    }
+    json_decref(doc);
+    return e;
+}
+
+static void recover_one(tl_server *s, int64_t id)
+{
+    tl_store_job *rec = NULL;
+    if (tl_store_job_get(s->store, id, &rec) != TL_OK)
+        return;
+    customize_req c = {0};
+    tl_err e = rebuild(s, rec, &c);
+    if (e == TL_OK) {
+        tl_job_input in = {.id = id, .resume = c.resume.resume, .jd = c.jd.jd,
+                           .strength = c.strength, .out_format = c.out_format,
+                           .resume_id = c.resume.id, .resume_version = c.resume.version,
+                           .jd_id = c.jd.id};
+        e = tl_jobq_submit(s->jobs, &in, NULL);
+        if (e == TL_OK) {
+            c.resume.resume = NULL;
+            c.jd.jd = NULL;
+        }
+    }
+    if (e) {
+        tl_store_job_end end = {.status = "failed", .error_code = "not_recovered",
+                                .error_message = "the job could not be run again after a restart"};
+        if (tl_store_job_finish(s->store, id, &end) != TL_OK)
+            tl_warn("msg=\"cannot record a job that was not recovered\" job_id=%lld",
+                    (long long)id);
+    }
+    tl_info("msg=\"job from an earlier run %s\" job_id=%lld", e ? "failed" : "queued again",
+            (long long)id);
+    tl_resume_free(c.resume.resume);
+    tl_job_free(c.jd.jd);
+    tl_store_job_free(rec);
+}
+
+void tl__recover_jobs(tl_server *s)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (tl_store_job_unfinished(s->store, &ids, &n) != TL_OK)
+        return;
+    for (size_t i = 0; i < n; i++)
+        recover_one(s, ids[i]);
+    free(ids);
+}

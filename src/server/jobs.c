@@ -1,0 +1,770 @@
+/* Worker pool and job records. See jobs.h for the locking rules; in short:
+ *
+ *   q->mu guards the run queue, the registry of jobs in memory, the
+ *         counters and the stop flag;
+ *   j->mu guards one job's state, events, result and watchers.
+ *
+ * A worker takes a job off the queue under q->mu, then runs it without any
+ * lock held, taking j->mu only to publish an event or the end. */
+#include "server/jobs.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "tailor/tailor.h"
+#include "util/log.h"
+
+typedef struct sse_event {
+    char *text;
+    size_t len;
+} sse_event;
+
+struct tl_sjob {
+    atomic_int refs;
+    int64_t id;
+    pthread_mutex_t mu;
+    tl_sjob_state state;
+    tl_job_input in; /* the inputs, freed once the job has run */
+    sse_event *events;
+    size_t n_events, cap_events;
+    char *result;
+    char *err_code;
+    char *err_msg;
+    tl_watch *watchers;
+    /* Under the queue's mutex: */
+    struct tl_sjob *qnext;      /* run queue */
+    struct tl_sjob *prev, *next; /* registry, oldest first */
+    bool registered;
+};
+
+struct tl_jobq {
+    tl_jobq_opts o;
+    pthread_mutex_t mu;
+    pthread_cond_t work;  /* a job was queued, or stop */
+    pthread_cond_t idle;  /* a job ended */
+    pthread_t *threads;
+    int n_threads;
+    bool stopped;
+    tl_sjob *qhead, *qtail;
+    tl_sjob *rhead, *rtail;
+    size_t n_finished_kept;
+    long n_queued, n_running;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+const char *tl_sjob_state_name(tl_sjob_state s)
+{
+    switch (s) {
+    case TL_SJOB_QUEUED: return "queued";
+    case TL_SJOB_RUNNING: return "running";
+    case TL_SJOB_DONE: return "done";
+    case TL_SJOB_FAILED: return "failed";
+    case TL_SJOB_CANCELLED: return "cancelled";
+    case TL_SJOB_ABORTED: return "queued";
+    }
+    return "unknown";
+}
+
+static bool ended(tl_sjob_state s)
+{
+    return s != TL_SJOB_QUEUED && s != TL_SJOB_RUNNING;
+}
+
+/* ---- job records ---- */
+
+static tl_sjob *sjob_new(int64_t id)
+{
+    tl_sjob *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    if (pthread_mutex_init(&j->mu, NULL) != 0) {
+        free(j);
+        return NULL;
+    }
+    atomic_init(&j->refs, 1);
+    j->id = id;
+    return j;
+}
+
+static void free_inputs(tl_job_input *in)
+{
+    tl_resume_free(in->resume);
+    tl_job_free(in->jd);
+    in->resume = NULL;
+    in->jd = NULL;
+}
+
+void tl_sjob_ref(tl_sjob *j)
+{
+    atomic_fetch_add(&j->refs, 1);
+}
+
+void tl_sjob_unref(tl_sjob *j)
+{
+    if (!j || atomic_fetch_sub(&j->refs, 1) != 1)
+        return;
+    free_inputs(&j->in);
+    for (size_t i = 0; i < j->n_events; i++)
+        free(j->events[i].text);
+    free(j->events);
+    free(j->result);
+    free(j->err_code);
+    free(j->err_msg);
+    pthread_mutex_destroy(&j->mu);
+    free(j);
+}
+
+int64_t tl_sjob_id(const tl_sjob *j)
+{
+    return j->id;
+}
+
+tl_sjob_state tl_sjob_state_of(tl_sjob *j)
+{
+    pthread_mutex_lock(&j->mu);
+    tl_sjob_state s = j->state;
+    pthread_mutex_unlock(&j->mu);
+    return s;
+}
+
+/* These fields are written once, under the lock, before the state becomes
+ * final; a reader that has seen the final state may read them freely. */
+const char *tl_sjob_result(tl_sjob *j)
+{
+    return tl_sjob_state_of(j) == TL_SJOB_DONE ? j->result : NULL;
+}
+
+const char *tl_sjob_error_code(tl_sjob *j)
+{
+    tl_sjob_state s = tl_sjob_state_of(j);
+    return s == TL_SJOB_FAILED || s == TL_SJOB_CANCELLED ? j->err_code : NULL;
+}
+
+const char *tl_sjob_error_message(tl_sjob *j)
+{
+    tl_sjob_state s = tl_sjob_state_of(j);
+    return s == TL_SJOB_FAILED || s == TL_SJOB_CANCELLED ? j->err_msg : NULL;
+}
+
+/* ---- watchers (j->mu held) ---- */
+
+static void watch_link(tl_sjob *j, tl_watch *w)
+{
+    if (w->linked)
+        return;
+    w->prev = NULL;
+    w->next = j->watchers;
+    if (j->watchers)
+        j->watchers->prev = w;
+    j->watchers = w;
+    w->linked = true;
+}
+
+static void watch_unlink(tl_sjob *j, tl_watch *w)
+{
+    if (!w->linked)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        j->watchers = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->next = w->prev = NULL;
+    w->linked = false;
+}
+
+/* Wakes the parked watchers; final: the job has ended. */
+static void wake_all(tl_sjob *j, bool final)
+{
+    for (tl_watch *w = j->watchers; w; w = w->next) {
+        if (!w->parked || (w->final_only && !final))
+            continue;
+        w->parked = false;
+        w->wake(w->ud);
+    }
+}
+
+void tl_sjob_unwatch(tl_sjob *j, tl_watch *w)
+{
+    pthread_mutex_lock(&j->mu);
+    watch_unlink(j, w);
+    w->parked = false;
+    pthread_mutex_unlock(&j->mu);
+}
+
+static void park(tl_sjob *j, tl_watch *w, tl_park_fn fn, void *ud)
+{
+    watch_link(j, w);
+    w->parked = true;
+    fn(ud);
+}
+
+bool tl_sjob_wait(tl_sjob *j, tl_watch *w, tl_park_fn fn, void *ud)
+{
+    pthread_mutex_lock(&j->mu);
+    bool done = ended(j->state);
+    if (!done)
+        park(j, w, fn, ud);
+    pthread_mutex_unlock(&j->mu);
+    return done;
+}
+
+tl_read_status tl_sjob_read(tl_sjob *j, tl_sse_cursor *c, char *buf, size_t max, size_t *n,
+                            tl_watch *w, tl_park_fn fn, void *ud)
+{
+    size_t got = 0;
+    pthread_mutex_lock(&j->mu);
+    while (got < max && c->event < j->n_events) {
+        const sse_event *ev = &j->events[c->event];
+        size_t take = ev->len - c->offset;
+        if (take > max - got)
+            take = max - got;
+        memcpy(buf + got, ev->text + c->offset, take);
+        got += take;
+        c->offset += take;
+        if (c->offset == ev->len) {
+            c->event++;
+            c->offset = 0;
+        }
+    }
+    tl_read_status st = TL_READ_DATA;
+    if (got == 0) {
+        if (ended(j->state))
+            st = TL_READ_END;
+        else {
+            park(j, w, fn, ud);
+            st = TL_READ_PARKED;
+        }
+    }
+    pthread_mutex_unlock(&j->mu);
+    *n = got;
+    return st;
+}
+
+/* ---- events (j->mu held) ---- */
+
+/* Appends one event; data is one line of JSON. An event that cannot be
+ * stored is logged and dropped: the job's end is still in the store. */
+static void emit(tl_sjob *j, const char *name, const char *data)
+{
+    if (j->n_events == j->cap_events) {
+        size_t ncap = j->cap_events ? j->cap_events * 2 : 8;
+        sse_event *ne = realloc(j->events, ncap * sizeof *ne);
+        if (!ne)
+            goto fail;
+        j->events = ne;
+        j->cap_events = ncap;
+    }
+    size_t need = strlen(name) + strlen(data) + 64;
+    char *text = malloc(need);
+    if (!text)
+        goto fail;
+    int len = snprintf(text, need, "id: %zu\nevent: %s\ndata: %s\n\n", j->n_events + 1, name,
+                       data);
+    j->events[j->n_events++] = (sse_event){text, (size_t)len};
+    return;
+fail:
+    tl_error("msg=\"job event dropped: out of memory\" job_id=%lld event=%s", (long long)j->id,
+             name);
+}
+
+static void emit_json(tl_sjob *j, const char *name, json_t *data)
+{
+    char *s = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    json_decref(data);
+    if (s)
+        emit(j, name, s);
+    else
+        tl_error("msg=\"job event dropped: out of memory\" job_id=%lld", (long long)j->id);
+    free(s);
+}
+
+static void emit_error(tl_sjob *j, const char *code, const char *message)
+{
+    emit_json(j, "error",
+              json_pack("{sI s{ss ss}}", "job_id", (json_int_t)j->id, "error", "code", code,
+                        "message", message));
+}
+
+/* ---- the queue ---- */
+
+/* q->mu held. */
+static void registry_add(tl_jobq *q, tl_sjob *j)
+{
+    tl_sjob_ref(j);
+    j->prev = q->rtail;
+    j->next = NULL;
+    if (q->rtail)
+        q->rtail->next = j;
+    else
+        q->rhead = j;
+    q->rtail = j;
+    j->registered = true;
+}
+
+static void registry_remove(tl_jobq *q, tl_sjob *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        q->rhead = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        q->rtail = j->prev;
+    j->registered = false;
+    tl_sjob_unref(j);
+}
+
+/* Drops the oldest finished jobs beyond the number to keep. q->mu held. */
+static void registry_trim(tl_jobq *q)
+{
+    tl_sjob *j = q->rhead;
+    while (j && q->n_finished_kept > q->o.keep_finished) {
+        tl_sjob *next = j->next;
+        if (ended(tl_sjob_state_of(j))) {
+            registry_remove(q, j);
+            q->n_finished_kept--;
+        }
+        j = next;
+    }
+}
+
+static tl_sjob *queue_pop(tl_jobq *q)
+{
+    tl_sjob *j = q->qhead;
+    if (j) {
+        q->qhead = j->qnext;
+        if (!q->qhead)
+            q->qtail = NULL;
+        j->qnext = NULL;
+        q->n_queued--;
+    }
+    return j;
+}
+
+static bool queue_remove(tl_jobq *q, tl_sjob *j)
+{
+    tl_sjob **pp = &q->qhead;
+    tl_sjob *prev = NULL;
+    while (*pp && *pp != j) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    if (!*pp)
+        return false;
+    *pp = j->qnext;
+    if (q->qtail == j)
+        q->qtail = prev;
+    j->qnext = NULL;
+    q->n_queued--;
+    return true;
+}
+
+/* ---- running one job ---- */
+
+typedef struct run_ctx {
+    tl_jobq *q;
+    tl_sjob *j;
+} run_ctx;
+
+static void on_progress(void *ud, int done, int total)
+{
+    run_ctx *rc = ud;
+    pthread_mutex_lock(&rc->j->mu);
+    emit_json(rc->j, "section",
+              json_pack("{sI si si}", "job_id", (json_int_t)rc->j->id, "done", done, "total",
+                        total));
+    wake_all(rc->j, false);
+    pthread_mutex_unlock(&rc->j->mu);
+}
+
+/* The metrics object every customization result carries. The embedded
+ * engine calls no provider, so the provider figures are zero. */
+static tl_err add_metrics(json_t *doc, double wall_ms)
+{
+    json_t *m = json_object_get(doc, "metrics");
+    if (!json_is_object(m)) {
+        m = json_object();
+        if (!m || json_object_set_new(doc, "metrics", m) != 0)
+            return TL_ENOMEM;
+    }
+    json_t *add = json_pack("{sf si si si si si si si sf ss}", "wall_ms", wall_ms,
+                            "provider_calls", 0, "tokens_in", 0, "tokens_out", 0, "retries", 0,
+                            "failures", 0, "fallbacks", 0, "cache_hits", 0, "cost_usd", 0.0,
+                            "engine", "embedded");
+    if (!add || json_object_update(m, add) != 0) {
+        json_decref(add);
+        return TL_ENOMEM;
+    }
+    json_decref(add);
+    return TL_OK;
+}
+
+/* Stores the tailored resume as the next version of its resume. */
+static tl_err store_version(tl_jobq *q, tl_sjob *j, json_t *doc, int *version)
+{
+    char *resume_json = json_dumps(json_object_get(doc, "resume"), JSON_COMPACT);
+    if (!resume_json)
+        return TL_ENOMEM;
+    tl_store_resume_in in = {.format = tl_format_name(j->in.resume->format),
+                             .json = resume_json,
+                             .job_id = j->id,
+                             .jd_id = j->in.jd_id,
+                             .parent_version = j->in.resume_version};
+    tl_err e = tl_store_resume_add_version(q->o.store, j->in.resume_id, &in, version);
+    free(resume_json);
+    return e;
+}
+
+/* Builds the result document of a finished customization. */
+static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double t0,
+                           char **out, int *new_version)
+{
+    char *text = NULL;
+    tl_err e = tl_result_to_json(res, j->in.out_format, &text);
+    if (e)
+        return e;
+    json_t *doc = json_loads(text, 0, NULL);
+    free(text);
+    if (!doc)
+        return TL_EINTERNAL;
+    if (json_object_set_new(doc, "job_id", json_integer(j->id)) != 0 ||
+        json_object_set_new(doc, "strength", json_string(tl_strength_name(j->in.strength))) !=
+            0)
+        e = TL_ENOMEM;
+    if (e == TL_OK && j->in.resume_id > 0) {
+        e = store_version(q, j, doc, new_version);
+        if (e == TL_OK &&
+            (json_object_set_new(doc, "resume_id", json_integer(j->in.resume_id)) != 0 ||
+             json_object_set_new(doc, "version", json_integer(*new_version)) != 0 ||
+             json_object_set_new(doc, "parent_version", json_integer(j->in.resume_version)) !=
+                 0))
+            e = TL_ENOMEM;
+    }
+    if (e == TL_OK && j->in.jd_id > 0 &&
+        json_object_set_new(doc, "job_description_id", json_integer(j->in.jd_id)) != 0)
+        e = TL_ENOMEM;
+    if (e == TL_OK)
+        e = add_metrics(doc, now_ms() - t0);
+    if (e == TL_OK && !(*out = json_dumps(doc, JSON_COMPACT)))
+        e = TL_ENOMEM;
+    json_decref(doc);
+    return e;
+}
+
+/* Publishes the end of a job: the store first (so that a client told
+ * "done" always finds it there), then memory, then the watchers. */
+static void finish(tl_jobq *q, tl_sjob *j, char *result, int new_version, tl_err e)
+{
+    tl_store_job_end end = {.status = result ? "done" : "failed", .result_json = result,
+                            .new_version = new_version};
+    if (!result) {
+        end.error_code = e == TL_EIO ? "storage_error" : "customize_failed";
+        end.error_message = tl_strerror(e);
+    }
+    if (tl_store_job_finish(q->o.store, j->id, &end) != TL_OK)
+        tl_error("msg=\"cannot record the end of a job\" job_id=%lld", (long long)j->id);
+    pthread_mutex_lock(&j->mu);
+    if (result) {
+        j->result = result;
+        emit(j, "done", result);
+        j->state = TL_SJOB_DONE;
+    } else {
+        j->err_code = strdup(end.error_code);
+        j->err_msg = strdup(end.error_message);
+        emit_error(j, end.error_code, end.error_message);
+        j->state = TL_SJOB_FAILED;
+    }
+    wake_all(j, true);
+    pthread_mutex_unlock(&j->mu);
+}
+
+static void run_job(tl_jobq *q, tl_sjob *j)
+{
+    pthread_mutex_lock(&j->mu);
+    bool cancelled = j->state != TL_SJOB_QUEUED;
+    if (!cancelled)
+        j->state = TL_SJOB_RUNNING;
+    pthread_mutex_unlock(&j->mu);
+    if (cancelled)
+        return;
+    double t0 = now_ms();
+    if (tl_store_job_set_status(q->o.store, j->id, "running") != TL_OK)
+        tl_warn("msg=\"cannot mark a job running\" job_id=%lld", (long long)j->id);
+    run_ctx rc = {q, j};
+    tl_customize_opts co = {.strength = j->in.strength, .progress = on_progress,
+                            .progress_ud = &rc};
+    tl_result *res = NULL;
+    tl_err e = tl_customize(j->in.resume, j->in.jd, q->o.terms, &co, &res);
+    char *result = NULL;
+    int new_version = 0;
+    if (e == TL_OK)
+        e = build_result(q, j, res, t0, &result, &new_version);
+    tl_result_free(res);
+    if (e)
+        tl_warn("msg=\"customization failed\" job_id=%lld err=\"%s\"", (long long)j->id,
+                tl_strerror(e));
+    finish(q, j, result, new_version, e);
+    free_inputs(&j->in);
+    if (q->o.on_end)
+        q->o.on_end(q->o.on_end_ud, result ? "done" : "failed", (now_ms() - t0) / 1e3);
+}
+
+/* The worker loop: take the oldest queued job, run it with no queue lock
+ * held, account for it, repeat until stopped. */
+static void *worker_main(void *arg)
+{
+    tl_jobq *q = arg;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        while (!q->stopped && !q->qhead)
+            pthread_cond_wait(&q->work, &q->mu);
+        if (q->stopped)
+            break;
+        tl_sjob *j = queue_pop(q);
+        q->n_running++;
+        pthread_mutex_unlock(&q->mu);
+        run_job(q, j);
+        pthread_mutex_lock(&q->mu);
+        q->n_running--;
+        q->n_finished_kept++;
+        registry_trim(q);
+        pthread_cond_broadcast(&q->idle);
+        tl_sjob_unref(j); /* the queue's reference */
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+tl_err tl_jobq_create(tl_jobq **out, const tl_jobq_opts *opts)
+{
+    if (!opts || !opts->store || !opts->terms)
+        return TL_EINVAL;
+    tl_jobq *q = calloc(1, sizeof *q);
+    if (!q)
+        return TL_ENOMEM;
+    q->o = *opts;
+    if (q->o.workers <= 0)
+        q->o.workers = 2;
+    if (q->o.keep_finished == 0)
+        q->o.keep_finished = 256;
+    q->threads = calloc((size_t)q->o.workers, sizeof *q->threads);
+    if (!q->threads || pthread_mutex_init(&q->mu, NULL) != 0) {
+        free(q->threads);
+        free(q);
+        return TL_ENOMEM;
+    }
+    pthread_cond_init(&q->work, NULL);
+    pthread_cond_init(&q->idle, NULL);
+    for (int i = 0; i < q->o.workers; i++) {
+        if (pthread_create(&q->threads[i], NULL, worker_main, q) != 0)
+            break;
+        q->n_threads++;
+    }
+    if (q->n_threads == 0) {
+        tl_jobq_destroy(q);
+        return TL_ENOMEM;
+    }
+    *out = q;
+    return TL_OK;
+}
+
+void tl_jobq_stop(tl_jobq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    bool was = q->stopped;
+    q->stopped = true;
+    pthread_cond_broadcast(&q->work);
+    pthread_mutex_unlock(&q->mu);
+    if (was)
+        return;
+    for (int i = 0; i < q->n_threads; i++)
+        pthread_join(q->threads[i], NULL);
+    pthread_mutex_lock(&q->mu);
+    tl_sjob *j;
+    while ((j = queue_pop(q)) != NULL) {
+        pthread_mutex_lock(&j->mu);
+        j->state = TL_SJOB_ABORTED;
+        wake_all(j, true);
+        pthread_mutex_unlock(&j->mu);
+        tl_sjob_unref(j);
+    }
+    pthread_cond_broadcast(&q->idle);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void tl_jobq_destroy(tl_jobq *q)
+{
+    if (!q)
+        return;
+    tl_jobq_stop(q);
+    while (q->rhead)
+        registry_remove(q, q->rhead);
+    pthread_cond_destroy(&q->work);
+    pthread_cond_destroy(&q->idle);
+    pthread_mutex_destroy(&q->mu);
+    free(q->threads);
+    free(q);
+}
+
+tl_err tl_jobq_submit(tl_jobq *q, tl_job_input *in, tl_sjob **out)
+{
+    tl_sjob *j = sjob_new(in->id);
+    if (!j)
+        return TL_ENOMEM;
+    pthread_mutex_lock(&q->mu);
+    if (q->stopped) {
+        pthread_mutex_unlock(&q->mu);
+        tl_sjob_unref(j);
+        return TL_EINVAL;
+    }
+    j->in = *in;
+    in->resume = NULL;
+    in->jd = NULL;
+    emit_json(j, "accepted",
+              json_pack("{sI ss ss}", "job_id", (json_int_t)j->id, "status", "queued",
+                        "strength", tl_strength_name(j->in.strength)));
+    registry_add(q, j);
+    tl_sjob_ref(j); /* the queue's reference, dropped by the worker */
+    if (q->qtail)
+        q->qtail->qnext = j;
+    else
+        q->qhead = j;
+    q->qtail = j;
+    q->n_queued++;
+    pthread_cond_signal(&q->work);
+    pthread_mutex_unlock(&q->mu);
+    if (out)
+        *out = j;
+    else
+        tl_sjob_unref(j);
+    return TL_OK;
+}
+
+tl_sjob *tl_jobq_find(tl_jobq *q, int64_t id)
+{
+    pthread_mutex_lock(&q->mu);
+    tl_sjob *j = q->rtail;
+    while (j && j->id != id)
+        j = j->prev;
+    if (j)
+        tl_sjob_ref(j);
+    pthread_mutex_unlock(&q->mu);
+    return j;
+}
+
+tl_err tl_jobq_cancel(tl_jobq *q, int64_t id)
+{
+    tl_sjob *j = tl_jobq_find(q, id);
+    if (!j)
+        return TL_ENOTFOUND;
+    pthread_mutex_lock(&q->mu);
+    bool removed = false;
+    pthread_mutex_lock(&j->mu);
+    if (j->state == TL_SJOB_QUEUED && queue_remove(q, j)) {
+        removed = true;
+        j->state = TL_SJOB_CANCELLED;
+        j->err_code = strdup("cancelled");
+        j->err_msg = strdup("the job was cancelled before it ran");
+        emit_error(j, "cancelled", "the job was cancelled before it ran");
+        wake_all(j, true);
+        free_inputs(&j->in);
+        q->n_finished_kept++;
+        pthread_cond_broadcast(&q->idle);
+    }
+    pthread_mutex_unlock(&j->mu);
+    pthread_mutex_unlock(&q->mu);
+    if (removed) {
+        tl_sjob_unref(j); /* the queue's reference */
+        tl_store_job_end end = {.status = "cancelled", .error_code = "cancelled",
+                                .error_message = "the job was cancelled before it ran"};
+        if (tl_store_job_finish(q->o.store, id, &end) != TL_OK)
+            tl_warn("msg=\"cannot record a cancellation\" job_id=%lld", (long long)id);
+        if (q->o.on_end)
+            q->o.on_end(q->o.on_end_ud, "cancelled", 0);
+    }
+    tl_sjob_unref(j);
+    return removed ? TL_OK : TL_EINVAL;
+}
+
+bool tl_jobq_wait_idle(tl_jobq *q, int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&q->mu);
+    int rc = 0;
+    while ((q->n_queued > 0 || q->n_running > 0) && rc == 0)
+        rc = pthread_cond_timedwait(&q->idle, &q->mu, &until);
+    bool idle = q->n_queued == 0 && q->n_running == 0;
+    pthread_mutex_unlock(&q->mu);
+    return idle;
+}
+
+void tl_jobq_counts(tl_jobq *q, long *queued, long *running)
+{
+    pthread_mutex_lock(&q->mu);
+    *queued = q->n_queued;
+    *running = q->n_running;
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- jobs rebuilt from the store ---- */
+
+tl_err tl_sjob_from_record(const tl_store_job *rec, tl_sjob **out)
+{
+    tl_sjob_state st;
+    if (strcmp(rec->status, "done") == 0 && rec->result_json)
+        st = TL_SJOB_DONE;
+    else if (strcmp(rec->status, "failed") == 0)
+        st = TL_SJOB_FAILED;
+    else if (strcmp(rec->status, "cancelled") == 0)
+        st = TL_SJOB_CANCELLED;
+    else
+        return TL_EINVAL;
+    tl_sjob *j = sjob_new(rec->id);
+    if (!j)
+        return TL_ENOMEM;
+    emit_json(j, "accepted",
+              json_pack("{sI ss ss}", "job_id", (json_int_t)j->id, "status", "queued",
+                        "strength", rec->strength));
+    if (st == TL_SJOB_DONE) {
+        j->result = strdup(rec->result_json);
+        if (j->result)
+            emit(j, "done", j->result);
+    } else {
+        const char *code = rec->error_code ? rec->error_code : "failed";
+        const char *msg = rec->error_message ? rec->error_message : "the job failed";
+        j->err_code = strdup(code);
+        j->err_msg = strdup(msg);
+        emit_error(j, code, msg);
+    }
+    j->state = st;
+    bool ok = j->n_events == 2 && (st == TL_SJOB_DONE ? j->result != NULL
+                                                       : j->err_code && j->err_msg);
+    if (!ok) {
+        tl_sjob_unref(j);
+        return TL_ENOMEM;
+    }
+    *out = j;
+    return TL_OK;
+}

@@ -1,0 +1,215 @@
+#include "server/metrics.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+/* The statuses the server answers with; anything else counts as "other". */
+static const unsigned statuses[] = {200, 201, 202, 204, 400, 401, 404, 405, 409,
+                                    413, 415, 422, 429, 500, 503, 504};
+enum { N_STATUS = sizeof statuses / sizeof statuses[0] + 1 };
+
+/* Upper bounds of the histogram buckets, in seconds (+Inf is implicit). */
+static const double req_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                    0.05,   0.1,   0.25,   0.5,   1,    2.5, 10};
+enum { N_REQ_BUCKETS = sizeof req_bounds / sizeof req_bounds[0] + 1 };
+static const double job_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                    0.5,   1,     2.5,  5,     10,   30, 60};
+enum { N_JOB_BUCKETS = sizeof job_bounds / sizeof job_bounds[0] + 1 };
+
+enum { N_MAX_BUCKETS = 16 }; /* at least N_REQ_BUCKETS and N_JOB_BUCKETS */
+_Static_assert((int)N_MAX_BUCKETS >= (int)N_REQ_BUCKETS, "request buckets fit");
+_Static_assert((int)N_MAX_BUCKETS >= (int)N_JOB_BUCKETS, "job buckets fit");
+
+static const char *const job_statuses[] = {"done", "failed", "cancelled"};
+enum { N_JOB_STATUS = 3 };
+
+typedef struct histogram {
+    atomic_uint_fast64_t bucket[N_MAX_BUCKETS];
+    atomic_uint_fast64_t count;
+    atomic_uint_fast64_t sum_us; /* microseconds, so that it stays an integer */
+} histogram;
+
+typedef struct route_stats {
+    atomic_uint_fast64_t by_status[N_STATUS];
+    histogram latency;
+} route_stats;
+
+struct tl_metrics {
+    size_t n_routes;
+    const char *const *names;
+    route_stats *routes; /* n_routes + 1: the last is "unmatched" */
+    atomic_uint_fast64_t jobs_ended[N_JOB_STATUS];
+    histogram job_duration;
+};
+
+tl_metrics *tl_metrics_create(size_t n_routes, const char *const *route_names)
+{
+    tl_metrics *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->routes = calloc(n_routes + 1, sizeof *m->routes);
+    if (!m->routes) {
+        free(m);
+        return NULL;
+    }
+    m->n_routes = n_routes;
+    m->names = route_names;
+    return m;
+}
+
+void tl_metrics_destroy(tl_metrics *m)
+{
+    if (!m)
+        return;
+    free(m->routes);
+    free(m);
+}
+
+static void observe(histogram *h, const double *bounds, int n_bounds, double seconds)
+{
+    int i = 0;
+    while (i < n_bounds && seconds > bounds[i])
+        i++;
+    atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+    uint64_t us = seconds > 0 ? (uint64_t)(seconds * 1e6) : 0;
+    atomic_fetch_add_explicit(&h->sum_us, us, memory_order_relaxed);
+}
+
+static int status_index(unsigned status)
+{
+    for (int i = 0; i < N_STATUS - 1; i++)
+        if (statuses[i] == status)
+            return i;
+    return N_STATUS - 1;
+}
+
+void tl_metrics_request(tl_metrics *m, int route, unsigned status, double seconds)
+{
+    route_stats *r = &m->routes[route < 0 || (size_t)route >= m->n_routes ? m->n_routes
+                                                                           : (size_t)route];
+    atomic_fetch_add_explicit(&r->by_status[status_index(status)], 1, memory_order_relaxed);
+    observe(&r->latency, req_bounds, N_REQ_BUCKETS - 1, seconds);
+}
+
+void tl_metrics_job_end(tl_metrics *m, const char *status, double seconds)
+{
+    for (int i = 0; i < N_JOB_STATUS; i++)
+        if (strcmp(status, job_statuses[i]) == 0)
+            atomic_fetch_add_explicit(&m->jobs_ended[i], 1, memory_order_relaxed);
+    if (strcmp(status, "cancelled") != 0)
+        observe(&m->job_duration, job_bounds, N_JOB_BUCKETS - 1, seconds);
+}
+
+static uint64_t load(atomic_uint_fast64_t *a)
+{
+    return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+static const char *route_name(const tl_metrics *m, size_t i)
+{
+    return i < m->n_routes ? m->names[i] : "unmatched";
+}
+
+static tl_err render_histogram(tl_buf *b, const char *name, const char *labels, histogram *h,
+                               const double *bounds, int n_bounds)
+{
+    uint64_t cum = 0;
+    tl_err e = TL_OK;
+    const char *sep = labels[0] ? "," : "";
+    for (int i = 0; i <= n_bounds && e == TL_OK; i++) {
+        cum += load(&h->bucket[i]);
+        if (i < n_bounds)
+            e = tl_buf_printf(b, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep, bounds[i],
+                              (unsigned long long)cum);
+        else
+            e = tl_buf_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep,
+                              (unsigned long long)cum);
+    }
+    char braces[192] = "";
+    if (labels[0])
+        snprintf(braces, sizeof braces, "{%s}", labels);
+    if (e == TL_OK)
+        e = tl_buf_printf(b, "%s_sum%s %.6f\n%s_count%s %llu\n", name, braces,
+                          (double)load(&h->sum_us) / 1e6, name, braces,
+                          (unsigned long long)load(&h->count));
+    return e;
+}
+
+static tl_err render_requests(tl_metrics *m, tl_buf *b)
+{
+    tl_err e = tl_buf_puts(b, "# HELP tailor_http_requests_total HTTP requests by route and"
+                              " status.\n# TYPE tailor_http_requests_total counter\n");
+    for (size_t i = 0; i <= m->n_routes && e == TL_OK; i++) {
+        for (int s = 0; s < N_STATUS && e == TL_OK; s++) {
+            uint64_t v = load(&m->routes[i].by_status[s]);
+            if (v == 0)
+                continue;
+            char code[8];
+            if (s < N_STATUS - 1)
+                snprintf(code, sizeof code, "%u", statuses[s]);
+            else
+                snprintf(code, sizeof code, "other");
+            e = tl_buf_printf(b, "tailor_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
+                              route_name(m, i), code, (unsigned long long)v);
+        }
+    }
+    if (e == TL_OK)
+        e = tl_buf_puts(b, "# HELP tailor_http_request_duration_seconds Time from request to"
+                           " response, by route.\n"
+                           "# TYPE tailor_http_request_duration_seconds histogram\n");
+    for (size_t i = 0; i <= m->n_routes && e == TL_OK; i++) {
+        if (load(&m->routes[i].latency.count) == 0)
+            continue;
+        char labels[160];
+        snprintf(labels, sizeof labels, "route=\"%s\"", route_name(m, i));
+        e = render_histogram(b, "tailor_http_request_duration_seconds", labels,
+                             &m->routes[i].latency, req_bounds, N_REQ_BUCKETS - 1);
+    }
+    return e;
+}
+
+static tl_err render_jobs(tl_metrics *m, const tl_metrics_gauges *g, tl_buf *b)
+{
+    tl_err e = tl_buf_printf(b,
+                             "# HELP tailor_jobs Customization jobs by status (queued and"
+                             " running now; the others since start).\n"
+                             "# TYPE tailor_jobs gauge\n"
+                             "tailor_jobs{status=\"queued\"} %ld\n"
+                             "tailor_jobs{status=\"running\"} %ld\n",
+                             g ? g->jobs_queued : 0, g ? g->jobs_running : 0);
+    for (int i = 0; i < N_JOB_STATUS && e == TL_OK; i++)
+        e = tl_buf_printf(b, "tailor_jobs{status=\"%s\"} %llu\n", job_statuses[i],
+                          (unsigned long long)load(&m->jobs_ended[i]));
+    if (e == TL_OK)
+        e = tl_buf_puts(b, "# HELP tailor_customize_duration_seconds Wall time of a"
+                           " customization job.\n"
+                           "# TYPE tailor_customize_duration_seconds histogram\n");
+    if (e == TL_OK)
+        e = render_histogram(b, "tailor_customize_duration_seconds", "", &m->job_duration,
+                             job_bounds, N_JOB_BUCKETS - 1);
+    if (e == TL_OK)
+        e = tl_buf_printf(b,
+                          "# HELP tailor_draining 1 while the server drains before exit.\n"
+                          "# TYPE tailor_draining gauge\ntailor_draining %d\n",
+                          g && g->draining ? 1 : 0);
+    return e;
+}
+
+tl_err tl_metrics_render(tl_metrics *m, const tl_metrics_gauges *g, char **out, size_t *len)
+{
+    tl_buf b;
+    tl_buf_init(&b, 4u * 1024u * 1024u);
+    tl_err e = render_requests(m, &b);
+    if (e == TL_OK)
+        e = render_jobs(m, g, &b);
+    if (e == TL_OK)
+        e = tl_buf_take(&b, out, len);
+    tl_buf_free(&b);
+    return e;
+}

@@ -1,0 +1,161 @@
+/* Shared by the files of the server module, nobody else: the server's
+ * state, one request's state, the answer helpers and the handlers.
+ *
+ * A request (tl_req) lives from libmicrohttpd's first call for it to the
+ * completion notice, and is only touched from the daemon thread that owns
+ * its connection (workers reach it solely through MHD_resume_connection). */
+#ifndef TL_SERVER_INT_H
+#define TL_SERVER_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "server/http_util.h"
+#include "server/jobs.h"
+#include "server/limiter.h"
+#include "server/metrics.h"
+#include "server/server.h"
+#include "util/buf.h"
+
+typedef struct tl_req tl_req;
+typedef enum MHD_Result (*tl_handler)(tl_req *r);
+
+typedef struct tl_route {
+    const char *method; /* "GET", "POST", "DELETE" */
+    const char *pattern;
+    tl_handler handler;
+    bool api;           /* under /api/: auth, rate limit, draining */
+} tl_route;
+
+struct tl_server {
+    tl_server_opts o;
+    struct MHD_Daemon *daemon;
+    int listen_fd; /* the listening socket once quiesced, else -1 */
+    uint16_t port;
+    tl_store *store;
+    const tl_terms *terms;
+    tl_terms *own_terms; /* when the server loaded them */
+    tl_jobq *jobs;
+    tl_metrics *metrics;
+    tl_limiter *limiter;
+    char **keys;
+    size_t *key_lens;
+    size_t n_keys;
+    char *web_dir;
+    atomic_bool draining;
+    atomic_uint_fast64_t next_request;
+    uint64_t id_seed;
+};
+
+typedef struct tl_sse tl_sse;
+
+struct tl_req {
+    tl_server *srv;
+    struct MHD_Connection *conn;
+    const char *method; /* libmicrohttpd's, valid for the request */
+    const char *url;
+    int route;          /* index in the route table, -1 when none */
+    tl_route_params params;
+    tl_buf body;
+    bool too_big;
+    bool started;       /* the first call (headers) is past */
+    double t0;          /* monotonic ms */
+    char id[72];        /* request id */
+    unsigned status;
+    uint64_t bytes;
+    /* An extra header for the answer (Allow, Location, Retry-After, ...). */
+    const char *hdr_name;
+    char hdr_value[160];
+    /* A request waiting for a job: the continuation called when resumed. */
+    tl_handler cont;
+    tl_sjob *job;
+    tl_watch watch;
+    tl_sse *sse;        /* the event stream answering this request, if any */
+};
+
+/* ---- answers (respond.c). Each queues the answer and returns MHD's
+ * verdict; those that take a document or text take ownership of it. ---- */
+
+enum MHD_Result tl__reply_json(tl_req *r, unsigned status, json_t *doc);
+/* text: malloc'd JSON, taken. */
+enum MHD_Result tl__reply_json_text(tl_req *r, unsigned status, char *text);
+enum MHD_Result tl__reply_error(tl_req *r, unsigned status, const char *code, const char *fmt,
+                                ...) __attribute__((format(printf, 4, 5)));
+enum MHD_Result tl__reply_empty(tl_req *r, unsigned status);
+/* A static body (never freed) with a content type; page: add the page's
+ * security headers (CSP and friends). */
+enum MHD_Result tl__reply_static(tl_req *r, unsigned status, const char *ctype, const void *p,
+                                 size_t n, bool page);
+/* The security headers of the page (strict CSP, no framing, ...). */
+void tl__add_page_headers(struct MHD_Response *resp);
+/* A malloc'd body, taken. */
+enum MHD_Result tl__reply_text(tl_req *r, unsigned status, const char *ctype, char *p, size_t n);
+/* Queues resp (adding the common headers) and destroys our reference. */
+enum MHD_Result tl__queue(tl_req *r, unsigned status, struct MHD_Response *resp, uint64_t bytes);
+/* Sets the extra header of the answer. */
+void tl__set_header(tl_req *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Reads the body as a JSON object. On failure answers (413, 415, 400) and
+ * returns false with *rc set; on success *out is a new reference. */
+bool tl__read_json(tl_req *r, json_t **out, enum MHD_Result *rc);
+
+/* Answers the failure of reading a document (resume, job description). */
+enum MHD_Result tl__reply_doc_error(tl_req *r, tl_err e, const tl_doc_error *err,
+                                    const char *what);
+
+/* The id in path parameter i, or 0 when it is not a valid id. */
+int64_t tl__param_id(const tl_req *r, int i);
+
+/* ---- suspending a connection while it waits for a job ---- */
+void tl__park_conn(void *conn);
+void tl__wake_conn(void *conn);
+
+/* ---- handlers ---- */
+enum MHD_Result tl__h_resume_create(tl_req *r);
+enum MHD_Result tl__h_resume_get(tl_req *r);
+enum MHD_Result tl__h_resume_delete(tl_req *r);
+enum MHD_Result tl__h_resume_versions(tl_req *r);
+enum MHD_Result tl__h_resume_version(tl_req *r);
+enum MHD_Result tl__h_jd_create(tl_req *r);
+enum MHD_Result tl__h_jd_get(tl_req *r);
+enum MHD_Result tl__h_jd_delete(tl_req *r);
+enum MHD_Result tl__h_ats_analyze(tl_req *r);
+enum MHD_Result tl__h_customize(tl_req *r);
+enum MHD_Result tl__h_job_get(tl_req *r);
+enum MHD_Result tl__h_job_cancel(tl_req *r);
+enum MHD_Result tl__h_job_events(tl_req *r);
+enum MHD_Result tl__h_health(tl_req *r);
+enum MHD_Result tl__h_metrics(tl_req *r);
+enum MHD_Result tl__h_openapi(tl_req *r);
+enum MHD_Result tl__h_web(tl_req *r);
+
+/* Called when a request ends: frees its event stream link. */
+void tl__sse_detach(tl_req *r);
+
+/* Submits again the jobs an earlier run left queued or running. */
+void tl__recover_jobs(tl_server *s);
+
+/* Resolving inputs shared by several handlers (api_input.c). Each answers
+ * the error itself and returns false with *rc set. */
+bool tl__resume_from_value(tl_req *r, json_t *v, tl_resume **out, char **source,
+                           enum MHD_Result *rc);
+bool tl__job_from_value(tl_req *r, json_t *v, tl_job **out, enum MHD_Result *rc);
+/* A resume from the body's resume_id (+ resume_version) or resume. */
+typedef struct tl_resume_ref {
+    tl_resume *resume;
+    int64_t id;      /* 0 when inline */
+    int version;
+} tl_resume_ref;
+bool tl__resolve_resume(tl_req *r, json_t *body, tl_resume_ref *out, enum MHD_Result *rc);
+typedef struct tl_jd_ref {
+    tl_job *jd;
+    int64_t id;      /* 0 when inline */
+} tl_jd_ref;
+bool tl__resolve_jd(tl_req *r, json_t *body, tl_jd_ref *out, enum MHD_Result *rc);
+
+#endif
