@@ -31,6 +31,10 @@ typedef enum tl_jd_part {
 
 const char *tl_jd_part_name(tl_jd_part p); /* "requirement", "responsibility", "nice-to-have", "other" */
 
+/* At most this many keywords are kept: dictionary terms first, then the
+ * heaviest phrases. */
+#define TL_JOB_MAX_KEYWORDS 40
+
 typedef struct tl_keyword {
     char *term;     /* canonical spelling (dictionary) or the phrase, lowercased */
     char *surface;  /* the job's own spelling, its most frequent */

@@ -6,12 +6,21 @@
  *   JavaScript | JS | Java Script    canonical term first, then variants
  *   Kubernetes | k8s
  * Categories: software, data, cloud, healthcare, marketing, finance,
- * business, certification, soft (any other name is accepted as is).
+ * business, certification, soft (any other name is accepted as is; lines
+ * before the first category are "general"). "#" starts a comment only at
+ * the start of a line ("C#" is a term). A spelling may be marked:
+ *   ~Go        also an everyday word: matched only in technical context
+ *   =ER        matched only with this capitalisation
+ * A single letter (C, R) is always both. Blanks and hyphens in a spelling
+ * match any run of blanks, hyphens or dashes ("step-down" = "step down").
  * A later line whose canonical term (or variant) is already known adds its
- * variants to that term, so user files extend the shipped dictionary.
+ * variants to that term, so user files extend the shipped dictionary; a
+ * spelling already taken by another term is ignored (the first one wins).
+ * A file with a malformed line adds nothing.
  *
  * Matching is case-insensitive and word-bounded (a term never matches
- * inside a longer word), takes the longest term at each position, and
+ * inside a longer word; a plural "s" may follow: "APIs"), takes the
+ * longest term at each position, and
  * applies context rules to terms that are also everyday words: "Go" the
  * language is matched when written "Go" with a capital or next to other
  * technical context ("in Go", "Go services", "Golang"), never "go" the verb
