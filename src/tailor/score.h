@@ -1,10 +1,19 @@
 /* The match score: how well a resume covers a job's keywords.
  *
- * score = 100 * sum(weight of job keywords found in the resume)
- *             / sum(weight of all job keywords), rounded.
+ * coverage = 100 * sum(weight of job keywords found in the resume)
+ *                / sum(weight of all job keywords), rounded.
  * A keyword is found when the resume mentions its canonical term under any
  * dictionary spelling (or, for a phrase, the phrase itself). Each section
- * gets the same figure over the keywords it mentions. */
+ * gets the same figure over the keywords it mentions.
+ *
+ * score weighs the same keywords by how a reader (or an applicant tracking
+ * system) meets them, so that tailoring shows:
+ *   score = 100 * sum(weight * f) / sum(weight), rounded, where f is 0 for a
+ *   missing keyword and, for a found one, 0.8, plus 0.1 when every mention
+ *   uses the job's spelling, plus 0.1 when it is mentioned prominently (the
+ *   summary, the label, or the first two bullets of an experience entry).
+ * So score <= coverage, and equals it when every keyword is spelled the
+ * job's way and in view. */
 #ifndef TL_SCORE_H
 #define TL_SCORE_H
 
@@ -32,7 +41,8 @@ typedef struct tl_section_score {
 
 typedef struct tl_score {
     tl_arena *arena;
-    int score;   /* 0-100 */
+    int score;    /* 0-100, see above */
+    int coverage; /* 0-100, see above */
     tl_score_keyword *matched; /* heaviest first */
     size_t n_matched, cap_matched;
     tl_score_keyword *missing; /* heaviest first */
@@ -46,7 +56,7 @@ TL_MUST_CHECK tl_err tl_score_compute(const tl_resume *r, const tl_job *j, const
 void tl_score_free(tl_score *s);
 
 struct json_t;
-/* {"score", "matched": [{"term","weight","job_count","resume_count","part"}],
+/* {"score", "coverage", "matched": [{"term","weight","job_count","resume_count","part"}],
  *  "missing": [...], "sections": [{"key","score"}]}: a new reference, or
  * NULL when out of memory. */
 struct json_t *tl_score_to_json(const tl_score *s);
