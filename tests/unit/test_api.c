@@ -1,0 +1,1173 @@
+/* The HTTP API end to end: a real server in this process, on a free port,
+ * with an in-memory database, spoken to over HTTP with libcurl. Covers
+ * every route's success path, each error status, the event stream read to
+ * its end and resumed, keys on and off, limits, draining, recovery of jobs
+ * after a restart, and garbage that must not bring the server down. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "server/server.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/file.h"
+
+/* ---- a server for a test ---- */
+
+typedef struct fixture {
+    tl_store *store;
+    tl_terms *terms;
+    tl_server *srv;
+    char base[64];
+} fixture;
+
+static fixture *start_with(const tl_server_opts *extra, tl_store *store)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    if (store) {
+        f->store = store;
+    } else {
+        tl_store_sqlite_opts so = {.path = ":memory:"};
+        assert_int_equal(tl_store_open_sqlite(&f->store, &so), TL_OK);
+    }
+    assert_int_equal(tl_terms_load_default(&f->terms), TL_OK);
+    tl_server_opts o = extra ? *extra : (tl_server_opts){0};
+    o.store = f->store;
+    o.terms = f->terms;
+    o.port = 0;
+    assert_int_equal(tl_server_create(&f->srv, &o), TL_OK);
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", (unsigned)tl_server_port(f->srv));
+    return f;
+}
+
+static void stop(fixture *f)
+{
+    tl_server_destroy(f->srv);
+    tl_store_destroy(f->store);
+    tl_terms_free(f->terms);
+    free(f);
+}
+
+static int setup(void **state)
+{
+    *state = start_with(NULL, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    stop(*state);
+    return 0;
+}
+
+/* ---- HTTP ---- */
+
+typedef struct resp {
+    long status;
+    tl_buf body;
+    tl_buf headers;
+    json_t *json; /* the body parsed, when it is JSON */
+} resp;
+
+static size_t on_data(char *p, size_t size, size_t n, void *ud)
+{
+    return tl_buf_append(ud, p, size * n) == TL_OK ? size * n : 0;
+}
+
+static void resp_free(resp *r)
+{
+    tl_buf_free(&r->body);
+    tl_buf_free(&r->headers);
+    json_decref(r->json);
+}
+
+/* The value of a response header (case-insensitive name), copied into out. */
+static const char *header(const resp *r, const char *name, char *out, size_t cap)
+{
+    const char *h = tl_buf_str(&r->headers);
+    size_t n = strlen(name);
+    for (const char *line = h; *line;) {
+        const char *end = strstr(line, "\r\n");
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            while (*v == ' ')
+                v++;
+            size_t vl = (size_t)(line + len - v);
+            snprintf(out, cap, "%.*s", (int)vl, v);
+            return out;
+        }
+        line += len + (end ? 2 : 0);
+    }
+    return NULL;
+}
+
+typedef struct req_opts {
+    const char *ctype;   /* default application/json when there is a body */
+    const char *auth;    /* full Authorization header value */
+    const char *extra;   /* one more header line */
+    size_t len;          /* body length when it is not a C string */
+} req_opts;
+
+static resp http(fixture *f, const char *method, const char *path, const char *body,
+                 const req_opts *o)
+{
+    resp r = {0};
+    tl_buf_init(&r.body, 64u * 1024u * 1024u);
+    tl_buf_init(&r.headers, 1u << 20);
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[2048];
+    snprintf(url, sizeof url, "%s%s", f->base, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    struct curl_slist *h = NULL;
+    char line[512];
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)(o && o->len ? o->len : strlen(body)));
+        snprintf(line, sizeof line, "Content-Type: %s",
+                 o && o->ctype ? o->ctype : "application/json");
+        h = curl_slist_append(h, line);
+        h = curl_slist_append(h, "Expect:");
+    }
+    if (o && o->auth) {
+        snprintf(line, sizeof line, "Authorization: %s", o->auth);
+        h = curl_slist_append(h, line);
+    }
+    if (o && o->extra)
+        h = curl_slist_append(h, o->extra);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    CURLcode cc = curl_easy_perform(c);
+    if (cc != CURLE_OK)
+        fail_msg("%s %s: %s", method, path, curl_easy_strerror(cc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    r.json = json_loadb(tl_buf_str(&r.body), r.body.len, 0, NULL);
+    return r;
+}
+
+static resp get(fixture *f, const char *path)
+{
+    return http(f, "GET", path, NULL, NULL);
+}
+
+static resp post(fixture *f, const char *path, const char *body)
+{
+    return http(f, "POST", path, body, NULL);
+}
+
+static resp post_json(fixture *f, const char *path, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    resp r = post(f, path, text);
+    free(text);
+    return r;
+}
+
+/* Checks status and, for errors, the error document's shape and code. */
+static void expect(const resp *r, long status, const char *code)
+{
+    if (r->status != status)
+        fail_msg("status %ld, want %ld: %.400s", r->status, status, tl_buf_str(&r->body));
+    if (!code)
+        return;
+    json_t *e = json_object_get(r->json, "error");
+    assert_true(json_is_object(e));
+    assert_true(json_is_string(json_object_get(e, "message")));
+    const char *got = json_string_value(json_object_get(e, "code"));
+    if (!got || strcmp(got, code) != 0)
+        fail_msg("error code %s, want %s", got ? got : "(none)", code);
+}
+
+static int64_t int_field(const resp *r, const char *key)
+{
+    json_t *v = json_object_get(r->json, key);
+    if (!json_is_integer(v))
+        fail_msg("no integer %s in %.300s", key, tl_buf_str(&r->body));
+    return json_integer_value(v);
+}
+
+static char *fixture_text(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", TL_TEST_DATA, name);
+    char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(tl_file_read(path, 4u << 20, &data, &len), TL_OK);
+    return data;
+}
+
+static int64_t upload_resume(fixture *f, const char *name)
+{
+    char *text = fixture_text(name);
+    resp r = post(f, "/api/v1/resumes", text);
+    free(text);
+    expect(&r, 201, NULL);
+    int64_t id = int_field(&r, "id");
+    resp_free(&r);
+    return id;
+}
+
+static int64_t upload_jd(fixture *f, const char *name)
+{
+    char *text = fixture_text(name);
+    resp r = post_json(f, "/api/v1/job-descriptions", json_pack("{ss}", "text", text));
+    free(text);
+    expect(&r, 201, NULL);
+    int64_t id = int_field(&r, "id");
+    resp_free(&r);
+    return id;
+}
+
+/* ---- health, page, docs, metrics ---- */
+
+static void test_health(void **state)
+{
+    fixture *f = *state;
+    resp r = get(f, "/health");
+    expect(&r, 200, NULL);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "ok");
+    assert_string_equal(json_string_value(json_object_get(r.json, "db")), "ok");
+    char v[128];
+    assert_non_null(header(&r, "X-Request-Id", v, sizeof v));
+    assert_non_null(header(&r, "Content-Type", v, sizeof v));
+    assert_string_equal(v, "application/json");
+    resp_free(&r);
+    /* A sane request id from the client is kept. */
+    req_opts o = {.extra = "X-Request-Id: trace-42"};
+    r = http(f, "GET", "/health", NULL, &o);
+    assert_string_equal(header(&r, "X-Request-Id", v, sizeof v), "trace-42");
+    resp_free(&r);
+}
+
+static void test_page(void **state)
+{
+    fixture *f = *state;
+    char v[512];
+    resp r = get(f, "/");
+    expect(&r, 200, NULL);
+    assert_string_equal(header(&r, "Content-Type", v, sizeof v), "text/html; charset=utf-8");
+    assert_non_null(header(&r, "Content-Security-Policy", v, sizeof v));
+    assert_non_null(strstr(v, "default-src 'none'"));
+    assert_non_null(strstr(tl_buf_str(&r.body), "<html"));
+    resp_free(&r);
+    r = get(f, "/app.js");
+    expect(&r, 200, NULL);
+    assert_non_null(strstr(header(&r, "Content-Type", v, sizeof v), "javascript"));
+    resp_free(&r);
+    r = get(f, "/app.css");
+    expect(&r, 200, NULL);
+    assert_non_null(strstr(header(&r, "Content-Type", v, sizeof v), "text/css"));
+    resp_free(&r);
+    r = get(f, "/index.html.bak");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+}
+
+/* Every path the OpenAPI document lists answers (neither 404 for an
+ * unknown route nor 405) for every method it lists. */
+static void test_openapi_is_true(void **state)
+{
+    fixture *f = *state;
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    resp r = get(f, "/openapi.json");
+    expect(&r, 200, NULL);
+    assert_string_equal(json_string_value(json_object_get(r.json, "openapi")), "3.1.0");
+    json_t *paths = json_object_get(r.json, "paths");
+    assert_true(json_object_size(paths) >= 10);
+    const char *path;
+    json_t *item;
+    json_object_foreach(paths, path, item)
+    {
+        char concrete[256];
+        size_t o = 0;
+        for (const char *p = path; *p && o + 24 < sizeof concrete; p++) {
+            if (*p != '{') {
+                concrete[o++] = *p;
+                continue;
+            }
+            const char *end = strchr(p, '}');
+            /* A resume id, or the version 1 of it; a job description id. */
+            long long v = strncmp(p, "{v}", 3) == 0 ? 1
+                          : strstr(path, "job-desc") ? (long long)jid
+                                                     : (long long)rid;
+            o += (size_t)snprintf(concrete + o, sizeof concrete - o, "%lld", v);
+            p = end;
+        }
+        concrete[o] = '\0';
+        const char *method;
+        json_t *op;
+        json_object_foreach(item, method, op)
+        {
+            char upper[16];
+            size_t i = 0;
+            for (; method[i] && i < sizeof upper - 1; i++)
+                upper[i] = (char)(method[i] - 32 * (method[i] >= 'a' && method[i] <= 'z'));
+            upper[i] = '\0';
+            if (strcmp(upper, "DELETE") == 0)
+                continue; /* would destroy what the others need */
+            resp a = http(f, upper, concrete, strcmp(upper, "POST") == 0 ? "{}" : NULL, NULL);
+            json_t *err = json_object_get(json_object_get(a.json, "error"), "code");
+            bool unknown = a.status == 405 ||
+                           (a.status == 404 && err && strcmp(json_string_value(err), "not_found") == 0 &&
+                            strstr(tl_buf_str(&a.body), "no such route"));
+            if (unknown)
+                fail_msg("%s %s: %ld %s", upper, concrete, a.status, tl_buf_str(&a.body));
+            resp_free(&a);
+        }
+    }
+    resp_free(&r);
+}
+
+static void test_metrics(void **state)
+{
+    fixture *f = *state;
+    resp r = get(f, "/health");
+    resp_free(&r);
+    r = get(f, "/nope");
+    resp_free(&r);
+    r = get(f, "/metrics");
+    expect(&r, 200, NULL);
+    char v[128];
+    assert_non_null(strstr(header(&r, "Content-Type", v, sizeof v), "text/plain"));
+    const char *t = tl_buf_str(&r.body);
+    assert_non_null(strstr(t, "tailor_http_requests_total{route=\"/health\",status=\"200\"}"));
+    assert_non_null(strstr(t, "tailor_http_requests_total{route=\"unmatched\",status=\"404\"}"));
+    assert_non_null(strstr(t, "tailor_http_request_duration_seconds_bucket{route=\"/health\""));
+    assert_non_null(strstr(t, "tailor_jobs{status=\"queued\"}"));
+    assert_non_null(strstr(t, "# TYPE tailor_customize_duration_seconds histogram"));
+    resp_free(&r);
+}
+
+/* ---- resumes ---- */
+
+static bool has_section(json_t *doc, const char *key)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(doc, "sections"), i, s)
+    {
+        if (strcmp(json_string_value(json_object_get(s, "key")), key) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void test_resume_lifecycle(void **state)
+{
+    fixture *f = *state;
+    char *text = fixture_text("alex-chen.json");
+    resp r = post(f, "/api/v1/resumes", text);
+    free(text);
+    expect(&r, 201, NULL);
+    int64_t id = int_field(&r, "id");
+    assert_int_equal(int_field(&r, "version"), 1);
+    assert_string_equal(json_string_value(json_object_get(r.json, "format")), "json");
+    assert_true(has_section(r.json, "work"));
+    char v[128], want[64];
+    snprintf(want, sizeof want, "/api/v1/resumes/%lld", (long long)id);
+    assert_string_equal(header(&r, "Location", v, sizeof v), want);
+    resp_free(&r);
+
+    r = get(f, want);
+    expect(&r, 200, NULL);
+    json_t *name = json_object_get(json_object_get(json_object_get(r.json, "resume"), "basics"),
+                                   "name");
+    assert_string_equal(json_string_value(name), "Alex Chen");
+    resp_free(&r);
+
+    char path[128];
+    snprintf(path, sizeof path, "%s?format=markdown", want);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_non_null(strstr(json_string_value(json_object_get(r.json, "rendered")), "Alex Chen"));
+    resp_free(&r);
+    snprintf(path, sizeof path, "%s?format=pdf", want);
+    r = get(f, path);
+    expect(&r, 422, "invalid_format");
+    resp_free(&r);
+
+    snprintf(path, sizeof path, "%s/versions", want);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "versions")), 1);
+    resp_free(&r);
+    snprintf(path, sizeof path, "%s/versions/1", want);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_int_equal(int_field(&r, "version"), 1);
+    resp_free(&r);
+    snprintf(path, sizeof path, "%s/versions/2", want);
+    r = get(f, path);
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+
+    r = http(f, "DELETE", want, NULL, NULL);
+    expect(&r, 204, NULL);
+    assert_int_equal(r.body.len, 0);
+    resp_free(&r);
+    r = http(f, "DELETE", want, NULL, NULL);
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = get(f, want);
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+}
+
+static void test_resume_formats(void **state)
+{
+    fixture *f = *state;
+    char *md = fixture_text("maria-lopez.md");
+    resp r = post_json(f, "/api/v1/resumes", json_pack("{ss ss}", "format", "markdown",
+                                                       "content", md));
+    free(md);
+    expect(&r, 201, NULL);
+    assert_string_equal(json_string_value(json_object_get(r.json, "format")), "markdown");
+    assert_true(has_section(r.json, "work"));
+    resp_free(&r);
+
+    char *txt = fixture_text("sam-okafor.txt");
+    r = post_json(f, "/api/v1/resumes", json_pack("{ss ss}", "format", "text", "content", txt));
+    expect(&r, 201, NULL);
+    assert_string_equal(json_string_value(json_object_get(r.json, "format")), "text");
+    resp_free(&r);
+    /* Without a format the content's own is detected. */
+    r = post_json(f, "/api/v1/resumes", json_pack("{ss}", "content", txt));
+    free(txt);
+    expect(&r, 201, NULL);
+    resp_free(&r);
+
+    char *json = fixture_text("alex-chen.json");
+    r = post_json(f, "/api/v1/resumes", json_pack("{ss ss}", "format", "json", "content", json));
+    free(json);
+    expect(&r, 201, NULL);
+    assert_string_equal(json_string_value(json_object_get(r.json, "format")), "json");
+    resp_free(&r);
+}
+
+static void test_resume_errors(void **state)
+{
+    fixture *f = *state;
+    resp r = post(f, "/api/v1/resumes", "{\"basics\": ");
+    expect(&r, 400, "invalid_json");
+    resp_free(&r);
+    r = post(f, "/api/v1/resumes", "[1,2]");
+    expect(&r, 400, "invalid_json");
+    resp_free(&r);
+    r = http(f, "POST", "/api/v1/resumes", NULL, NULL);
+    expect(&r, 415, "unsupported_media_type");
+    resp_free(&r);
+    req_opts text = {.ctype = "text/plain"};
+    r = http(f, "POST", "/api/v1/resumes", "{}", &text);
+    expect(&r, 415, "unsupported_media_type");
+    resp_free(&r);
+    req_opts empty = {.ctype = "application/json", .len = 0};
+    r = http(f, "POST", "/api/v1/resumes", "", &empty);
+    expect(&r, 400, "empty_body");
+    resp_free(&r);
+    req_opts bad = {.len = 14};
+    r = http(f, "POST", "/api/v1/resumes", "{\"a\":\"\xff\xfe\"}   ", &bad);
+    expect(&r, 400, "invalid_utf8");
+    resp_free(&r);
+    r = post(f, "/api/v1/resumes", "{\"a\":1,\"a\":2}");
+    expect(&r, 400, "invalid_json");
+    resp_free(&r);
+
+    /* Valid JSON, but nothing a resume is made of. */
+    r = post_json(f, "/api/v1/resumes", json_pack("{ss ss}", "format", "text", "content", ""));
+    expect(&r, 422, NULL);
+    resp_free(&r);
+    r = post(f, "/api/v1/resumes", "{}");
+    expect(&r, 422, NULL);
+    resp_free(&r);
+    r = post_json(f, "/api/v1/resumes", json_pack("{ss ss}", "format", "pdf", "content", "x"));
+    expect(&r, 422, "invalid_format");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/resumes", json_pack("{si}", "content", 5));
+    expect(&r, 400, "invalid_field");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/resumes", json_pack("{ss ss}", "format", "json", "content", "{"));
+    expect(&r, 422, NULL);
+    resp_free(&r);
+
+    r = get(f, "/api/v1/resumes/abc");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = get(f, "/api/v1/resumes/99999");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = get(f, "/api/v1/resumes/99999/versions");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = get(f, "/api/v1/resumes/1/versions/0");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = get(f, "/api/v1/nothing");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = get(f, "/api/v1/resumes/");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+
+    char v[64];
+    r = http(f, "PUT", "/api/v1/resumes", "{}", NULL);
+    expect(&r, 405, "method_not_allowed");
+    assert_string_equal(header(&r, "Allow", v, sizeof v), "POST");
+    resp_free(&r);
+    r = http(f, "PATCH", "/api/v1/resumes/1", "{}", NULL);
+    expect(&r, 405, "method_not_allowed");
+    assert_string_equal(header(&r, "Allow", v, sizeof v), "GET, DELETE");
+    resp_free(&r);
+    r = get(f, "/api/v1/enhance-customize");
+    expect(&r, 405, "method_not_allowed");
+    resp_free(&r);
+}
+
+static void test_depth_limit(void **state)
+{
+    fixture *f = *state;
+    tl_buf b;
+    tl_buf_init(&b, 1u << 20);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(tl_buf_puts(&b, "{\"a\":"), TL_OK);
+    assert_int_equal(tl_buf_puts(&b, "1"), TL_OK);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(tl_buf_putc(&b, '}'), TL_OK);
+    resp r = post(f, "/api/v1/resumes", tl_buf_str(&b));
+    expect(&r, 400, "too_deep");
+    resp_free(&r);
+    /* Deep arrays inside a string are text, not nesting. */
+    tl_buf_reset(&b);
+    assert_int_equal(tl_buf_puts(&b, "{\"text\":\""), TL_OK);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(tl_buf_putc(&b, '['), TL_OK);
+    assert_int_equal(tl_buf_puts(&b, " Kafka\\nGo\"}"), TL_OK);
+    r = post(f, "/api/v1/job-descriptions", tl_buf_str(&b));
+    expect(&r, 201, NULL);
+    resp_free(&r);
+    tl_buf_free(&b);
+}
+
+/* ---- job descriptions ---- */
+
+static void test_job_descriptions(void **state)
+{
+    fixture *f = *state;
+    char *text = fixture_text("senior-backend-engineer.txt");
+    resp r = post_json(f, "/api/v1/job-descriptions",
+                       json_pack("{ss ss}", "text", text, "company", "Northwind"));
+    free(text);
+    expect(&r, 201, NULL);
+    int64_t id = int_field(&r, "id");
+    assert_string_equal(json_string_value(json_object_get(r.json, "company")), "Northwind");
+    json_t *a = json_object_get(r.json, "analysis");
+    assert_true(json_array_size(json_object_get(a, "keywords")) > 3);
+    json_t *k0 = json_array_get(json_object_get(a, "keywords"), 0);
+    assert_true(json_is_string(json_object_get(k0, "term")));
+    assert_true(json_is_number(json_object_get(k0, "weight")));
+    assert_true(json_is_string(json_object_get(k0, "part")));
+    assert_true(json_is_array(json_object_get(a, "requirements")));
+    resp_free(&r);
+
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/job-descriptions/%lld", (long long)id);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_non_null(strstr(json_string_value(json_object_get(r.json, "text")), "Kafka"));
+    assert_true(json_is_object(json_object_get(r.json, "analysis")));
+    resp_free(&r);
+
+    r = post_json(f, "/api/v1/job-descriptions", json_pack("{ss}", "title", "x"));
+    expect(&r, 400, "missing_field");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/job-descriptions", json_pack("{si}", "text", 3));
+    expect(&r, 400, "invalid_field");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/job-descriptions", json_pack("{ss si}", "text", "Go", "title", 3));
+    expect(&r, 400, "invalid_field");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/job-descriptions", json_pack("{ss}", "text", "   \n "));
+    expect(&r, 422, NULL);
+    resp_free(&r);
+
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 204, NULL);
+    resp_free(&r);
+    r = get(f, path);
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+}
+
+/* ---- customization ---- */
+
+static void check_result(const resp *r)
+{
+    json_t *d = r->json;
+    assert_true(json_is_object(json_object_get(d, "resume")));
+    json_t *score = json_object_get(d, "score");
+    assert_true(json_is_object(json_object_get(score, "before")));
+    assert_true(json_is_object(json_object_get(score, "after")));
+    assert_true(json_is_array(json_object_get(d, "missing_keywords")));
+    assert_true(json_is_array(json_object_get(d, "changes")));
+    json_t *m = json_object_get(d, "metrics");
+    const char *keys[] = {"wall_ms", "provider_calls", "tokens_in", "tokens_out", "retries",
+                          "failures", "fallbacks", "cache_hits", "cost_usd"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!json_is_number(json_object_get(m, keys[i])))
+            fail_msg("metrics.%s missing", keys[i]);
+    assert_int_equal(json_integer_value(json_object_get(m, "provider_calls")), 0);
+}
+
+static void test_customize_stored(void **state)
+{
+    fixture *f = *state;
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    resp r = post_json(f, "/api/v1/enhance-customize",
+                       json_pack("{sI sI ss}", "resume_id", (json_int_t)rid, "job_description_id",
+                                 (json_int_t)jid, "customization_strength", "BALANCED"));
+    expect(&r, 200, NULL);
+    check_result(&r);
+    assert_int_equal(int_field(&r, "version"), 2);
+    assert_int_equal(int_field(&r, "resume_id"), rid);
+    json_t *score = json_object_get(r.json, "score");
+    int before = (int)json_integer_value(json_object_get(json_object_get(score, "before"), "score"));
+    int after = (int)json_integer_value(json_object_get(json_object_get(score, "after"), "score"));
+    assert_true(after >= before);
+    int64_t job = int_field(&r, "job_id");
+    resp_free(&r);
+
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld/versions", (long long)rid);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    json_t *vs = json_object_get(r.json, "versions");
+    assert_int_equal(json_array_size(vs), 2);
+    json_t *v2 = json_array_get(vs, 1);
+    assert_string_equal(json_string_value(json_object_get(v2, "origin")), "customization");
+    assert_int_equal(json_integer_value(json_object_get(v2, "job_id")), job);
+    resp_free(&r);
+
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld", (long long)job);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "done");
+    assert_true(json_is_object(json_object_get(r.json, "result")));
+    resp_free(&r);
+
+    /* A finished job cannot be cancelled. */
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 409, "not_cancellable");
+    resp_free(&r);
+    /* Nor deleted... but its resume can, now that no job runs on it. */
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld", (long long)rid);
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 204, NULL);
+    resp_free(&r);
+}
+
+static void test_customize_inline(void **state)
+{
+    fixture *f = *state;
+    char *md = fixture_text("maria-lopez.md");
+    char *job = fixture_text("analytics-engineer.txt");
+    resp r = post_json(f, "/api/v1/enhance-customize",
+                       json_pack("{s{ss ss} ss si}", "resume", "format", "markdown", "content", md,
+                                 "job_description", job, "customization_strength", 3));
+    expect(&r, 200, NULL);
+    check_result(&r);
+    assert_null(json_object_get(r.json, "version"));
+    assert_true(json_is_string(json_object_get(r.json, "rendered")));
+    resp_free(&r);
+
+    char *alex = fixture_text("alex-chen.json");
+    json_t *resume = json_loads(alex, 0, NULL);
+    free(alex);
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{so s{ss} ss}", "resume", resume, "job_description", "text", job,
+                            "customization_strength", "conservative"));
+    expect(&r, 200, NULL);
+    check_result(&r);
+    resp_free(&r);
+
+    char *sam = fixture_text("sam-okafor.txt");
+    char *icu = fixture_text("icu-registered-nurse.txt");
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{s{ss} ss}", "resume", "content", sam, "job_description", icu));
+    expect(&r, 200, NULL);
+    check_result(&r);
+    assert_string_equal(json_string_value(json_object_get(r.json, "strength")), "BALANCED");
+    resp_free(&r);
+    free(sam);
+    free(icu);
+    free(md);
+    free(job);
+}
+
+static void test_customize_errors(void **state)
+{
+    fixture *f = *state;
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    resp r = post_json(f, "/api/v1/enhance-customize",
+                       json_pack("{sI sI ss}", "resume_id", (json_int_t)rid, "job_description_id",
+                                 (json_int_t)jid, "customization_strength", "HUGE"));
+    expect(&r, 422, "invalid_strength");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{sI sI si}", "resume_id", (json_int_t)rid, "job_description_id",
+                            (json_int_t)jid, "customization_strength", 4));
+    expect(&r, 422, "invalid_strength");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{sI}", "job_description_id", (json_int_t)jid));
+    expect(&r, 400, "missing_field");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/enhance-customize", json_pack("{sI}", "resume_id", (json_int_t)rid));
+    expect(&r, 400, "missing_field");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{si sI}", "resume_id", 999999, "job_description_id", (json_int_t)jid));
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{sI si}", "resume_id", (json_int_t)rid, "job_description_id", 999999));
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{ss sI}", "resume_id", "1", "job_description_id", (json_int_t)jid));
+    expect(&r, 400, "invalid_field");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{sI sI ss}", "resume_id", (json_int_t)rid, "job_description_id",
+                            (json_int_t)jid, "async", "yes"));
+    expect(&r, 400, "invalid_field");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{s{ss ss} ss}", "resume", "format", "text", "content", "", "job_description",
+                            "Go"));
+    expect(&r, 422, NULL);
+    resp_free(&r);
+    r = get(f, "/api/v1/enhance-customize/424242");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = get(f, "/api/v1/enhance-customize/424242/events");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = http(f, "DELETE", "/api/v1/enhance-customize/424242", NULL, NULL);
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+}
+
+/* Counts "event: NAME" lines; returns the first event id seen. */
+static int count_events(const char *s, const char *name, long *first_id)
+{
+    int n = 0;
+    char want[64];
+    snprintf(want, sizeof want, "event: %s\n", name);
+    for (const char *p = strstr(s, want); p; p = strstr(p + 1, want))
+        n++;
+    if (first_id) {
+        const char *id = strstr(s, "id: ");
+        *first_id = id ? strtol(id + 4, NULL, 10) : -1;
+    }
+    return n;
+}
+
+static void test_async_and_events(void **state)
+{
+    fixture *f = *state;
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    resp r = post_json(f, "/api/v1/enhance-customize",
+                       json_pack("{sI sI ss sb}", "resume_id", (json_int_t)rid,
+                                 "job_description_id", (json_int_t)jid,
+                                 "customization_strength", "EXTENSIVE", "async", 1));
+    expect(&r, 202, NULL);
+    int64_t job = int_field(&r, "job_id");
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "queued");
+    resp_free(&r);
+
+    /* Subscribed at once: the stream follows the job to its end. */
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/events", (long long)job);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    char v[64];
+    assert_string_equal(header(&r, "Content-Type", v, sizeof v), "text/event-stream");
+    const char *s = tl_buf_str(&r.body);
+    long first = 0;
+    assert_int_equal(count_events(s, "accepted", &first), 1);
+    assert_int_equal(first, 1);
+    int sections = count_events(s, "section", NULL);
+    assert_true(sections >= 1);
+    assert_int_equal(count_events(s, "done", NULL), 1);
+    assert_int_equal(count_events(s, "error", NULL), 0);
+    /* The done event carries the whole result. */
+    const char *done = strstr(s, "event: done\ndata: ");
+    assert_non_null(done);
+    json_t *res = json_loads(done + 18, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_true(json_is_object(json_object_get(res, "resume")));
+    json_decref(res);
+    resp_free(&r);
+
+    /* Reconnecting after event 2 gets the rest, from event 3. */
+    req_opts o = {.extra = "Last-Event-ID: 2"};
+    r = http(f, "GET", path, NULL, &o);
+    expect(&r, 200, NULL);
+    s = tl_buf_str(&r.body);
+    assert_int_equal(count_events(s, "accepted", &first), 0);
+    assert_int_equal(first, 3);
+    assert_int_equal(count_events(s, "section", NULL), sections - 1);
+    assert_int_equal(count_events(s, "done", NULL), 1);
+    resp_free(&r);
+
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld", (long long)job);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "done");
+    assert_int_equal(int_field(&r, "version"), 2);
+    resp_free(&r);
+}
+
+/* Many customizations at once, synchronous and not, over few workers. */
+static void test_concurrent_customizations(void **state)
+{
+    fixture *f = *state;
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    enum { N = 12 };
+    CURLM *m = curl_multi_init();
+    CURL *h[N];
+    tl_buf bodies[N];
+    char *payload = NULL;
+    json_t *doc = json_pack("{sI sI}", "resume_id", (json_int_t)rid, "job_description_id",
+                            (json_int_t)jid);
+    payload = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    char url[128];
+    snprintf(url, sizeof url, "%s/api/v1/enhance-customize", f->base);
+    for (int i = 0; i < N; i++) {
+        tl_buf_init(&bodies[i], 8u << 20);
+        h[i] = curl_easy_init();
+        curl_easy_setopt(h[i], CURLOPT_URL, url);
+        curl_easy_setopt(h[i], CURLOPT_POSTFIELDS, payload);
+        curl_easy_setopt(h[i], CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(h[i], CURLOPT_WRITEDATA, &bodies[i]);
+        curl_easy_setopt(h[i], CURLOPT_TIMEOUT, 60L);
+        curl_multi_add_handle(m, h[i]);
+    }
+    int running = 1;
+    while (running) {
+        curl_multi_perform(m, &running);
+        if (running)
+            curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    for (int i = 0; i < N; i++) {
+        long status = 0;
+        curl_easy_getinfo(h[i], CURLINFO_RESPONSE_CODE, &status);
+        assert_int_equal(status, 200);
+        curl_multi_remove_handle(m, h[i]);
+        curl_easy_cleanup(h[i]);
+        tl_buf_free(&bodies[i]);
+    }
+    curl_multi_cleanup(m);
+    curl_slist_free_all(hdr);
+    free(payload);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld", (long long)rid);
+    resp r = get(f, path);
+    assert_int_equal(int_field(&r, "latest_version"), N + 1);
+    resp_free(&r);
+}
+
+static void test_ats_analyze(void **state)
+{
+    fixture *f = *state;
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    resp r = post_json(f, "/api/v1/ats/analyze",
+                       json_pack("{sI ss}", "resume_id", (json_int_t)rid, "job_description",
+                                 "We need Go, Kafka and PostgreSQL experience."));
+    expect(&r, 200, NULL);
+    assert_true(json_is_integer(json_object_get(r.json, "score")));
+    assert_true(json_is_array(json_object_get(r.json, "missing")));
+    resp_free(&r);
+}
+
+/* ---- limits, keys, draining, garbage ---- */
+
+static void test_body_limit(void **state)
+{
+    (void)state;
+    tl_server_opts o = {.max_body = 1024};
+    fixture *f = start_with(&o, NULL);
+    char big[4096];
+    memset(big, ' ', sizeof big - 1);
+    big[0] = '{';
+    big[sizeof big - 3] = '}';
+    big[sizeof big - 1] = '\0';
+    resp r = post(f, "/api/v1/resumes", big);
+    expect(&r, 413, "too_large");
+    resp_free(&r);
+    /* Chunked, without a declared length. */
+    req_opts chunked = {.extra = "Transfer-Encoding: chunked"};
+    r = http(f, "POST", "/api/v1/job-descriptions", big, &chunked);
+    expect(&r, 413, "too_large");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/job-descriptions", json_pack("{ss}", "text", "Go and Kafka"));
+    expect(&r, 201, NULL);
+    resp_free(&r);
+    stop(f);
+}
+
+static void test_auth(void **state)
+{
+    (void)state;
+    const char *keys[] = {"key-one", "key-two"};
+    tl_server_opts o = {.api_keys = keys, .n_api_keys = 2};
+    fixture *f = start_with(&o, NULL);
+    char v[128];
+    resp r = get(f, "/api/v1/resumes/1");
+    expect(&r, 401, "unauthorized");
+    assert_non_null(header(&r, "WWW-Authenticate", v, sizeof v));
+    resp_free(&r);
+    req_opts wrong = {.auth = "Bearer key-three"};
+    r = http(f, "GET", "/api/v1/resumes/1", NULL, &wrong);
+    expect(&r, 401, "unauthorized");
+    resp_free(&r);
+    req_opts basic = {.auth = "Basic a2V5LW9uZTo="};
+    r = http(f, "GET", "/api/v1/resumes/1", NULL, &basic);
+    expect(&r, 401, "unauthorized");
+    resp_free(&r);
+    req_opts prefix = {.auth = "Bearer key-on"};
+    r = http(f, "GET", "/api/v1/resumes/1", NULL, &prefix);
+    expect(&r, 401, "unauthorized");
+    resp_free(&r);
+    req_opts right = {.auth = "Bearer key-two"};
+    r = http(f, "POST", "/api/v1/job-descriptions", "{\"text\":\"Go\"}", &right);
+    expect(&r, 201, NULL);
+    resp_free(&r);
+    r = http(f, "GET", "/api/v1/resumes/1", NULL, &right);
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = get(f, "/health");
+    expect(&r, 200, NULL);
+    resp_free(&r);
+    r = get(f, "/");
+    expect(&r, 200, NULL);
+    resp_free(&r);
+    r = get(f, "/metrics");
+    expect(&r, 200, NULL);
+    resp_free(&r);
+    stop(f);
+
+    tl_server_opts locked = {.api_keys = keys, .n_api_keys = 2, .protect_metrics = true};
+    f = start_with(&locked, NULL);
+    r = get(f, "/metrics");
+    expect(&r, 401, "unauthorized");
+    resp_free(&r);
+    r = http(f, "GET", "/metrics", NULL, &right);
+    expect(&r, 200, NULL);
+    resp_free(&r);
+    stop(f);
+}
+
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    tl_server_opts o = {.rate_limit = 0.5, .rate_burst = 2};
+    fixture *f = start_with(&o, NULL);
+    resp r = get(f, "/api/v1/resumes/1");
+    expect(&r, 404, NULL);
+    resp_free(&r);
+    r = get(f, "/api/v1/resumes/1");
+    expect(&r, 404, NULL);
+    resp_free(&r);
+    r = get(f, "/api/v1/resumes/1");
+    expect(&r, 429, "rate_limited");
+    char v[32];
+    assert_non_null(header(&r, "Retry-After", v, sizeof v));
+    assert_true(strtol(v, NULL, 10) >= 1);
+    resp_free(&r);
+    /* The page and the health check are not limited. */
+    r = get(f, "/health");
+    expect(&r, 200, NULL);
+    resp_free(&r);
+    stop(f);
+}
+
+static void test_draining(void **state)
+{
+    (void)state;
+    fixture *f = start_with(NULL, NULL);
+    tl_server_set_draining(f->srv, true);
+    resp r = post_json(f, "/api/v1/job-descriptions", json_pack("{ss}", "text", "Go"));
+    expect(&r, 503, "draining");
+    resp_free(&r);
+    r = get(f, "/health");
+    expect(&r, 503, NULL);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "draining");
+    resp_free(&r);
+    assert_int_equal(tl_server_drain(f->srv, 1000), TL_OK);
+    stop(f);
+}
+
+/* Raw bytes on a socket: what no well-behaved client sends. */
+static void send_raw(fixture *f, const char *data, size_t n)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(tl_server_port(f->srv))};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ssize_t w = send(fd, data, n, MSG_NOSIGNAL);
+    (void)w;
+    shutdown(fd, SHUT_WR);
+    char buf[4096];
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (recv(fd, buf, sizeof buf, 0) > 0)
+        ;
+    close(fd);
+}
+
+static void test_garbage(void **state)
+{
+    fixture *f = *state;
+    const char *raw[] = {
+        "GARBAGE\r\n\r\n",
+        "GET / HTTP/9.9\r\n\r\n",
+        "POST /api/v1/resumes HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n{",
+        "POST /api/v1/resumes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 10\r\n\r\n{\"a\"",
+        "GET /api/v1/resumes/1/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /%00%ff HTTP/1.1\r\nHost: x\r\n\r\n",
+        "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+    };
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++)
+        send_raw(f, raw[i], strlen(raw[i]));
+    /* Mangled versions of a valid body: never a crash, never a 5xx. */
+    const char *body = "{\"resume\":{\"format\":\"text\",\"content\":\"Jo Doe\\nExperience\\n"
+                       "Engineer at X\\n- Built Go services\"},\"job_description\":\"Go\","
+                       "\"customization_strength\":\"BALANCED\"}";
+    size_t n = strlen(body);
+    char *m = malloc(n + 1);
+    srand(7);
+    for (int round = 0; round < 150; round++) {
+        memcpy(m, body, n + 1);
+        for (int k = 0; k < 1 + round % 4; k++)
+            m[(size_t)rand() % n] = (char)(rand() % 256);
+        req_opts o = {.len = n};
+        resp r = http(f, "POST", "/api/v1/enhance-customize", m, &o);
+        if (r.status >= 500 || r.status < 200)
+            fail_msg("round %d: status %ld: %s", round, r.status, tl_buf_str(&r.body));
+        resp_free(&r);
+    }
+    free(m);
+    resp r = get(f, "/health");
+    expect(&r, 200, NULL);
+    resp_free(&r);
+}
+
+/* A job left queued by a server that died runs when the next one starts. */
+static void test_recovery(void **state)
+{
+    (void)state;
+    tl_store *store = NULL;
+    tl_store_sqlite_opts so = {.path = ":memory:"};
+    assert_int_equal(tl_store_open_sqlite(&store, &so), TL_OK);
+    char *alex = fixture_text("alex-chen.json");
+    char *job = fixture_text("senior-backend-engineer.txt");
+    tl_store_resume_in ri = {.format = "json", .json = alex};
+    int64_t rid = 0;
+    assert_int_equal(tl_store_resume_add(store, &ri, &rid), TL_OK);
+    json_t *req = json_pack("{ss ss ss ss ss sI si si}", "resume", alex, "resume_format", "json",
+                            "job_description", job, "strength", "BALANCED", "format", "json",
+                            "resume_id", (json_int_t)rid, "resume_version", 1,
+                            "job_description_id", 0);
+    char *req_text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    tl_store_job_in ji = {.resume_id = rid, .resume_version = 1, .strength = "BALANCED",
+                          .request_json = req_text};
+    int64_t id = 0;
+    assert_int_equal(tl_store_job_add(store, &ji, &id), TL_OK);
+    free(req_text);
+    free(alex);
+    free(job);
+
+    fixture *f = start_with(NULL, store);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/events", (long long)id);
+    resp r = get(f, path); /* returns once the job has ended */
+    expect(&r, 200, NULL);
+    assert_int_equal(count_events(tl_buf_str(&r.body), "done", NULL), 1);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld", (long long)id);
+    r = get(f, path);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "done");
+    assert_int_equal(int_field(&r, "version"), 2);
+    resp_free(&r);
+    stop(f);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_ALL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_health, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_openapi_is_true, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_formats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_depth_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_descriptions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_customize_stored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_customize_inline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_customize_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async_and_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_customizations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ats_analyze, setup, teardown),
+        cmocka_unit_test(test_body_limit),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_draining),
+        cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+        cmocka_unit_test(test_recovery),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
