@@ -114,7 +114,7 @@ static void ht_grow(htab *t)
 
 static void ht_insert(htab *t, hnode *h)
 {
-    if (t->n >= t->nb)
+    if (t->n >= t->nb / 2) /* short chains: each link is a likely cache miss */
         ht_grow(t);
     size_t i = hslot(h->key, t->nb);
     h->hnext = t->b[i];
@@ -201,30 +201,47 @@ typedef struct flight {
 
 /* ---- frequency sketch ------------------------------------------------------ */
 
+/* Count-min sketch laid out as Caffeine lays it out: each key maps to one
+ * 64-byte block (one cache line) and takes one counter in each of the
+ * block's four 16-counter rows, so a lookup costs one cache miss, not four. */
 typedef struct sketch {
-    uint8_t *c;     /* SKETCH_ROWS rows of width counters */
-    uint32_t width; /* a power of two */
+    void *raw;        /* as allocated */
+    uint8_t *c;       /* raw aligned to 64 bytes: nblocks x 64 counters */
+    uint32_t nblocks; /* a power of two */
     uint32_t adds, sample;
 } sketch;
 
-static inline size_t sk_index(const sketch *s, tl_cache_key k, unsigned row)
+#define SKETCH_BLOCK 64
+
+static inline uint64_t sk_hash(tl_cache_key k)
 {
-    uint64_t h = k.lo + (uint64_t)(row + 1) * (k.hi | 1); /* double hashing */
+    uint64_t h = k.lo ^ (k.hi * 0x9e3779b97f4a7c15ull);
     h ^= h >> 31;
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 29;
-    return (size_t)row * s->width + (size_t)(h & (s->width - 1));
+    return h;
 }
 
-static unsigned sk_freq(const sketch *s, tl_cache_key k)
+static inline uint8_t *sk_counter(const sketch *s, uint64_t h, unsigned row)
+{
+    uint8_t *block = s->c + (size_t)(h & (s->nblocks - 1)) * SKETCH_BLOCK;
+    return block + row * 16 + ((h >> (40 + 4 * row)) & 15);
+}
+
+static unsigned sk_freq_h(const sketch *s, uint64_t h)
 {
     unsigned f = SKETCH_MAX;
     for (unsigned r = 0; r < SKETCH_ROWS; r++) {
-        unsigned v = s->c[sk_index(s, k, r)];
+        unsigned v = *sk_counter(s, h, r);
         if (v < f)
             f = v;
     }
     return f;
+}
+
+static unsigned sk_freq(const sketch *s, tl_cache_key k)
+{
+    return sk_freq_h(s, sk_hash(k));
 }
 
 /* Conservative update: only the counters at the minimum grow, which keeps
@@ -232,19 +249,35 @@ static unsigned sk_freq(const sketch *s, tl_cache_key k)
  * so the sketch tracks recent popularity, not all-time popularity. */
 static void sk_add(sketch *s, tl_cache_key k)
 {
-    unsigned f = sk_freq(s, k);
+    uint64_t h = sk_hash(k);
+    unsigned f = sk_freq_h(s, h);
     if (f < SKETCH_MAX)
         for (unsigned r = 0; r < SKETCH_ROWS; r++) {
-            uint8_t *v = &s->c[sk_index(s, k, r)];
+            uint8_t *v = sk_counter(s, h, r);
             if (*v == f)
                 (*v)++;
         }
     if (++s->adds >= s->sample) {
-        size_t n = (size_t)SKETCH_ROWS * s->width;
+        size_t n = (size_t)s->nblocks * SKETCH_BLOCK;
         for (size_t i = 0; i < n; i++)
             s->c[i] >>= 1;
         s->adds /= 2;
     }
+}
+
+static tl_err sk_init(sketch *s, size_t per_row)
+{
+    uint32_t w = 64; /* counters per row */
+    while (w < per_row && w < (1u << 24))
+        w *= 2;
+    s->nblocks = w / 16;
+    s->sample = 10 * w;
+    s->raw = tl__calloc((size_t)s->nblocks * SKETCH_BLOCK + SKETCH_BLOCK - 1, 1);
+    if (!s->raw)
+        return TL_ENOMEM;
+    uintptr_t p = ((uintptr_t)s->raw + SKETCH_BLOCK - 1) & ~(uintptr_t)(SKETCH_BLOCK - 1);
+    s->c = (uint8_t *)p;
+    return TL_OK;
 }
 
 /* ---- shards ------------------------------------------------------------------ */
@@ -505,16 +538,10 @@ static tl_err shard_init(shard *sh, const tl_cache_opts *o)
     for (int i = 0; i < 3; i++)
         list_init(&sh->seg[i]);
     size_t expected = o->expected_entries ? o->expected_entries : o->max_bytes / 2048;
-    size_t per = expected / o->shards;
-    uint32_t w = 64;
-    while (w < per && w < (1u << 24))
-        w *= 2;
-    sh->cms.width = w;
-    sh->cms.sample = 10 * w;
     if (ht_init(&sh->entries, 64) != TL_OK || ht_init(&sh->flights, 16) != TL_OK ||
         ht_init(&sh->tags, 16) != TL_OK)
         return TL_ENOMEM;
-    if (sh->tinylfu && !(sh->cms.c = tl__calloc((size_t)SKETCH_ROWS * w, 1)))
+    if (sh->tinylfu && sk_init(&sh->cms, expected / o->shards) != TL_OK)
         return TL_ENOMEM;
     if (pthread_mutex_init(&sh->mu, NULL) != 0)
         return TL_ENOMEM;
@@ -551,7 +578,7 @@ static void shard_free(shard *sh, bool mutex_ok)
     tl__free(sh->entries.b);
     tl__free(sh->flights.b);
     tl__free(sh->tags.b);
-    tl__free(sh->cms.c);
+    tl__free(sh->cms.raw);
     if (mutex_ok)
         pthread_mutex_destroy(&sh->mu);
 }

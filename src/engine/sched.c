@@ -8,7 +8,8 @@
  *     only nodes with a deadline become urgent;
  *   - node->idx_[slot] is the node's position in the heap of that slot.
  * `promo` would be keyed by d - W and `expiry` by d; W is the same for every
- * node, so both simply order by deadline. */
+ * node, so both simply order by deadline. Deadlines are clamped to INT64_MAX
+ * so that a negated deadline is a valid sort key. */
 #include "engine/sched.h"
 
 #include <math.h>
@@ -20,8 +21,18 @@
 enum { SLOT_RANK = 0, SLOT_TIME = 1 };
 enum { WHERE_NONE = 0, WHERE_NORMAL, WHERE_URGENT };
 
+/* Heap slots carry their node's sort key, so that sifting compares within
+ * the heap array instead of chasing node pointers (one cache miss per level
+ * on a large queue). Every heap is a max-heap on k, ties to the lower seq:
+ * rank heaps use the node's key, time heaps the negated deadline. */
+typedef struct hent {
+    int64_t k;
+    uint64_t seq;
+    tl_sched_node *n;
+} hent;
+
 typedef struct heap {
-    tl_sched_node **a;
+    hent *a;
     uint32_t n, cap;
     int slot;
 } heap;
@@ -37,31 +48,23 @@ struct tl_sched {
 
 /* ---- heap ---------------------------------------------------------------- */
 
-/* True when x belongs above y: higher rank key, or earlier deadline; ties go
- * to the node pushed first. */
-static inline bool above(int slot, const tl_sched_node *x, const tl_sched_node *y)
+static inline bool above(const hent *x, const hent *y)
 {
-    if (slot == SLOT_RANK) {
-        if (x->key_ != y->key_)
-            return x->key_ > y->key_;
-    } else if (x->deadline_ns_ != y->deadline_ns_) {
-        return x->deadline_ns_ < y->deadline_ns_;
-    }
-    return x->seq_ < y->seq_;
+    return x->k != y->k ? x->k > y->k : x->seq < y->seq;
 }
 
-static inline void heap_put(heap *h, uint32_t i, tl_sched_node *x)
+static inline void heap_put(heap *h, uint32_t i, hent x)
 {
     h->a[i] = x;
-    x->idx_[h->slot] = i;
+    x.n->idx_[h->slot] = i;
 }
 
 static void sift_up(heap *h, uint32_t i)
 {
-    tl_sched_node *x = h->a[i];
+    hent x = h->a[i];
     while (i > 0) {
         uint32_t parent = (i - 1) / 2;
-        if (!above(h->slot, x, h->a[parent]))
+        if (!above(&x, &h->a[parent]))
             break;
         heap_put(h, i, h->a[parent]);
         i = parent;
@@ -71,14 +74,14 @@ static void sift_up(heap *h, uint32_t i)
 
 static void sift_down(heap *h, uint32_t i)
 {
-    tl_sched_node *x = h->a[i];
+    hent x = h->a[i];
     for (;;) {
         uint32_t child = 2 * i + 1;
         if (child >= h->n)
             break;
-        if (child + 1 < h->n && above(h->slot, h->a[child + 1], h->a[child]))
+        if (child + 1 < h->n && above(&h->a[child + 1], &h->a[child]))
             child++;
-        if (!above(h->slot, h->a[child], x))
+        if (!above(&h->a[child], &x))
             break;
         heap_put(h, i, h->a[child]);
         i = child;
@@ -95,7 +98,7 @@ static tl_err heap_reserve(heap *h, uint32_t need)
     uint32_t cap = h->cap ? h->cap : need;
     while (cap < need)
         cap *= 2;
-    tl_sched_node **a = tl__realloc(h->a, (size_t)cap * sizeof *a);
+    hent *a = tl__realloc(h->a, (size_t)cap * sizeof *a);
     if (!a)
         return TL_ENOMEM;
     h->a = a;
@@ -103,23 +106,28 @@ static tl_err heap_reserve(heap *h, uint32_t need)
     return TL_OK;
 }
 
+static inline int64_t sort_key(const heap *h, const tl_sched_node *x)
+{
+    return h->slot == SLOT_RANK ? x->key_ : -(int64_t)x->deadline_ns_;
+}
+
 /* The caller has reserved room. */
 static void heap_insert(heap *h, tl_sched_node *x)
 {
     uint32_t i = h->n++;
-    heap_put(h, i, x);
+    heap_put(h, i, (hent){sort_key(h, x), x->seq_, x});
     sift_up(h, i);
 }
 
 static void heap_remove(heap *h, tl_sched_node *x)
 {
     uint32_t i = x->idx_[h->slot];
-    tl_sched_node *last = h->a[--h->n];
+    hent last = h->a[--h->n];
     if (i == h->n)
         return;
     heap_put(h, i, last);
     /* The moved node may belong above or below its new place. */
-    if (i > 0 && above(h->slot, last, h->a[(i - 1) / 2]))
+    if (i > 0 && above(&last, &h->a[(i - 1) / 2]))
         sift_up(h, i);
     else
         sift_down(h, i);
@@ -127,7 +135,7 @@ static void heap_remove(heap *h, tl_sched_node *x)
 
 static inline tl_sched_node *heap_top(const heap *h)
 {
-    return h->n ? h->a[0] : NULL;
+    return h->n ? h->a[0].n : NULL;
 }
 
 /* ---- keys ------------------------------------------------------------------ */
@@ -287,6 +295,8 @@ tl_err tl_sched_push(tl_sched *s, tl_sched_node *node, int32_t priority, uint64_
     node->enqueued_ns_ = now;
     /* A deadline already past is pinned to now: expired, and its key stays
      * within the range the option limits guarantee. */
+    if (deadline_ns > (uint64_t)INT64_MAX)
+        deadline_ns = (uint64_t)INT64_MAX;
     node->deadline_ns_ = deadline_ns == 0 ? 0 : (deadline_ns < now ? now : deadline_ns);
     node->seq_ = s->seq++;
     node->where_ = WHERE_NORMAL;
@@ -372,7 +382,7 @@ tl_err tl_sched_remove(tl_sched *s, tl_sched_node *node)
          * really sits where its index says. */
         heap *h = node->where_ == WHERE_URGENT ? &s->urgent : &s->normal;
         uint32_t i = node->idx_[SLOT_RANK];
-        if (i < h->n && h->a[i] == node) {
+        if (i < h->n && h->a[i].n == node) {
             take(s, node);
             err = TL_OK;
         }
