@@ -30,6 +30,10 @@ const tl__kind_keys *tl__kind_keys_of(tl_section_kind k);
 tl_err tl__doc_fail(tl_doc_error *err, tl_err code, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* True when r has nothing recognisable: no entries, no summary, no contact
+ * details, and (JSON only) no name. */
+bool tl__resume_is_empty(const tl_resume *r);
+
 /* Readers: parse p[0..n) (already checked for size and UTF-8) into r. */
 TL_MUST_CHECK tl_err tl__json_read(tl_resume *r, const char *p, size_t n, tl_doc_error *err);
 TL_MUST_CHECK tl_err tl__markdown_read(tl_resume *r, const char *p, size_t n, tl_doc_error *err);
@@ -41,7 +45,13 @@ TL_MUST_CHECK tl_err tl__markdown_write(const tl_resume *r, tl_buf *b);
 TL_MUST_CHECK tl_err tl__text_write(const tl_resume *r, tl_buf *b);
 TL_MUST_CHECK tl_err tl__html_write(const tl_resume *r, tl_buf *b);
 
-/* ---- helpers shared by the line-based readers (markdown.c, text.c) ---- */
+/* ======================================================================
+ * The line grammar shared by the Markdown and plain-text readers
+ * (implemented in text.c). Both formats say the same things with
+ * different markup: headings name sections, entry heads carry a title, an
+ * organisation, a location and dates, list items are bullets, skills
+ * groups or certificates depending on the section.
+ * ====================================================================== */
 
 /* A slice of the input. */
 typedef struct tl__span {
@@ -49,49 +59,120 @@ typedef struct tl__span {
     size_t n;
 } tl__span;
 
-/* The section kind a heading names ("Work Experience" -> WORK, "Profile" ->
- * the summary pseudo-kind). Returns true and sets *kind when known; *summary
- * is set when the heading names the basics summary. */
-bool tl__heading_kind(const char *p, size_t n, tl_section_kind *kind, bool *summary);
+tl__span tl__span_trim(tl__span s);
+/* Drops leading separators ("—", "–", "-", "|", ",", ":", "·") and spaces. */
+tl__span tl__strip_leading_seps(tl__span s);
 
-/* Splits "Title — Org (dates)" style lines. Each output span may be empty. */
+/* The parts of an entry head ("Title — Org, City, ST (Jan 2022 – Present)").
+ * Spans are empty when absent. */
 typedef struct tl__entry_head {
     tl__span title, org, location, start, end, date;
-    bool present; /* the end date said "Present"/"Current" */
+    bool present; /* the range ended in "Present", "Current"... */
 } tl__entry_head;
 
-/* Finds a date range or a single date at the end of s ("Jan 2022 – Present",
+/* The section kind a heading names. loose also accepts headings that merely
+ * contain a kind's word ("Leadership Experience"); strict needs a known
+ * heading ("Work History"). *summary is set when it names the basics
+ * summary ("Professional Summary", "Profile"); then *kind is meaningless. */
+bool tl__heading_kind(tl__span s, bool loose, tl_section_kind *kind, bool *summary);
+
+/* Finds a date range or single date at the end of *s ("Jan 2022 – Present",
  * "(2019)", "| March 2021 - Present", ", 2018"); on success narrows *s to
- * what precedes it and fills h->start/end (range) or h->date (single). */
+ * what precedes it (separators dropped) and fills h's dates. */
 bool tl__take_dates(tl__span *s, tl__entry_head *h);
+/* True when all of s is a date range or a single date. */
+bool tl__is_dates(tl__span s);
 
-/* True when s[0..n) looks like a date range or a single date. */
-bool tl__looks_like_dates(const char *p, size_t n);
+/* One-line entry head, and the two-line form ("Title, Unit" then
+ * "Org, City, ST | dates"). The kind steers education and swap rules. */
+void tl__parse_head(tl__span s, tl_section_kind kind, tl__entry_head *h);
+void tl__parse_head2(tl__span l1, tl__span l2, tl_section_kind kind, tl__entry_head *h);
 
-/* Splits s on the first entry separator (" — ", " – ", " - ", " | ",
- * " at ", ", "): a and b get the parts. sep_out (may be NULL) tells which. */
-bool tl__split_head(tl__span s, tl__span *a, tl__span *b);
+/* The organisation line of an entry ("Org, City, ST | March 2021 -
+ * Present", "Org — City"): fills h->org, h->location and, when h has no
+ * dates yet, its dates. */
+void tl__parse_org_line(tl__span s, tl__entry_head *h);
+/* Whether "a — b" reads the other way round ("Company — Title"). */
+bool tl__swapped(tl__span a, tl__span b, tl_section_kind kind);
+/* A URL, with or without scheme ("linkedin.com/in/x"). */
+bool tl__is_url(tl__span s);
+/* Prose rather than a head line: long, or a sentence. */
+bool tl__prose(tl__span s);
 
-/* Sets an entry slot from a span (trimmed; empty leaves it NULL). */
-TL_MUST_CHECK tl_err tl__set_span(tl_resume *r, char **slot, tl__span s);
+/* True when the line opens with a list marker ("- ", "* ", "• ", "1. ");
+ * *rest gets the item text. */
+bool tl__bullet(tl__span line, tl__span *rest);
 
-/* Contact line parts: detects email, phone, url/linkedin, location, label. */
-TL_MUST_CHECK tl_err tl__contact_part(tl_resume *r, tl__span part, bool *used);
+/* What a line reader has collected but not yet stored. */
+typedef enum tl__pend {
+    TL__PEND_NONE,
+    TL__PEND_SUMMARY,       /* basics.summary text */
+    TL__PEND_ENTRY_SUMMARY, /* the current entry's summary */
+    TL__PEND_ITEM           /* a list item, dispatched by section kind */
+} tl__pend;
 
-/* Splits skills keywords on commas outside parentheses and adds each
- * (trimmed, non-empty) as a bullet of e. */
-TL_MUST_CHECK tl_err tl__add_keywords(tl_resume *r, tl_entry *e, tl__span s);
+/* State of a line reader. Sections and entries are held by index, since
+ * adding one may move the arrays. */
+typedef struct tl__lines {
+    tl_resume *r;
+    tl_doc_error *err;
+    int line;           /* 1-based line being read, for messages */
+    int sec;            /* current section, -1 before the first */
+    bool in_summary;    /* under a summary heading */
+    int ent;            /* current entry of sec, -1 when none */
+    bool ent_from_item; /* that entry was made from a list item */
+    tl__pend pend;
+    tl_buf buf;
+    bool para_break;    /* a blank line since the last text line */
+    bool md;            /* clean Markdown inline markup (**bold**, \x) */
+} tl__lines;
 
-/* Fills a certificate entry from "Name (2021)", "Name, Issuer, 2022",
- * "Name — Issuer (2021)". */
-TL_MUST_CHECK tl_err tl__parse_certificate(tl_resume *r, tl_entry *e, tl__span s);
+void tl__lines_init(tl__lines *L, tl_resume *r, tl_doc_error *err, bool md);
+/* Stores what is pending and releases the reader's buffer. */
+TL_MUST_CHECK tl_err tl__lines_finish(tl__lines *L);
+void tl__lines_free(tl__lines *L);
+TL_MUST_CHECK tl_err tl__lines_flush(tl__lines *L);
 
-/* Date range text as written back: "Jan 2022 – Present". Appends nothing
- * when the entry has no dates. sep is the range separator. */
+/* The kind of the current section (TL_SEC_COUNT_ before the first). */
+tl_section_kind tl__lines_kind(const tl__lines *L);
+/* The current entry, or NULL. Valid until the next structural call. */
+tl_entry *tl__lines_entry_ptr(const tl__lines *L);
+
+/* Opens the section a heading names (custom when unknown); a second heading
+ * of a kind already seen continues that section. */
+TL_MUST_CHECK tl_err tl__lines_section(tl__lines *L, tl__span heading, bool loose);
+/* Starts an entry of the current section from a parsed head. */
+TL_MUST_CHECK tl_err tl__lines_entry(tl__lines *L, const tl__entry_head *h);
+/* Fills empty slots of the current entry from a further head line. */
+TL_MUST_CHECK tl_err tl__lines_entry_more(tl__lines *L, const tl__entry_head *h);
+/* Starts a list item (a bullet, a skills line, a certificate line). */
+TL_MUST_CHECK tl_err tl__lines_item(tl__lines *L, tl__span text);
+/* Appends a continuation line to what is pending. */
+TL_MUST_CHECK tl_err tl__lines_continue(tl__lines *L, tl__span text);
+/* A paragraph line: basics summary, entry summary, or an item. */
+TL_MUST_CHECK tl_err tl__lines_text(tl__lines *L, tl__span text);
+/* A blank line. */
+TL_MUST_CHECK tl_err tl__lines_blank(tl__lines *L);
+/* A line before the first section: name, label, contact details. */
+TL_MUST_CHECK tl_err tl__lines_header(tl__lines *L, tl__span line);
+
+/* ---- writer helpers ---- */
+
+/* "Jan 2022 – Present", "2019", "2016-07 – 2018-05" (sep between the two
+ * dates). Appends nothing when the entry has no dates. */
 TL_MUST_CHECK tl_err tl__put_dates(tl_buf *b, const tl_entry *e, const char *sep);
-
-/* True when r has nothing recognisable (no name, no sections with content,
- * no bullets, no summary). */
-bool tl__resume_is_empty(const tl_resume *r);
+bool tl__entry_has_dates(const tl_entry *e);
+/* Education: "studyType in area" when the entry has an area field. */
+TL_MUST_CHECK tl_err tl__put_title(tl_buf *b, const tl_section *s, const tl_entry *e);
+/* True when a section's entries are written as one-line list items rather
+ * than with entry heads (certificates, awards... that have no bullets). */
+bool tl__section_as_list(const tl_section *s);
+/* One list item: "Name<sep>Issuer (date)" ("Name<sep>Issuer, date" unless
+ * paren_dates); languages "English (Native)"; references "Name — text". */
+TL_MUST_CHECK tl_err tl__put_list_item(tl_buf *b, const tl_section *s, const tl_entry *e,
+                                       const char *sep, bool paren_dates);
+/* The contact parts of basics in order: location, email, phone, url,
+ * profile urls; calls put for each. */
+TL_MUST_CHECK tl_err tl__put_contacts(tl_buf *b, const tl_basics *bs, const char *sep);
 
 #endif

@@ -586,12 +586,15 @@ tl_format tl_resume_detect(const char *p, size_t n)
 
 bool tl__resume_is_empty(const tl_resume *r)
 {
-    if (r->basics.name || r->basics.summary)
-        return false;
+    const tl_basics *b = &r->basics;
     for (size_t i = 0; i < r->n_sections; i++)
         if (r->sections[i].n_entries > 0)
             return false;
-    return true;
+    if (b->summary || b->email || b->phone || b->url || b->n_profiles)
+        return false;
+    /* In JSON a name is a name; in free text any first line would be one,
+     * so there it takes more than a name to make a resume. */
+    return r->format == TL_FORMAT_JSON ? b->name == NULL : true;
 }
 
 /* Rejects input that is binary or not UTF-8, naming the line. */
