@@ -102,33 +102,57 @@ static void defaults_from_env(serve_args *a)
 
 static int parse_serve_args(int argc, char **argv, serve_args *a)
 {
-    static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'},     {"bind", required_argument, NULL, 'b'},
-        {"db", required_argument, NULL, 'd'},       {"workers", required_argument, NULL, 'w'},
-        {"threads", required_argument, NULL, 'T'},  {"max-body", required_argument, NULL, 'm'},
-        {"api-keys", required_argument, NULL, 'k'}, {"drain-s", required_argument, NULL, 's'},
-        {"web-dir", required_argument, NULL, 'W'},  {"terms", required_argument, NULL, 't'},
-        {"rate-limit", required_argument, NULL, 'r'},
-        {"protect-metrics", no_argument, NULL, 'P'},
-        {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
+                                         {"bind", required_argument, NULL, 'b'},
+                                         {"db", required_argument, NULL, 'd'},
+                                         {"workers", required_argument, NULL, 'w'},
+                                         {"threads", required_argument, NULL, 'T'},
+                                         {"max-body", required_argument, NULL, 'm'},
+                                         {"api-keys", required_argument, NULL, 'k'},
+                                         {"drain-s", required_argument, NULL, 's'},
+                                         {"web-dir", required_argument, NULL, 'W'},
+                                         {"terms", required_argument, NULL, 't'},
+                                         {"rate-limit", required_argument, NULL, 'r'},
+                                         {"protect-metrics", no_argument, NULL, 'P'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     defaults_from_env(a);
     long rate = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:b:d:w:T:m:k:s:W:t:r:Pqh", opts, NULL)) != -1) {
         switch (c) {
-        case 'p': if (!parse_long(optarg, 0, 65535, &a->port)) return bad_value("--port", optarg); break;
+        case 'p':
+            if (!parse_long(optarg, 0, 65535, &a->port))
+                return bad_value("--port", optarg);
+            break;
         case 'b': a->bind = optarg; break;
         case 'd': a->db = optarg; break;
-        case 'w': if (!parse_long(optarg, 1, 256, &a->workers)) return bad_value("--workers", optarg); break;
-        case 'T': if (!parse_long(optarg, 1, 256, &a->threads)) return bad_value("--threads", optarg); break;
-        case 'm': if (!parse_long(optarg, 1, LONG_MAX, &a->max_body)) return bad_value("--max-body", optarg); break;
+        case 'w':
+            if (!parse_long(optarg, 1, 256, &a->workers))
+                return bad_value("--workers", optarg);
+            break;
+        case 'T':
+            if (!parse_long(optarg, 1, 256, &a->threads))
+                return bad_value("--threads", optarg);
+            break;
+        case 'm':
+            if (!parse_long(optarg, 1, LONG_MAX, &a->max_body))
+                return bad_value("--max-body", optarg);
+            break;
         case 'k': a->keys_file = optarg; break;
-        case 's': if (!parse_long(optarg, 0, 86400, &a->drain_s)) return bad_value("--drain-s", optarg); break;
+        case 's':
+            if (!parse_long(optarg, 0, 86400, &a->drain_s))
+                return bad_value("--drain-s", optarg);
+            break;
         case 'W': a->web_dir = optarg; break;
         case 't': a->terms_path = optarg; break;
-        case 'r': if (!parse_long(optarg, 1, 1000000, &rate)) return bad_value("--rate-limit", optarg); a->rate_limit = (double)rate; break;
+        case 'r':
+            if (!parse_long(optarg, 1, 1000000, &rate))
+                return bad_value("--rate-limit", optarg);
+            a->rate_limit = (double)rate;
+            break;
         case 'P': a->protect_metrics = true; break;
         case 'q': a->quiet = true; break;
         case 'h': serve_usage(stdout); exit(TL_EXIT_OK);
@@ -214,8 +238,7 @@ static int run_until_signal(tl_server *srv, const sigset_t *set, long drain_s)
     return TL_EXIT_OK;
 }
 
-static int start(const serve_args *a, const key_list *keys, tl_store *store,
-                 const tl_terms *terms)
+static int start(const serve_args *a, const key_list *keys, tl_store *store, const tl_terms *terms)
 {
     sigset_t set;
     sigemptyset(&set);

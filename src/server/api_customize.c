@@ -66,12 +66,12 @@ static char *request_record(const customize_req *c)
     size_t len = 0;
     if (tl_resume_write(c->resume.resume, TL_FORMAT_JSON, &resume_json, &len) != TL_OK)
         return NULL;
-    json_t *doc = json_pack(
-        "{s:s% s:s s:s s:s s:s s:I s:i s:I}", "resume", resume_json, len, "resume_format",
-        tl_format_name(c->resume.resume->format), "job_description", c->jd.jd->text, "strength",
-        tl_strength_name(c->strength), "format", tl_format_name(c->out_format), "resume_id",
-        (json_int_t)c->resume.id, "resume_version", c->resume.version, "job_description_id",
-        (json_int_t)c->jd.id);
+    json_t *doc =
+        json_pack("{s:s% s:s s:s s:s s:s s:I s:i s:I}", "resume", resume_json, len, "resume_format",
+                  tl_format_name(c->resume.resume->format), "job_description", c->jd.jd->text,
+                  "strength", tl_strength_name(c->strength), "format",
+                  tl_format_name(c->out_format), "resume_id", (json_int_t)c->resume.id,
+                  "resume_version", c->resume.version, "job_description_id", (json_int_t)c->jd.id);
     free(resume_json);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
@@ -85,24 +85,31 @@ static tl_err submit(tl_server *s, customize_req *c, tl_sjob **out)
     char *request = request_record(c);
     if (!request)
         return TL_ENOMEM;
-    tl_store_job_in ji = {.resume_id = c->resume.id, .resume_version = c->resume.version,
-                          .jd_id = c->jd.id, .strength = tl_strength_name(c->strength),
+    tl_store_job_in ji = {.resume_id = c->resume.id,
+                          .resume_version = c->resume.version,
+                          .jd_id = c->jd.id,
+                          .strength = tl_strength_name(c->strength),
                           .request_json = request};
     int64_t id = 0;
     tl_err e = tl_store_job_add(s->store, &ji, &id);
     free(request);
     if (e)
         return e;
-    tl_job_input in = {.id = id, .resume = c->resume.resume, .jd = c->jd.jd,
-                       .strength = c->strength, .out_format = c->out_format,
-                       .resume_id = c->resume.id, .resume_version = c->resume.version,
+    tl_job_input in = {.id = id,
+                       .resume = c->resume.resume,
+                       .jd = c->jd.jd,
+                       .strength = c->strength,
+                       .out_format = c->out_format,
+                       .resume_id = c->resume.id,
+                       .resume_version = c->resume.version,
                        .jd_id = c->jd.id};
     e = tl_jobq_submit(s->jobs, &in, out);
     if (e == TL_OK) {
         c->resume.resume = NULL;
         c->jd.jd = NULL;
     } else {
-        tl_store_job_end end = {.status = "failed", .error_code = "not_queued",
+        tl_store_job_end end = {.status = "failed",
+                                .error_code = "not_queued",
                                 .error_message = "the server could not queue the job"};
         if (tl_store_job_finish(s->store, id, &end) != TL_OK)
             tl_warn("msg=\"cannot record a job that was not queued\" job_id=%lld", (long long)id);
@@ -138,9 +145,9 @@ static enum MHD_Result accepted(tl_req *r, int64_t id)
     char self[96], events[112];
     snprintf(self, sizeof self, "/api/v1/enhance-customize/%lld", (long long)id);
     snprintf(events, sizeof events, "%s/events", self);
-    return tl__reply_json(r, 202, json_pack("{sI ss s{ss ss}}", "job_id", (json_int_t)id,
-                                            "status", "queued", "links", "self", self, "events",
-                                            events));
+    return tl__reply_json(r, 202,
+                          json_pack("{sI ss s{ss ss}}", "job_id", (json_int_t)id, "status",
+                                    "queued", "links", "self", self, "events", events));
 }
 
 enum MHD_Result tl__h_customize(tl_req *r)
@@ -190,9 +197,9 @@ enum MHD_Result tl__h_job_get(tl_req *r)
     tl_err e = tl_store_job_get(r->srv->store, id, &rec);
     if (e)
         return no_job(r, e, id);
-    json_t *doc = json_pack("{sI ss ss ss ss}", "job_id", (json_int_t)id, "status", rec->status,
-                            "strength", rec->strength, "created_at", rec->created_at,
-                            "updated_at", rec->updated_at);
+    json_t *doc =
+        json_pack("{sI ss ss ss ss}", "job_id", (json_int_t)id, "status", rec->status, "strength",
+                  rec->strength, "created_at", rec->created_at, "updated_at", rec->updated_at);
     if (doc && rec->resume_id) {
         json_object_set_new(doc, "resume_id", json_integer(rec->resume_id));
         json_object_set_new(doc, "resume_version", json_integer(rec->resume_version));
@@ -216,8 +223,8 @@ enum MHD_Result tl__h_job_cancel(tl_req *r)
     int64_t id = tl__param_id(r, 0);
     tl_err e = id ? tl_jobq_cancel(r->srv->jobs, id) : TL_ENOTFOUND;
     if (e == TL_OK)
-        return tl__reply_json(r, 200, json_pack("{sI ss}", "job_id", (json_int_t)id, "status",
-                                                "cancelled"));
+        return tl__reply_json(
+            r, 200, json_pack("{sI ss}", "job_id", (json_int_t)id, "status", "cancelled"));
     tl_store_job *rec = NULL;
     tl_err ge = tl_store_job_get(r->srv->store, id, &rec);
     if (ge)
@@ -243,8 +250,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     (void)pos;
     tl_sse *s = cls;
     size_t n = 0;
-    switch (tl_sjob_read(s->job, &s->cursor, buf, max, &n, &s->watch, tl__park_conn,
-                         s->watch.ud)) {
+    switch (tl_sjob_read(s->job, &s->cursor, buf, max, &n, &s->watch, tl__park_conn, s->watch.ud)) {
     case TL_READ_DATA:
         if (s->req)
             s->req->bytes += n;
@@ -350,8 +356,8 @@ static tl_err rebuild(tl_server *s, const tl_store_job *rec, customize_req *c)
     json_t *jd = json_object_get(doc, "job_description");
     tl_err e = TL_EFORMAT;
     if (json_is_string(resume) && json_is_string(jd)) {
-        e = tl_resume_parse(json_string_value(resume), json_string_length(resume),
-                            TL_FORMAT_JSON, &c->resume.resume, NULL);
+        e = tl_resume_parse(json_string_value(resume), json_string_length(resume), TL_FORMAT_JSON,
+                            &c->resume.resume, NULL);
         if (e == TL_OK)
             e = tl_job_parse(json_string_value(jd), json_string_length(jd), s->terms, &c->jd.jd,
                              NULL);
@@ -380,9 +386,13 @@ static void recover_one(tl_server *s, int64_t id)
     customize_req c = {0};
     tl_err e = rebuild(s, rec, &c);
     if (e == TL_OK) {
-        tl_job_input in = {.id = id, .resume = c.resume.resume, .jd = c.jd.jd,
-                           .strength = c.strength, .out_format = c.out_format,
-                           .resume_id = c.resume.id, .resume_version = c.resume.version,
+        tl_job_input in = {.id = id,
+                           .resume = c.resume.resume,
+                           .jd = c.jd.jd,
+                           .strength = c.strength,
+                           .out_format = c.out_format,
+                           .resume_id = c.resume.id,
+                           .resume_version = c.resume.version,
                            .jd_id = c.jd.id};
         e = tl_jobq_submit(s->jobs, &in, NULL);
         if (e == TL_OK) {
@@ -391,7 +401,8 @@ static void recover_one(tl_server *s, int64_t id)
         }
     }
     if (e) {
-        tl_store_job_end end = {.status = "failed", .error_code = "not_recovered",
+        tl_store_job_end end = {.status = "failed",
+                                .error_code = "not_recovered",
                                 .error_message = "the job could not be run again after a restart"};
         if (tl_store_job_finish(s->store, id, &end) != TL_OK)
             tl_warn("msg=\"cannot record a job that was not recovered\" job_id=%lld",

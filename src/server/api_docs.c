@@ -19,8 +19,8 @@ static json_t *sections_summary(json_t *resume)
     {
         if (!json_is_array(v))
             continue;
-        json_array_append_new(list, json_pack("{ss sI}", "key", key, "entries",
-                                              (json_int_t)json_array_size(v)));
+        json_array_append_new(
+            list, json_pack("{ss sI}", "key", key, "entries", (json_int_t)json_array_size(v)));
     }
     return list;
 }
@@ -34,11 +34,11 @@ static enum MHD_Result reply_version(tl_req *r, unsigned status, const tl_store_
     if (!resume)
         return tl__reply_error(r, 500, "internal", "a stored resume is not valid JSON");
     json_t *name = json_object_get(json_object_get(resume, "basics"), "name");
-    json_t *doc = json_pack("{sI si si ss ss sO* so}", "id", (json_int_t)rec->id, "version",
-                            rec->version, "latest_version", rec->latest_version, "format",
-                            rec->format, "created_at", rec->created_at ? rec->created_at : "",
-                            "name", json_is_string(name) ? name : NULL, "sections",
-                            sections_summary(resume));
+    json_t *doc =
+        json_pack("{sI si si ss ss sO* so}", "id", (json_int_t)rec->id, "version", rec->version,
+                  "latest_version", rec->latest_version, "format", rec->format, "created_at",
+                  rec->created_at ? rec->created_at : "", "name",
+                  json_is_string(name) ? name : NULL, "sections", sections_summary(resume));
     if (doc && rec->job_id) {
         json_object_set_new(doc, "job_id", json_integer(rec->job_id));
         json_object_set_new(doc, "job_description_id", json_integer(rec->jd_id));
@@ -56,8 +56,7 @@ static enum MHD_Result reply_version(tl_req *r, unsigned status, const tl_store_
         tl_resume *parsed = NULL;
         char *text = NULL;
         size_t len = 0;
-        if (tl_resume_parse(rec->json, strlen(rec->json), TL_FORMAT_JSON, &parsed, NULL) ==
-                TL_OK &&
+        if (tl_resume_parse(rec->json, strlen(rec->json), TL_FORMAT_JSON, &parsed, NULL) == TL_OK &&
             tl_resume_write(parsed, fmt, &text, &len) == TL_OK)
             json_object_set_new(doc, "rendered", json_stringn(text, len));
         free(text);
@@ -96,8 +95,8 @@ enum MHD_Result tl__h_resume_create(tl_req *r)
     tl_err e = tl_resume_write(resume, TL_FORMAT_JSON, &json, &len);
     int64_t id = 0;
     if (e == TL_OK) {
-        tl_store_resume_in in = {.format = tl_format_name(resume->format), .json = json,
-                                 .source = source};
+        tl_store_resume_in in = {
+            .format = tl_format_name(resume->format), .json = json, .source = source};
         e = tl_store_resume_add(r->srv->store, &in, &id);
     }
     tl_resume_free(resume);
@@ -119,11 +118,11 @@ static enum MHD_Result get_version(tl_req *r, int version)
     int64_t id = tl__param_id(r, 0);
     tl_store_resume *rec = NULL;
     tl_err e = tl_store_resume_get(r->srv->store, id, version, &rec);
-    if (e == TL_ENOTFOUND && version > 0 && tl_store_resume_get(r->srv->store, id, 0, &rec) ==
-                                                TL_OK) {
+    if (e == TL_ENOTFOUND && version > 0 &&
+        tl_store_resume_get(r->srv->store, id, 0, &rec) == TL_OK) {
         tl_store_resume_free(rec);
-        return tl__reply_error(r, 404, "not_found", "resume %lld has no version %d",
-                               (long long)id, version);
+        return tl__reply_error(r, 404, "not_found", "resume %lld has no version %d", (long long)id,
+                               version);
     }
     if (e)
         return store_failed(r, e, "resume", id);
@@ -155,17 +154,18 @@ enum MHD_Result tl__h_resume_versions(tl_req *r)
     json_t *list = json_array();
     for (size_t i = 0; i < vs->n; i++) {
         const tl_store_version_info *v = &vs->items[i];
-        json_array_append_new(
-            list, json_pack("{si ss ss ss sI sI si}", "version", v->version, "format", v->format,
-                            "created_at", v->created_at ? v->created_at : "", "origin",
-                            v->job_id ? "customization" : "upload", "job_id",
-                            (json_int_t)v->job_id, "job_description_id", (json_int_t)v->jd_id,
-                            "parent_version", v->parent_version));
+        json_array_append_new(list,
+                              json_pack("{si ss ss ss sI sI si}", "version", v->version, "format",
+                                        v->format, "created_at", v->created_at ? v->created_at : "",
+                                        "origin", v->job_id ? "customization" : "upload", "job_id",
+                                        (json_int_t)v->job_id, "job_description_id",
+                                        (json_int_t)v->jd_id, "parent_version", v->parent_version));
     }
     int latest = vs->n ? vs->items[vs->n - 1].version : 0;
     tl_store_versions_free(vs);
-    return tl__reply_json(r, 200, json_pack("{sI si so}", "id", (json_int_t)id, "latest_version",
-                                            latest, "versions", list));
+    return tl__reply_json(
+        r, 200,
+        json_pack("{sI si so}", "id", (json_int_t)id, "latest_version", latest, "versions", list));
 }
 
 /* 409 while a queued or running job uses it. */
@@ -206,10 +206,9 @@ static json_t *jd_analysis(const tl_job *j)
     for (size_t i = 0; i < j->n_keywords; i++) {
         const tl_keyword *k = &j->keywords[i];
         json_array_append_new(kws, json_pack("{ss ss sf si ss sb}", "term", k->term, "surface",
-                                             k->surface ? k->surface : k->term, "weight",
-                                             k->weight, "count", k->count, "part",
-                                             tl_jd_part_name(k->part), "dictionary",
-                                             k->term_id >= 0));
+                                             k->surface ? k->surface : k->term, "weight", k->weight,
+                                             "count", k->count, "part", tl_jd_part_name(k->part),
+                                             "dictionary", k->term_id >= 0));
     }
     char fp[17];
     tl_hash_hex(j->fingerprint, fp);

@@ -90,8 +90,7 @@ bool tl__job_from_value(tl_req *r, json_t *v, tl_job **out, enum MHD_Result *rc)
         return false;
     }
     tl_doc_error err = {0};
-    tl_err e = tl_job_parse(json_string_value(t), json_string_length(t), r->srv->terms, out,
-                            &err);
+    tl_err e = tl_job_parse(json_string_value(t), json_string_length(t), r->srv->terms, out, &err);
     if (e) {
         *rc = tl__reply_doc_error(r, e, &err, "job description");
         return false;
@@ -120,11 +119,10 @@ static bool resume_from_store(tl_req *r, tl_resume_ref *ref, enum MHD_Result *rc
     tl_store_resume *rec = NULL;
     tl_err e = tl_store_resume_get(r->srv->store, ref->id, ref->version, &rec);
     if (e == TL_ENOTFOUND) {
-        *rc = ref->version ? tl__reply_error(r, 404, "not_found",
-                                             "resume %lld has no version %d",
-                                             (long long)ref->id, ref->version)
-                           : tl__reply_error(r, 404, "not_found", "no resume %lld",
-                                             (long long)ref->id);
+        *rc = ref->version
+                  ? tl__reply_error(r, 404, "not_found", "resume %lld has no version %d",
+                                    (long long)ref->id, ref->version)
+                  : tl__reply_error(r, 404, "not_found", "no resume %lld", (long long)ref->id);
         return false;
     }
     if (e) {
@@ -193,10 +191,10 @@ bool tl__resolve_jd(tl_req *r, json_t *body, tl_jd_ref *out, enum MHD_Result *rc
     tl_store_jd *rec = NULL;
     tl_err e = tl_store_jd_get(r->srv->store, out->id, &rec);
     if (e) {
-        *rc = e == TL_ENOTFOUND ? tl__reply_error(r, 404, "not_found",
-                                                  "no job description %lld", (long long)out->id)
-                                : tl__reply_error(r, 500, "storage_error",
-                                                  "cannot read the job description");
+        *rc = e == TL_ENOTFOUND
+                  ? tl__reply_error(r, 404, "not_found", "no job description %lld",
+                                    (long long)out->id)
+                  : tl__reply_error(r, 500, "storage_error", "cannot read the job description");
         return false;
     }
     tl_doc_error err = {0};

@@ -23,9 +23,8 @@ enum MHD_Result tl__h_health(tl_req *r)
     long queued = 0, running = 0;
     tl_jobq_counts(r->srv->jobs, &queued, &running);
     return tl__reply_json(r, db && !draining ? 200 : 503,
-                          json_pack("{ss ss s{si si}}", "status", status, "db",
-                                    db ? "ok" : "error", "jobs", "queued", (int)queued,
-                                    "running", (int)running));
+                          json_pack("{ss ss s{si si}}", "status", status, "db", db ? "ok" : "error",
+                                    "jobs", "queued", (int)queued, "running", (int)running));
 }
 
 enum MHD_Result tl__h_metrics(tl_req *r)

@@ -38,7 +38,7 @@ struct tl_sjob {
     char *err_msg;
     tl_watch *watchers;
     /* Under the queue's mutex: */
-    struct tl_sjob *qnext;      /* run queue */
+    struct tl_sjob *qnext;       /* run queue */
     struct tl_sjob *prev, *next; /* registry, oldest first */
     bool registered;
 };
@@ -46,8 +46,8 @@ struct tl_sjob {
 struct tl_jobq {
     tl_jobq_opts o;
     pthread_mutex_t mu;
-    pthread_cond_t work;  /* a job was queued, or stop */
-    pthread_cond_t idle;  /* a job ended */
+    pthread_cond_t work; /* a job was queued, or stop */
+    pthread_cond_t idle; /* a job ended */
     pthread_t *threads;
     int n_threads;
     bool stopped;
@@ -272,8 +272,7 @@ static void emit(tl_sjob *j, const char *name, const char *data)
     char *text = malloc(need);
     if (!text)
         goto fail;
-    int len = snprintf(text, need, "id: %zu\nevent: %s\ndata: %s\n\n", j->n_events + 1, name,
-                       data);
+    int len = snprintf(text, need, "id: %zu\nevent: %s\ndata: %s\n\n", j->n_events + 1, name, data);
     j->events[j->n_events++] = (sse_event){text, (size_t)len};
     return;
 fail:
@@ -385,9 +384,9 @@ static void on_progress(void *ud, int done, int total)
 {
     run_ctx *rc = ud;
     pthread_mutex_lock(&rc->j->mu);
-    emit_json(rc->j, "section",
-              json_pack("{sI si si}", "job_id", (json_int_t)rc->j->id, "done", done, "total",
-                        total));
+    emit_json(
+        rc->j, "section",
+        json_pack("{sI si si}", "job_id", (json_int_t)rc->j->id, "done", done, "total", total));
     wake_all(rc->j, false);
     pthread_mutex_unlock(&rc->j->mu);
 }
@@ -402,10 +401,9 @@ static tl_err add_metrics(json_t *doc, double wall_ms)
         if (!m || json_object_set_new(doc, "metrics", m) != 0)
             return TL_ENOMEM;
     }
-    json_t *add = json_pack("{sf si si si si si si si sf ss}", "wall_ms", wall_ms,
-                            "provider_calls", 0, "tokens_in", 0, "tokens_out", 0, "retries", 0,
-                            "failures", 0, "fallbacks", 0, "cache_hits", 0, "cost_usd", 0.0,
-                            "engine", "embedded");
+    json_t *add = json_pack("{sf si si si si si si si sf ss}", "wall_ms", wall_ms, "provider_calls",
+                            0, "tokens_in", 0, "tokens_out", 0, "retries", 0, "failures", 0,
+                            "fallbacks", 0, "cache_hits", 0, "cost_usd", 0.0, "engine", "embedded");
     if (!add || json_object_update(m, add) != 0) {
         json_decref(add);
         return TL_ENOMEM;
@@ -431,8 +429,8 @@ static tl_err store_version(tl_jobq *q, tl_sjob *j, json_t *doc, int *version)
 }
 
 /* Builds the result document of a finished customization. */
-static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double t0,
-                           char **out, int *new_version)
+static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double t0, char **out,
+                           int *new_version)
 {
     char *text = NULL;
     tl_err e = tl_result_to_json(res, j->in.out_format, &text);
@@ -443,16 +441,14 @@ static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double 
     if (!doc)
         return TL_EINTERNAL;
     if (json_object_set_new(doc, "job_id", json_integer(j->id)) != 0 ||
-        json_object_set_new(doc, "strength", json_string(tl_strength_name(j->in.strength))) !=
-            0)
+        json_object_set_new(doc, "strength", json_string(tl_strength_name(j->in.strength))) != 0)
         e = TL_ENOMEM;
     if (e == TL_OK && j->in.resume_id > 0) {
         e = store_version(q, j, doc, new_version);
         if (e == TL_OK &&
             (json_object_set_new(doc, "resume_id", json_integer(j->in.resume_id)) != 0 ||
              json_object_set_new(doc, "version", json_integer(*new_version)) != 0 ||
-             json_object_set_new(doc, "parent_version", json_integer(j->in.resume_version)) !=
-                 0))
+             json_object_set_new(doc, "parent_version", json_integer(j->in.resume_version)) != 0))
             e = TL_ENOMEM;
     }
     if (e == TL_OK && j->in.jd_id > 0 &&
@@ -470,8 +466,8 @@ static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double 
  * "done" always finds it there), then memory, then the watchers. */
 static void finish(tl_jobq *q, tl_sjob *j, char *result, int new_version, tl_err e)
 {
-    tl_store_job_end end = {.status = result ? "done" : "failed", .result_json = result,
-                            .new_version = new_version};
+    tl_store_job_end end = {
+        .status = result ? "done" : "failed", .result_json = result, .new_version = new_version};
     if (!result) {
         end.error_code = e == TL_EIO ? "storage_error" : "customize_failed";
         end.error_message = tl_strerror(e);
@@ -506,8 +502,8 @@ static void run_job(tl_jobq *q, tl_sjob *j)
     if (tl_store_job_set_status(q->o.store, j->id, "running") != TL_OK)
         tl_warn("msg=\"cannot mark a job running\" job_id=%lld", (long long)j->id);
     run_ctx rc = {q, j};
-    tl_customize_opts co = {.strength = j->in.strength, .progress = on_progress,
-                            .progress_ud = &rc};
+    tl_customize_opts co = {
+        .strength = j->in.strength, .progress = on_progress, .progress_ud = &rc};
     tl_result *res = NULL;
     tl_err e = tl_customize(j->in.resume, j->in.jd, q->o.terms, &co, &res);
     char *result = NULL;
@@ -636,8 +632,8 @@ tl_err tl_jobq_submit(tl_jobq *q, tl_job_input *in, tl_sjob **out)
     in->resume = NULL;
     in->jd = NULL;
     emit_json(j, "accepted",
-              json_pack("{sI ss ss}", "job_id", (json_int_t)j->id, "status", "queued",
-                        "strength", tl_strength_name(j->in.strength)));
+              json_pack("{sI ss ss}", "job_id", (json_int_t)j->id, "status", "queued", "strength",
+                        tl_strength_name(j->in.strength)));
     registry_add(q, j);
     tl_sjob_ref(j); /* the queue's reference, dropped by the worker */
     if (q->qtail)
@@ -690,7 +686,8 @@ tl_err tl_jobq_cancel(tl_jobq *q, int64_t id)
     pthread_mutex_unlock(&q->mu);
     if (removed) {
         tl_sjob_unref(j); /* the queue's reference */
-        tl_store_job_end end = {.status = "cancelled", .error_code = "cancelled",
+        tl_store_job_end end = {.status = "cancelled",
+                                .error_code = "cancelled",
                                 .error_message = "the job was cancelled before it ran"};
         if (tl_store_job_finish(q->o.store, id, &end) != TL_OK)
             tl_warn("msg=\"cannot record a cancellation\" job_id=%lld", (long long)id);
@@ -745,8 +742,8 @@ tl_err tl_sjob_from_record(const tl_store_job *rec, tl_sjob **out)
     if (!j)
         return TL_ENOMEM;
     emit_json(j, "accepted",
-              json_pack("{sI ss ss}", "job_id", (json_int_t)j->id, "status", "queued",
-                        "strength", rec->strength));
+              json_pack("{sI ss ss}", "job_id", (json_int_t)j->id, "status", "queued", "strength",
+                        rec->strength));
     if (st == TL_SJOB_DONE) {
         j->result = strdup(rec->result_json);
         if (j->result)
@@ -759,8 +756,8 @@ tl_err tl_sjob_from_record(const tl_store_job *rec, tl_sjob **out)
         emit_error(j, code, msg);
     }
     j->state = st;
-    bool ok = j->n_events == 2 && (st == TL_SJOB_DONE ? j->result != NULL
-                                                       : j->err_code && j->err_msg);
+    bool ok =
+        j->n_events == 2 && (st == TL_SJOB_DONE ? j->result != NULL : j->err_code && j->err_msg);
     if (!ok) {
         tl_sjob_unref(j);
         return TL_ENOMEM;

@@ -46,12 +46,12 @@ typedef struct tl_jobq_opts {
 
 /* What a job runs on. */
 typedef struct tl_job_input {
-    int64_t id;          /* the job's id in the store */
-    tl_resume *resume;   /* taken by tl_jobq_submit on success */
-    tl_job *jd;          /* taken by tl_jobq_submit on success */
+    int64_t id;        /* the job's id in the store */
+    tl_resume *resume; /* taken by tl_jobq_submit on success */
+    tl_job *jd;        /* taken by tl_jobq_submit on success */
     tl_strength strength;
     tl_format out_format; /* AUTO: the resume's own */
-    int64_t resume_id;   /* when > 0 the result becomes its next version */
+    int64_t resume_id;    /* when > 0 the result becomes its next version */
     int resume_version;
     int64_t jd_id;
 } tl_job_input;

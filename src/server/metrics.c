@@ -9,16 +9,16 @@
 #include "util/buf.h"
 
 /* The statuses the server answers with; anything else counts as "other". */
-static const unsigned statuses[] = {200, 201, 202, 204, 400, 401, 404, 405, 409,
-                                    413, 415, 422, 429, 500, 503, 504};
+static const unsigned statuses[] = {200, 201, 202, 204, 400, 401, 404, 405,
+                                    409, 413, 415, 422, 429, 500, 503, 504};
 enum { N_STATUS = sizeof statuses / sizeof statuses[0] + 1 };
 
 /* Upper bounds of the histogram buckets, in seconds (+Inf is implicit). */
-static const double req_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                    0.05,   0.1,   0.25,   0.5,   1,    2.5, 10};
+static const double req_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                    0.1,    0.25,  0.5,    1,     2.5,  10};
 enum { N_REQ_BUCKETS = sizeof req_bounds / sizeof req_bounds[0] + 1 };
 static const double job_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                    0.5,   1,     2.5,  5,     10,   30, 60};
+                                    0.5,   1,     2.5,  5,     10,   30,  60};
 enum { N_JOB_BUCKETS = sizeof job_bounds / sizeof job_bounds[0] + 1 };
 
 enum { N_MAX_BUCKETS = 16 }; /* at least N_REQ_BUCKETS and N_JOB_BUCKETS */
@@ -91,8 +91,8 @@ static int status_index(unsigned status)
 
 void tl_metrics_request(tl_metrics *m, int route, unsigned status, double seconds)
 {
-    route_stats *r = &m->routes[route < 0 || (size_t)route >= m->n_routes ? m->n_routes
-                                                                           : (size_t)route];
+    route_stats *r =
+        &m->routes[route < 0 || (size_t)route >= m->n_routes ? m->n_routes : (size_t)route];
     atomic_fetch_add_explicit(&r->by_status[status_index(status)], 1, memory_order_relaxed);
     observe(&r->latency, req_bounds, N_REQ_BUCKETS - 1, seconds);
 }

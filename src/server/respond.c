@@ -74,8 +74,7 @@ enum MHD_Result tl__reply_json(tl_req *r, unsigned status, json_t *doc)
     return tl__reply_json_text(r, status, text);
 }
 
-enum MHD_Result tl__reply_error(tl_req *r, unsigned status, const char *code, const char *fmt,
-                                ...)
+enum MHD_Result tl__reply_error(tl_req *r, unsigned status, const char *code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -116,16 +115,16 @@ enum MHD_Result tl__reply_static(tl_req *r, unsigned status, const char *ctype, 
 
 bool tl__read_json(tl_req *r, json_t **out, enum MHD_Result *rc)
 {
-    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ct =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (r->too_big) {
         *rc = tl__reply_error(r, 413, "too_large", "the body is larger than %zu bytes",
                               r->srv->o.max_body);
         return false;
     }
     if (!tl_content_type_is_json(ct)) {
-        *rc = tl__reply_error(r, 415, "unsupported_media_type",
-                              "send the body as application/json");
+        *rc =
+            tl__reply_error(r, 415, "unsupported_media_type", "send the body as application/json");
         return false;
     }
     const char *p = tl_buf_str(&r->body);
@@ -159,8 +158,7 @@ bool tl__read_json(tl_req *r, json_t **out, enum MHD_Result *rc)
     return true;
 }
 
-enum MHD_Result tl__reply_doc_error(tl_req *r, tl_err e, const tl_doc_error *err,
-                                    const char *what)
+enum MHD_Result tl__reply_doc_error(tl_req *r, tl_err e, const tl_doc_error *err, const char *what)
 {
     tl_http_error he = tl_http_error_from(e);
     const char *msg = err && err->message[0] ? err->message : tl_strerror(e);

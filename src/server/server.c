@@ -108,8 +108,8 @@ static void client_address(tl_req *r, char *out, size_t cap)
 static bool admit(tl_req *r, bool needs_key, enum MHD_Result *rc)
 {
     tl_server *s = r->srv;
-    const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                   MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *auth =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     size_t klen = 0;
     const char *key = tl_bearer_token(auth, &klen);
     if (needs_key && s->n_keys > 0 && (!key || !key_ok(s, key, klen))) {
@@ -141,8 +141,7 @@ static bool admit(tl_req *r, bool needs_key, enum MHD_Result *rc)
 
 static void request_id(tl_req *r)
 {
-    const char *given =
-        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Request-Id");
+    const char *given = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Request-Id");
     if (tl_request_id_ok(given)) {
         snprintf(r->id, sizeof r->id, "%s", given);
         return;
@@ -151,8 +150,7 @@ static void request_id(tl_req *r)
     tl_hash_hex(tl_hash64(&n, sizeof n, r->srv->id_seed), r->id);
 }
 
-static tl_req *req_new(tl_server *s, struct MHD_Connection *c, const char *method,
-                       const char *url)
+static tl_req *req_new(tl_server *s, struct MHD_Connection *c, const char *method, const char *url)
 {
     tl_req *r = calloc(1, sizeof *r);
     if (!r)
@@ -174,8 +172,8 @@ static tl_req *req_new(tl_server *s, struct MHD_Connection *c, const char *metho
 /* Early answers, before the body is read: a declared length over the cap. */
 static bool declared_too_big(tl_req *r)
 {
-    const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (!cl)
         return false;
     char *end = NULL;
@@ -219,8 +217,8 @@ static enum MHD_Result dispatch(tl_req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     (void)version;
     tl_server *s = cls;
@@ -331,8 +329,11 @@ static tl_err init_parts(tl_server *s)
     }
     if (s->o.web_dir && !(s->web_dir = strdup(s->o.web_dir)))
         return TL_ENOMEM;
-    tl_jobq_opts jo = {.store = s->store, .terms = s->terms, .workers = s->o.workers,
-                       .on_end = on_job_end, .on_end_ud = s};
+    tl_jobq_opts jo = {.store = s->store,
+                       .terms = s->terms,
+                       .workers = s->o.workers,
+                       .on_end = on_job_end,
+                       .on_end_ud = s};
     return tl_jobq_create(&s->jobs, &jo);
 }
 
@@ -342,8 +343,8 @@ static tl_err start_daemon(tl_server *s)
     struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons(s->o.port)};
     struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = htons(s->o.port)};
     const struct sockaddr *sa = (const struct sockaddr *)&v4;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
     if (inet_pton(AF_INET6, bind, &v6.sin6_addr) == 1) {
         sa = (const struct sockaddr *)&v6;
         flags |= MHD_USE_IPv6;
@@ -352,11 +353,10 @@ static tl_err start_daemon(tl_server *s)
         return TL_EINVAL;
     }
     s->daemon = MHD_start_daemon(
-        flags, s->o.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, s, MHD_OPTION_END);
+        flags, s->o.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
     if (!s->daemon) {
         tl_error("msg=\"cannot listen\" bind=\"%s\" port=%u", bind, (unsigned)s->o.port);
         return TL_EIO;
@@ -422,8 +422,7 @@ tl_err tl_server_drain(tl_server *s, int timeout_ms)
     atomic_store(&s->draining, true);
     long queued = 0, running = 0;
     tl_jobq_counts(s->jobs, &queued, &running);
-    tl_info("msg=\"draining\" queued=%ld running=%ld timeout_ms=%d", queued, running,
-            timeout_ms);
+    tl_info("msg=\"draining\" queued=%ld running=%ld timeout_ms=%d", queued, running, timeout_ms);
     if (s->listen_fd < 0)
         s->listen_fd = MHD_quiesce_daemon(s->daemon); /* no new connections */
     bool idle = tl_jobq_wait_idle(s->jobs, timeout_ms < 0 ? 0 : timeout_ms);

@@ -26,13 +26,13 @@
 typedef struct tl_server tl_server;
 
 typedef struct tl_server_opts {
-    const char *bind;       /* address to listen on; NULL means "127.0.0.1" */
-    uint16_t port;          /* 0 picks a free port (see tl_server_port) */
-    tl_store *store;        /* required; borrowed, must outlive the server */
-    const tl_terms *terms;  /* NULL loads the shipped dictionary; borrowed */
-    int threads;            /* HTTP threads; 0 means 2 */
-    int workers;            /* customization workers; 0 means 2 */
-    size_t max_body;        /* request body cap in bytes; 0 means 2 MiB */
+    const char *bind;      /* address to listen on; NULL means "127.0.0.1" */
+    uint16_t port;         /* 0 picks a free port (see tl_server_port) */
+    tl_store *store;       /* required; borrowed, must outlive the server */
+    const tl_terms *terms; /* NULL loads the shipped dictionary; borrowed */
+    int threads;           /* HTTP threads; 0 means 2 */
+    int workers;           /* customization workers; 0 means 2 */
+    size_t max_body;       /* request body cap in bytes; 0 means 2 MiB */
     /* API keys (copied). When n_api_keys > 0 every /api/ route needs
      * "Authorization: Bearer KEY"; /, /health, /metrics, /openapi.json stay
      * open unless protect_metrics is set (then /metrics needs a key too). */
@@ -43,10 +43,10 @@ typedef struct tl_server_opts {
      * without keys) on /api/ routes, with bursts of rate_burst; 0 is no
      * limit. Over it: 429 with Retry-After. */
     double rate_limit;
-    int rate_burst;       /* 0 means max(1, 2 * rate_limit) */
-    const char *web_dir;  /* serve the page from here instead of the built-in one */
-    bool access_log;      /* one log line per request */
-    bool no_recover;      /* do not re-run jobs left unfinished by an earlier run */
+    int rate_burst;      /* 0 means max(1, 2 * rate_limit) */
+    const char *web_dir; /* serve the page from here instead of the built-in one */
+    bool access_log;     /* one log line per request */
+    bool no_recover;     /* do not re-run jobs left unfinished by an earlier run */
 } tl_server_opts;
 
 /* Starts listening and serving. TL_EINVAL for a bad option (bind address),

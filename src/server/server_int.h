@@ -28,7 +28,7 @@ typedef struct tl_route {
     const char *method; /* "GET", "POST", "DELETE" */
     const char *pattern;
     tl_handler handler;
-    bool api;           /* under /api/: auth, rate limit, draining */
+    bool api; /* under /api/: auth, rate limit, draining */
 } tl_route;
 
 struct tl_server {
@@ -58,13 +58,13 @@ struct tl_req {
     struct MHD_Connection *conn;
     const char *method; /* libmicrohttpd's, valid for the request */
     const char *url;
-    int route;          /* index in the route table, -1 when none */
+    int route; /* index in the route table, -1 when none */
     tl_route_params params;
     tl_buf body;
     bool too_big;
-    bool started;       /* the first call (headers) is past */
-    double t0;          /* monotonic ms */
-    char id[72];        /* request id */
+    bool started; /* the first call (headers) is past */
+    double t0;    /* monotonic ms */
+    char id[72];  /* request id */
     unsigned status;
     uint64_t bytes;
     /* An extra header for the answer (Allow, Location, Retry-After, ...). */
@@ -74,7 +74,7 @@ struct tl_req {
     tl_handler cont;
     tl_sjob *job;
     tl_watch watch;
-    tl_sse *sse;        /* the event stream answering this request, if any */
+    tl_sse *sse; /* the event stream answering this request, if any */
 };
 
 /* ---- answers (respond.c). Each queues the answer and returns MHD's
@@ -83,8 +83,8 @@ struct tl_req {
 enum MHD_Result tl__reply_json(tl_req *r, unsigned status, json_t *doc);
 /* text: malloc'd JSON, taken. */
 enum MHD_Result tl__reply_json_text(tl_req *r, unsigned status, char *text);
-enum MHD_Result tl__reply_error(tl_req *r, unsigned status, const char *code, const char *fmt,
-                                ...) __attribute__((format(printf, 4, 5)));
+enum MHD_Result tl__reply_error(tl_req *r, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 enum MHD_Result tl__reply_empty(tl_req *r, unsigned status);
 /* A static body (never freed) with a content type; page: add the page's
  * security headers (CSP and friends). */
@@ -105,8 +105,7 @@ void tl__set_header(tl_req *r, const char *name, const char *fmt, ...)
 bool tl__read_json(tl_req *r, json_t **out, enum MHD_Result *rc);
 
 /* Answers the failure of reading a document (resume, job description). */
-enum MHD_Result tl__reply_doc_error(tl_req *r, tl_err e, const tl_doc_error *err,
-                                    const char *what);
+enum MHD_Result tl__reply_doc_error(tl_req *r, tl_err e, const tl_doc_error *err, const char *what);
 
 /* The id in path parameter i, or 0 when it is not a valid id. */
 int64_t tl__param_id(const tl_req *r, int i);
@@ -148,13 +147,13 @@ bool tl__job_from_value(tl_req *r, json_t *v, tl_job **out, enum MHD_Result *rc)
 /* A resume from the body's resume_id (+ resume_version) or resume. */
 typedef struct tl_resume_ref {
     tl_resume *resume;
-    int64_t id;      /* 0 when inline */
+    int64_t id; /* 0 when inline */
     int version;
 } tl_resume_ref;
 bool tl__resolve_resume(tl_req *r, json_t *body, tl_resume_ref *out, enum MHD_Result *rc);
 typedef struct tl_jd_ref {
     tl_job *jd;
-    int64_t id;      /* 0 when inline */
+    int64_t id; /* 0 when inline */
 } tl_jd_ref;
 bool tl__resolve_jd(tl_req *r, json_t *body, tl_jd_ref *out, enum MHD_Result *rc);
 

@@ -131,10 +131,8 @@ static const char *const statements[ST_COUNT_] = {
                    " FROM jobs WHERE id = ?1",
     [ST_JOB_STATUS] = "UPDATE jobs SET status = ?2, updated_at = " NOW " WHERE id = ?1",
     [ST_JOB_FINISH] = "UPDATE jobs SET status = ?2, result = ?3, error_code = ?4,"
-                      " error_message = ?5, new_version = ?6, updated_at = " NOW
-                      " WHERE id = ?1",
-    [ST_JOB_UNFINISHED] =
-        "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY id",
+                      " error_message = ?5, new_version = ?6, updated_at = " NOW " WHERE id = ?1",
+    [ST_JOB_UNFINISHED] = "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY id",
     [ST_JOB_ACTIVE_FOR] = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
                           " AND ((?1 > 0 AND resume_id = ?1) OR (?2 > 0 AND jd_id = ?2))",
     [ST_TELEMETRY_ADD] =
@@ -754,7 +752,8 @@ static tl_err schema_version(sqlite3 *db, int *v)
 static tl_err mark_applied(sqlite3 *db, int version)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "INSERT INTO schema_version(version, applied_at) VALUES (?1, " NOW ")",
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO schema_version(version, applied_at) VALUES (?1, " NOW ")",
                            -1, &st, NULL) != SQLITE_OK)
         return TL_EIO;
     sqlite3_bind_int(st, 1, version);

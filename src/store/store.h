@@ -32,14 +32,14 @@ typedef struct tl_store tl_store;
 typedef struct tl_store_resume {
     int64_t id;
     int version;
-    int latest_version;    /* the resume's newest version */
-    char *format;          /* the format it was read from: "json", "markdown", "text" */
-    char *json;            /* the version as a JSON Resume document */
-    char *source;          /* the text as uploaded (version 1), else NULL */
-    char *created_at;      /* ISO 8601, UTC */
-    int64_t job_id;        /* the job that produced it, 0 for an upload */
-    int64_t jd_id;         /* the job description it was tailored for, or 0 */
-    int parent_version;    /* the version it was tailored from, or 0 */
+    int latest_version; /* the resume's newest version */
+    char *format;       /* the format it was read from: "json", "markdown", "text" */
+    char *json;         /* the version as a JSON Resume document */
+    char *source;       /* the text as uploaded (version 1), else NULL */
+    char *created_at;   /* ISO 8601, UTC */
+    int64_t job_id;     /* the job that produced it, 0 for an upload */
+    int64_t jd_id;      /* the job description it was tailored for, or 0 */
+    int parent_version; /* the version it was tailored from, or 0 */
 } tl_store_resume;
 
 /* What a new resume version is made of. */
@@ -69,17 +69,17 @@ typedef struct tl_store_versions {
 
 typedef struct tl_store_jd {
     int64_t id;
-    char *title;         /* may be NULL */
-    char *company;       /* may be NULL */
+    char *title;   /* may be NULL */
+    char *company; /* may be NULL */
     char *text;
     char *analysis_json; /* the analysis as a JSON document */
     char *created_at;
 } tl_store_jd;
 
 typedef struct tl_store_jd_in {
-    const char *title;   /* optional */
-    const char *company; /* optional */
-    const char *text;    /* required */
+    const char *title;         /* optional */
+    const char *company;       /* optional */
+    const char *text;          /* required */
     const char *analysis_json; /* required */
 } tl_store_jd_in;
 
@@ -87,15 +87,15 @@ typedef struct tl_store_jd_in {
 typedef struct tl_store_job {
     int64_t id;
     char *status;
-    int64_t resume_id;     /* 0 when the resume was inline */
-    int resume_version;    /* the version customized, 0 when inline */
-    int64_t jd_id;         /* 0 when the job description was inline */
-    char *strength;        /* "CONSERVATIVE", "BALANCED", "EXTENSIVE" */
-    char *request_json;    /* what is needed to run it again after a restart */
-    char *result_json;     /* the full result once done, else NULL */
-    char *error_code;      /* once failed, else NULL */
-    char *error_message;   /* once failed, else NULL */
-    int new_version;       /* the resume version it created, or 0 */
+    int64_t resume_id;   /* 0 when the resume was inline */
+    int resume_version;  /* the version customized, 0 when inline */
+    int64_t jd_id;       /* 0 when the job description was inline */
+    char *strength;      /* "CONSERVATIVE", "BALANCED", "EXTENSIVE" */
+    char *request_json;  /* what is needed to run it again after a restart */
+    char *result_json;   /* the full result once done, else NULL */
+    char *error_code;    /* once failed, else NULL */
+    char *error_message; /* once failed, else NULL */
+    int new_version;     /* the resume version it created, or 0 */
     char *created_at;
     char *updated_at;
 } tl_store_job;
@@ -175,7 +175,7 @@ struct tl_store {
 /* ---- SQLite ---- */
 
 typedef struct tl_store_sqlite_opts {
-    const char *path;   /* NULL means "tailor.db"; ":memory:" keeps it in memory */
+    const char *path;    /* NULL means "tailor.db"; ":memory:" keeps it in memory */
     int busy_timeout_ms; /* 0 means 5000 */
 } tl_store_sqlite_opts;
 

@@ -116,10 +116,10 @@ static const char *header(const resp *r, const char *name, char *out, size_t cap
 }
 
 typedef struct req_opts {
-    const char *ctype;   /* default application/json when there is a body */
-    const char *auth;    /* full Authorization header value */
-    const char *extra;   /* one more header line */
-    size_t len;          /* body length when it is not a C string */
+    const char *ctype; /* default application/json when there is a body */
+    const char *auth;  /* full Authorization header value */
+    const char *extra; /* one more header line */
+    size_t len;        /* body length when it is not a C string */
 } req_opts;
 
 static resp http(fixture *f, const char *method, const char *path, const char *body,
@@ -314,7 +314,7 @@ static void test_openapi_is_true(void **state)
             }
             const char *end = strchr(p, '}');
             /* A resume id, or the version 1 of it; a job description id. */
-            long long v = strncmp(p, "{v}", 3) == 0 ? 1
+            long long v = strncmp(p, "{v}", 3) == 0  ? 1
                           : strstr(path, "job-desc") ? (long long)jid
                                                      : (long long)rid;
             o += (size_t)snprintf(concrete + o, sizeof concrete - o, "%lld", v);
@@ -334,9 +334,9 @@ static void test_openapi_is_true(void **state)
                 continue; /* would destroy what the others need */
             resp a = http(f, upper, concrete, strcmp(upper, "POST") == 0 ? "{}" : NULL, NULL);
             json_t *err = json_object_get(json_object_get(a.json, "error"), "code");
-            bool unknown = a.status == 405 ||
-                           (a.status == 404 && err && strcmp(json_string_value(err), "not_found") == 0 &&
-                            strstr(tl_buf_str(&a.body), "no such route"));
+            bool unknown = a.status == 405 || (a.status == 404 && err &&
+                                               strcmp(json_string_value(err), "not_found") == 0 &&
+                                               strstr(tl_buf_str(&a.body), "no such route"));
             if (unknown)
                 fail_msg("%s %s: %ld %s", upper, concrete, a.status, tl_buf_str(&a.body));
             resp_free(&a);
@@ -397,8 +397,8 @@ static void test_resume_lifecycle(void **state)
 
     r = get(f, want);
     expect(&r, 200, NULL);
-    json_t *name = json_object_get(json_object_get(json_object_get(r.json, "resume"), "basics"),
-                                   "name");
+    json_t *name =
+        json_object_get(json_object_get(json_object_get(r.json, "resume"), "basics"), "name");
     assert_string_equal(json_string_value(name), "Alex Chen");
     resp_free(&r);
 
@@ -444,8 +444,8 @@ static void test_resume_formats(void **state)
 {
     fixture *f = *state;
     char *md = fixture_text("maria-lopez.md");
-    resp r = post_json(f, "/api/v1/resumes", json_pack("{ss ss}", "format", "markdown",
-                                                       "content", md));
+    resp r =
+        post_json(f, "/api/v1/resumes", json_pack("{ss ss}", "format", "markdown", "content", md));
     free(md);
     expect(&r, 201, NULL);
     assert_string_equal(json_string_value(json_object_get(r.json, "format")), "markdown");
@@ -639,8 +639,8 @@ static void check_result(const resp *r)
     assert_true(json_is_array(json_object_get(d, "missing_keywords")));
     assert_true(json_is_array(json_object_get(d, "changes")));
     json_t *m = json_object_get(d, "metrics");
-    const char *keys[] = {"wall_ms", "provider_calls", "tokens_in", "tokens_out", "retries",
-                          "failures", "fallbacks", "cache_hits", "cost_usd"};
+    const char *keys[] = {"wall_ms",  "provider_calls", "tokens_in",  "tokens_out", "retries",
+                          "failures", "fallbacks",      "cache_hits", "cost_usd"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!json_is_number(json_object_get(m, keys[i])))
             fail_msg("metrics.%s missing", keys[i]);
@@ -660,7 +660,8 @@ static void test_customize_stored(void **state)
     assert_int_equal(int_field(&r, "version"), 2);
     assert_int_equal(int_field(&r, "resume_id"), rid);
     json_t *score = json_object_get(r.json, "score");
-    int before = (int)json_integer_value(json_object_get(json_object_get(score, "before"), "score"));
+    int before =
+        (int)json_integer_value(json_object_get(json_object_get(score, "before"), "score"));
     int after = (int)json_integer_value(json_object_get(json_object_get(score, "after"), "score"));
     assert_true(after >= before);
     int64_t job = int_field(&r, "job_id");
@@ -773,8 +774,8 @@ static void test_customize_errors(void **state)
     expect(&r, 400, "invalid_field");
     resp_free(&r);
     r = post_json(f, "/api/v1/enhance-customize",
-                  json_pack("{s{ss ss} ss}", "resume", "format", "text", "content", "", "job_description",
-                            "Go"));
+                  json_pack("{s{ss ss} ss}", "resume", "format", "text", "content", "",
+                            "job_description", "Go"));
     expect(&r, 422, NULL);
     resp_free(&r);
     r = get(f, "/api/v1/enhance-customize/424242");
@@ -808,10 +809,10 @@ static void test_async_and_events(void **state)
     fixture *f = *state;
     int64_t rid = upload_resume(f, "alex-chen.json");
     int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
-    resp r = post_json(f, "/api/v1/enhance-customize",
-                       json_pack("{sI sI ss sb}", "resume_id", (json_int_t)rid,
-                                 "job_description_id", (json_int_t)jid,
-                                 "customization_strength", "EXTENSIVE", "async", 1));
+    resp r =
+        post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{sI sI ss sb}", "resume_id", (json_int_t)rid, "job_description_id",
+                            (json_int_t)jid, "customization_strength", "EXTENSIVE", "async", 1));
     expect(&r, 202, NULL);
     int64_t job = int_field(&r, "job_id");
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "queued");
@@ -870,8 +871,8 @@ static void test_concurrent_customizations(void **state)
     CURL *h[N];
     tl_buf bodies[N];
     char *payload = NULL;
-    json_t *doc = json_pack("{sI sI}", "resume_id", (json_int_t)rid, "job_description_id",
-                            (json_int_t)jid);
+    json_t *doc =
+        json_pack("{sI sI}", "resume_id", (json_int_t)rid, "job_description_id", (json_int_t)jid);
     payload = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
@@ -1112,14 +1113,14 @@ static void test_recovery(void **state)
     tl_store_resume_in ri = {.format = "json", .json = alex};
     int64_t rid = 0;
     assert_int_equal(tl_store_resume_add(store, &ri, &rid), TL_OK);
-    json_t *req = json_pack("{ss ss ss ss ss sI si si}", "resume", alex, "resume_format", "json",
-                            "job_description", job, "strength", "BALANCED", "format", "json",
-                            "resume_id", (json_int_t)rid, "resume_version", 1,
-                            "job_description_id", 0);
+    json_t *req =
+        json_pack("{ss ss ss ss ss sI si si}", "resume", alex, "resume_format", "json",
+                  "job_description", job, "strength", "BALANCED", "format", "json", "resume_id",
+                  (json_int_t)rid, "resume_version", 1, "job_description_id", 0);
     char *req_text = json_dumps(req, JSON_COMPACT);
     json_decref(req);
-    tl_store_job_in ji = {.resume_id = rid, .resume_version = 1, .strength = "BALANCED",
-                          .request_json = req_text};
+    tl_store_job_in ji = {
+        .resume_id = rid, .resume_version = 1, .strength = "BALANCED", .request_json = req_text};
     int64_t id = 0;
     assert_int_equal(tl_store_job_add(store, &ji, &id), TL_OK);
     free(req_text);

@@ -27,8 +27,8 @@ static void test_route_match(void **state)
     assert_true(tl_route_match("/api/v1/resumes/{id}", "/api/v1/resumes/42", &p));
     assert_int_equal(p.n, 1);
     assert_string_equal(p.v[0], "42");
-    assert_true(tl_route_match("/api/v1/resumes/{id}/versions/{v}", "/api/v1/resumes/7/versions/3",
-                               &p));
+    assert_true(
+        tl_route_match("/api/v1/resumes/{id}/versions/{v}", "/api/v1/resumes/7/versions/3", &p));
     assert_int_equal(p.n, 2);
     assert_string_equal(p.v[0], "7");
     assert_string_equal(p.v[1], "3");
@@ -179,7 +179,8 @@ static void test_metrics(void **state)
     size_t len = 0;
     assert_int_equal(tl_metrics_render(m, &g, &text, &len), TL_OK);
     assert_int_equal(strlen(text), len);
-    assert_non_null(strstr(text, "tailor_http_requests_total{route=\"/health\",status=\"200\"} 2\n"));
+    assert_non_null(
+        strstr(text, "tailor_http_requests_total{route=\"/health\",status=\"200\"} 2\n"));
     assert_non_null(
         strstr(text, "tailor_http_requests_total{route=\"/api/v1/resumes\",status=\"422\"} 1\n"));
     assert_non_null(
@@ -190,7 +191,8 @@ static void test_metrics(void **state)
         text, "tailor_http_request_duration_seconds_bucket{route=\"/health\",le=\"0.0005\"} 1\n"));
     assert_non_null(strstr(
         text, "tailor_http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"} 2\n"));
-    assert_non_null(strstr(text, "tailor_http_request_duration_seconds_count{route=\"/health\"} 2\n"));
+    assert_non_null(
+        strstr(text, "tailor_http_request_duration_seconds_count{route=\"/health\"} 2\n"));
     assert_non_null(strstr(text, "tailor_jobs{status=\"queued\"} 3\n"));
     assert_non_null(strstr(text, "tailor_jobs{status=\"done\"} 1\n"));
     assert_non_null(strstr(text, "tailor_jobs{status=\"failed\"} 1\n"));
@@ -203,10 +205,10 @@ static void test_metrics(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_route_match), cmocka_unit_test(test_parse_id),
-        cmocka_unit_test(test_json_depth),  cmocka_unit_test(test_content_type),
+        cmocka_unit_test(test_route_match),   cmocka_unit_test(test_parse_id),
+        cmocka_unit_test(test_json_depth),    cmocka_unit_test(test_content_type),
         cmocka_unit_test(test_error_mapping), cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_request_id),  cmocka_unit_test(test_limiter),
+        cmocka_unit_test(test_request_id),    cmocka_unit_test(test_limiter),
         cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,8 +58,8 @@ static void test_resume_versions(void **state)
     assert_int_equal(r->job_id, 0);
     tl_store_resume_free(r);
 
-    tl_store_resume_in v2 = {.format = "json", .json = "{\"v\":2}", .job_id = 7, .jd_id = 3,
-                             .parent_version = 1};
+    tl_store_resume_in v2 = {
+        .format = "json", .json = "{\"v\":2}", .job_id = 7, .jd_id = 3, .parent_version = 1};
     int version = 0;
     assert_int_equal(tl_store_resume_add_version(s, id, &v2, &version), TL_OK);
     assert_int_equal(version, 2);
@@ -144,8 +144,11 @@ static void test_jobs(void **state)
 {
     tl_store *s = *state;
     int64_t rid = add_resume(s, "{}");
-    tl_store_job_in in = {.resume_id = rid, .resume_version = 1, .jd_id = 5,
-                          .strength = "BALANCED", .request_json = "{\"r\":1}"};
+    tl_store_job_in in = {.resume_id = rid,
+                          .resume_version = 1,
+                          .jd_id = 5,
+                          .strength = "BALANCED",
+                          .request_json = "{\"r\":1}"};
     int64_t a = 0, b = 0;
     assert_int_equal(tl_store_job_add(s, &in, &a), TL_OK);
     assert_int_equal(tl_store_job_add(s, &in, &b), TL_OK);
@@ -244,9 +247,9 @@ static void test_file_database(void **state)
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), max(version) FROM schema_version",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*), max(version) FROM schema_version", -1, &st, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), tl_store_sqlite_schema_version());
     assert_int_equal(sqlite3_column_int(st, 1), tl_store_sqlite_schema_version());
