@@ -125,7 +125,8 @@ static int bench_sched(void)
     uint64_t now = tl_clock_now(clk);
     for (int i = 0; i < QUEUED; i++) {
         /* a quarter with deadlines, some of them inside the urgency window */
-        uint64_t dl = i % 4 ? 0 : now + 2 * TL_NS_PER_SEC + tl_rng_below(&rng.base, 60 * TL_NS_PER_SEC);
+        uint64_t dl =
+            i % 4 ? 0 : now + 2 * TL_NS_PER_SEC + tl_rng_below(&rng.base, 60 * TL_NS_PER_SEC);
         if (tl_sched_push(s, &nodes[i], (int32_t)tl_rng_below(&rng.base, 100), dl) != TL_OK)
             return 1;
     }

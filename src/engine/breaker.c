@@ -158,8 +158,8 @@ static void move(tl_breaker *b, tl_breaker_state to, uint64_t now, double frate,
     uint32_t gen = (sg >> STATE_BITS) + 1;
     atomic_store_explicit(&b->sg, gen << STATE_BITS | (uint32_t)to, memory_order_release);
     pe->due = b->on_event != NULL;
-    pe->ev = (tl_breaker_event){b->name, from, to, now, frate, srate,
-                                to == TL_BREAKER_OPEN ? b->wait : 0};
+    pe->ev = (tl_breaker_event){
+        b->name, from, to, now, frate, srate, to == TL_BREAKER_OPEN ? b->wait : 0};
 }
 
 static void emit(tl_breaker *b, const pending *pe)
@@ -259,7 +259,8 @@ tl_err tl_breaker_create(tl_breaker **out, const tl_breaker_opts *opts)
     b->min_calls = opts->minimum_calls;
     b->half_open_calls = opts->half_open_calls;
     b->base_wait = b->wait = opts->wait_in_open_ns;
-    b->max_wait = opts->max_wait_in_open_ns > b->base_wait ? opts->max_wait_in_open_ns : b->base_wait;
+    b->max_wait =
+        opts->max_wait_in_open_ns > b->base_wait ? opts->max_wait_in_open_ns : b->base_wait;
     b->backoff = opts->open_backoff;
     b->last_sec = tl_clock_now(b->clock) / TL_NS_PER_SEC;
     if (b->type == TL_BREAKER_TIME)
@@ -340,12 +341,8 @@ bool tl_breaker_acquire(tl_breaker *b, tl_breaker_permit *p)
 {
     uint32_t sg = atomic_load_explicit(&b->sg, memory_order_acquire);
     switch (state_of(sg)) {
-    case TL_BREAKER_CLOSED:
-        *p = (tl_breaker_permit){sg >> STATE_BITS, KIND_NORMAL};
-        return true;
-    case TL_BREAKER_DISABLED:
-        *p = (tl_breaker_permit){0, KIND_UNTRACKED};
-        return true;
+    case TL_BREAKER_CLOSED: *p = (tl_breaker_permit){sg >> STATE_BITS, KIND_NORMAL}; return true;
+    case TL_BREAKER_DISABLED: *p = (tl_breaker_permit){0, KIND_UNTRACKED}; return true;
     case TL_BREAKER_FORCED_OPEN: return refuse(b);
     default: return acquire_slow(b, p);
     }

@@ -51,10 +51,7 @@ typedef enum tl_breaker_state {
     TL_BREAKER_DISABLED
 } tl_breaker_state;
 
-typedef enum tl_breaker_window {
-    TL_BREAKER_COUNT,
-    TL_BREAKER_TIME
-} tl_breaker_window;
+typedef enum tl_breaker_window { TL_BREAKER_COUNT, TL_BREAKER_TIME } tl_breaker_window;
 
 typedef enum tl_breaker_outcome {
     TL_BREAKER_SUCCESS,
@@ -63,12 +60,12 @@ typedef enum tl_breaker_outcome {
 } tl_breaker_outcome;
 
 typedef struct tl_breaker_event {
-    const char *name;     /* the breaker's name */
+    const char *name; /* the breaker's name */
     tl_breaker_state from, to;
     uint64_t at_ns;
-    double failure_rate;  /* percent, over the window (or the trials) that decided; -1: none */
-    double slow_rate;     /* percent, likewise */
-    uint64_t wait_ns;     /* to OPEN: how long calls will be refused */
+    double failure_rate; /* percent, over the window (or the trials) that decided; -1: none */
+    double slow_rate;    /* percent, likewise */
+    uint64_t wait_ns;    /* to OPEN: how long calls will be refused */
 } tl_breaker_event;
 
 typedef void (*tl_breaker_event_cb)(void *ud, const tl_breaker_event *ev);

@@ -21,14 +21,14 @@
 
 #include "engine/alloc.h"
 
-#define OF(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define OF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 enum { SEG_WINDOW = 0, SEG_PROBATION, SEG_PROTECTED, SEG_NONE };
 enum { DROP_EVICT, DROP_REJECT, DROP_EXPIRE, DROP_INVALIDATE, DROP_REPLACE };
 
-#define INV_RING 64    /* recent invalidations remembered per shard */
+#define INV_RING 64 /* recent invalidations remembered per shard */
 #define SKETCH_ROWS 4
-#define SKETCH_MAX 15  /* counters saturate like 4-bit ones */
+#define SKETCH_MAX 15 /* counters saturate like 4-bit ones */
 
 /* ---- keys ------------------------------------------------------------------ */
 
@@ -679,8 +679,8 @@ tl_err tl_cache_remove(tl_cache *c, tl_cache_key key)
 
 /* ---- single flight ------------------------------------------------------------- */
 
-tl_err tl_cache_acquire(tl_cache *c, tl_cache_key key, tl_buf *out, tl_cache_wait_cb cb,
-                        void *ud, tl_cache_acq *res)
+tl_err tl_cache_acquire(tl_cache *c, tl_cache_key key, tl_buf *out, tl_cache_wait_cb cb, void *ud,
+                        tl_cache_acq *res)
 {
     shard *sh = shard_of(c, key);
     uint64_t now = tl_clock_now(c->clock);
@@ -757,7 +757,8 @@ tl_err tl_cache_complete(tl_cache *c, tl_cache_key key, const void *value, size_
     flight *f = h ? OF(h, flight, h) : NULL;
     if (f)
         ht_remove(&sh->flights, h);
-    bool keep = !(po && po->no_store) && !(f && invalidated_since(sh, po ? po->tag : 0, f->inv_seq));
+    bool keep =
+        !(po && po->no_store) && !(f && invalidated_since(sh, po ? po->tag : 0, f->inv_seq));
     if (keep)
         err = store(c, sh, key, value, len, po, now);
     pthread_mutex_unlock(&sh->mu);

@@ -131,9 +131,9 @@ TL_MUST_CHECK tl_err tl_cache_remove(tl_cache *c, tl_cache_key key);
 /* ---- single flight ---- */
 
 typedef enum tl_cache_acq {
-    TL_CACHE_HIT,     /* the value is there (acquire: appended to *out) */
-    TL_CACHE_LEADER,  /* compute the value, then complete() or abandon() */
-    TL_CACHE_WAITING  /* another caller computes it: cb will run once */
+    TL_CACHE_HIT,    /* the value is there (acquire: appended to *out) */
+    TL_CACHE_LEADER, /* compute the value, then complete() or abandon() */
+    TL_CACHE_WAITING /* another caller computes it: cb will run once */
 } tl_cache_acq;
 
 /* A waiter's callback, run exactly once: with TL_CACHE_HIT and the value
@@ -155,8 +155,8 @@ TL_MUST_CHECK tl_err tl_cache_acquire(tl_cache *c, tl_cache_key key, tl_buf *out
  * ends the flight, then calls every waiter with it, in arrival order. With
  * no flight for key it behaves as tl_cache_put(). Waiters get the value
  * even when storing fails; the storing error is returned. */
-TL_MUST_CHECK tl_err tl_cache_complete(tl_cache *c, tl_cache_key key, const void *value,
-                                       size_t len, const tl_cache_put_opts *po);
+TL_MUST_CHECK tl_err tl_cache_complete(tl_cache *c, tl_cache_key key, const void *value, size_t len,
+                                       const tl_cache_put_opts *po);
 
 /* The leader gives up. The oldest waiter becomes the leader (its callback
  * runs with TL_CACHE_LEADER); with no waiter the flight ends.
@@ -165,8 +165,7 @@ TL_MUST_CHECK tl_err tl_cache_abandon(tl_cache *c, tl_cache_key key);
 
 /* Withdraws a waiter (its job was cancelled): the first queued (cb, ud) of
  * key's flight is removed and will not run. TL_ENOTFOUND if none matches. */
-TL_MUST_CHECK tl_err tl_cache_unwait(tl_cache *c, tl_cache_key key, tl_cache_wait_cb cb,
-                                     void *ud);
+TL_MUST_CHECK tl_err tl_cache_unwait(tl_cache *c, tl_cache_key key, tl_cache_wait_cb cb, void *ud);
 
 /* ---- invalidation and upkeep ---- */
 

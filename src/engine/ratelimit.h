@@ -47,15 +47,15 @@
 typedef struct tl_ratelimit tl_ratelimit;
 
 typedef struct tl_ratelimit_opts {
-    const tl_clock *clock;          /* default NULL: tl_clock_real() */
-    uint64_t requests_per_minute;   /* 0: unlimited (default) */
-    uint64_t tokens_per_minute;     /* 0: unlimited (default) */
-    uint64_t request_burst;         /* bucket size; 0 (default): requests_per_minute */
-    uint64_t token_burst;           /* bucket size; 0 (default): tokens_per_minute */
-    unsigned max_concurrency;       /* starting and highest limit; default 16 */
-    unsigned min_concurrency;       /* lowest limit, >= 1; default 1 */
-    double decrease_factor;         /* on 429, in (0, 1); default 0.5 */
-    unsigned increase_after;        /* successes per +1; 0 (default): the current limit */
+    const tl_clock *clock;           /* default NULL: tl_clock_real() */
+    uint64_t requests_per_minute;    /* 0: unlimited (default) */
+    uint64_t tokens_per_minute;      /* 0: unlimited (default) */
+    uint64_t request_burst;          /* bucket size; 0 (default): requests_per_minute */
+    uint64_t token_burst;            /* bucket size; 0 (default): tokens_per_minute */
+    unsigned max_concurrency;        /* starting and highest limit; default 16 */
+    unsigned min_concurrency;        /* lowest limit, >= 1; default 1 */
+    double decrease_factor;          /* on 429, in (0, 1); default 0.5 */
+    unsigned increase_after;         /* successes per +1; 0 (default): the current limit */
     uint64_t default_retry_after_ns; /* 429 without Retry-After; default 1 s */
 } tl_ratelimit_opts;
 
@@ -86,10 +86,10 @@ tl_rl_status tl_ratelimit_reserve(tl_ratelimit *rl, uint64_t est_tokens, tl_rl_t
                                   uint64_t *wait_ns);
 
 typedef enum tl_rl_result {
-    TL_RL_SUCCESS,  /* answered (however slowly) */
-    TL_RL_FAILED,   /* sent, failed otherwise (timeout, 5xx, broken answer) */
-    TL_RL_LIMITED,  /* 429 or the provider's rate-limit error */
-    TL_RL_NOT_SENT  /* never went out (cancelled): request and tokens refunded */
+    TL_RL_SUCCESS, /* answered (however slowly) */
+    TL_RL_FAILED,  /* sent, failed otherwise (timeout, 5xx, broken answer) */
+    TL_RL_LIMITED, /* 429 or the provider's rate-limit error */
+    TL_RL_NOT_SENT /* never went out (cancelled): request and tokens refunded */
 } tl_rl_result;
 
 typedef struct tl_rl_outcome {
@@ -110,11 +110,11 @@ void tl_ratelimit_observe_headers(tl_ratelimit *rl, int64_t remaining_requests,
                                   int64_t remaining_tokens, int64_t reset_ms);
 
 typedef struct tl_ratelimit_stats {
-    unsigned limit;           /* current concurrency limit */
+    unsigned limit; /* current concurrency limit */
     unsigned in_flight;
     double requests_available; /* bucket levels now (negative: in debt); -1: unlimited */
     double tokens_available;
-    uint64_t blocked_until_ns; /* Retry-After or header reset; 0 when not blocked */
+    uint64_t blocked_until_ns;               /* Retry-After or header reset; 0 when not blocked */
     uint64_t admitted, waits, busy, limited; /* reserve answers, and 429s settled */
 } tl_ratelimit_stats;
 

@@ -64,13 +64,13 @@ typedef struct tl_sched tl_sched;
 /* Embed one in each task. Every field is private to the scheduler: fill it
  * through tl_sched_push(). Zeroed (or freshly returned by pop) = not queued. */
 typedef struct tl_sched_node {
-    int64_t key_;         /* rank in the normal or urgent heap */
-    uint64_t seq_;        /* push order, breaks ties */
+    int64_t key_;  /* rank in the normal or urgent heap */
+    uint64_t seq_; /* push order, breaks ties */
     uint64_t enqueued_ns_;
     uint64_t deadline_ns_; /* 0: none */
-    uint32_t idx_[2];     /* positions in the rank heap and the time heap */
+    uint32_t idx_[2];      /* positions in the rank heap and the time heap */
     int32_t priority_;
-    uint8_t where_;       /* not queued, normal, urgent */
+    uint8_t where_; /* not queued, normal, urgent */
 } tl_sched_node;
 
 typedef struct tl_sched_opts {
@@ -103,9 +103,9 @@ TL_MUST_CHECK tl_err tl_sched_push(tl_sched *s, tl_sched_node *node, int32_t pri
                                    uint64_t deadline_ns);
 
 typedef enum tl_sched_status {
-    TL_SCHED_EMPTY,   /* nothing queued; *out is NULL */
-    TL_SCHED_READY,   /* *out is the task with the highest effective priority */
-    TL_SCHED_EXPIRED  /* *out is a task whose job's deadline has passed (earliest first) */
+    TL_SCHED_EMPTY,  /* nothing queued; *out is NULL */
+    TL_SCHED_READY,  /* *out is the task with the highest effective priority */
+    TL_SCHED_EXPIRED /* *out is a task whose job's deadline has passed (earliest first) */
 } tl_sched_status;
 
 /* Removes and returns the next task: an expired one if any, else the best. */

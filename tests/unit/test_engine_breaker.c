@@ -139,7 +139,7 @@ static void test_slow_calls(void **state)
     call(f.b, TL_BREAKER_SUCCESS, 1 * SEC);
     call(f.b, TL_BREAKER_SUCCESS, 5 * SEC);
     assert_int_equal(tl_breaker_state_get(f.b), TL_BREAKER_CLOSED); /* 2/5 = 40% slow */
-    call(f.b, TL_BREAKER_SUCCESS, 2 * SEC);                          /* 3/6 = 50% */
+    call(f.b, TL_BREAKER_SUCCESS, 2 * SEC);                         /* 3/6 = 50% */
     assert_int_equal(tl_breaker_state_get(f.b), TL_BREAKER_OPEN);
     assert_true(f.evs.ev[0].slow_rate == 50.0);
     assert_true(f.evs.ev[0].failure_rate == 0.0);
