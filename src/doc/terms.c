@@ -75,8 +75,8 @@ static bool word_at(const char *s, size_t n, size_t i, size_t *clen)
 {
     unsigned char c = (unsigned char)s[i];
     *clen = 1;
-    if (c < 0x80)
-        return isalnum(c) != 0;
+    if (c < 0x80) /* ASCII letters and digits, without a locale lookup */
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     utf8proc_int32_t cp;
     utf8proc_ssize_t k =
         utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
@@ -114,6 +114,21 @@ static size_t sep_len(const char *s, size_t i, size_t n)
             return 3;
     }
     return 0;
+}
+
+/* ASCII lowercase without a locale lookup (hot in scans). */
+static inline unsigned char lc(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+/* Case-insensitive equality of two byte ranges of the same length. */
+static bool ieq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lc((unsigned char)a[i]) != lc((unsigned char)b[i]))
+            return false;
+    return true;
 }
 
 static bool is_blank(char c)
@@ -157,7 +172,7 @@ static uint64_t fnv_lower(const char *s, size_t n)
 {
     uint64_t h = FNV_OFFSET;
     for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)tolower((unsigned char)s[i]);
+        h ^= lc((unsigned char)s[i]);
         h *= FNV_PRIME;
     }
     return h;
@@ -239,7 +254,7 @@ static int first_find(const tl_terms *t, const char *s, size_t n, uint64_t h)
         if (v < 0)
             return -1;
         const variant *va = &t->vars[v];
-        if (va->key_hash == h && tl_str_ieqn(va->pat, va->key_len, s, n))
+        if (va->key_hash == h && va->key_len == n && ieq(va->pat, s, n))
             return v;
     }
 }
@@ -705,7 +720,7 @@ static size_t match_pat(const char *s, size_t n, size_t i, const variant *v)
         if (j >= n)
             return 0;
         unsigned char tc = (unsigned char)s[j];
-        if (exact ? tc != (unsigned char)c : tolower(tc) != (unsigned char)c)
+        if (exact ? tc != (unsigned char)c : lc(tc) != (unsigned char)c)
             return 0;
         j++;
     }
@@ -979,10 +994,17 @@ static bool context_ok(const scan *sc, size_t i, size_t end, const variant *v)
 
 /* The longest acceptable term at s[i], or false. plain: unambiguous terms
  * only, no context rules (used to look at neighbours). */
+static bool match_key(const scan *sc, size_t i, size_t kl, bool plain, tl_term_match *m);
+
 static bool match_at(const scan *sc, size_t i, bool plain, tl_term_match *m)
 {
+    return match_key(sc, i, first_token(sc->s, sc->n, i), plain, m);
+}
+
+/* match_at, with the length kl of the first token at s[i] known. */
+static bool match_key(const scan *sc, size_t i, size_t kl, bool plain, tl_term_match *m)
+{
     const tl_terms *t = sc->t;
-    size_t kl = first_token(sc->s, sc->n, i);
     if (kl == 0 || kl > TERM_MAX_BYTES)
         return false;
     /* The bucket of the whole first word, then, for a plural, of the word
@@ -1018,28 +1040,77 @@ static bool match_bucket(const scan *sc, size_t i, int v, bool plain, tl_term_ma
     return false;
 }
 
+static bool run_char(char c)
+{
+    return c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '"' && c != '<' &&
+           c != '>' && c != '(' && c != ')' && c != ',' && c != ';' && c != '\'';
+}
+
+/* True when the run of non-blank characters at s[i] is a URL, a domain
+ * with a path or an e-mail address: no term is looked for inside
+ * ("https://github.com/x" holds neither HTTP nor GitHub the skill).
+ * *end is set to the end of the run either way. */
+static bool is_address(const char *s, size_t n, size_t i, size_t *end)
+{
+    static const char *const tlds[] = {".com/", ".org/", ".net/", ".io/", ".dev/", ".edu/",
+                                       ".gov/", ".co/", ".ai/", ".app/", NULL};
+    size_t e = i;
+    while (e < n && run_char(s[e]))
+        e++;
+    *end = e;
+    size_t rn = e - i, cl;
+    if (rn >= 4 && tl_str_ieqn(s + i, 4, "www.", 4))
+        return true;
+    for (size_t k = i; k < e; k++) {
+        if (s[k] == ':' && k + 2 < e && s[k + 1] == '/' && s[k + 2] == '/')
+            return true;
+        if (s[k] == '@' && k > i && k + 1 < e && word_before(s, n, k) && word_at(s, n, k + 1, &cl))
+            return true;
+        if (s[k] == '.')
+            for (int d = 0; tlds[d]; d++) {
+                size_t dn = strlen(tlds[d]);
+                if (k + dn <= e && tl_str_ieqn(s + k, dn, tlds[d], dn))
+                    return true;
+            }
+    }
+    return false;
+}
+
 void tl_terms_scan(const tl_terms *t, const char *text, size_t n, tl_term_cb cb, void *ud)
 {
     if (!t || !text || !cb || !t->first)
         return;
     scan sc = {t, text, n, SIZE_MAX};
-    size_t i = 0;
+    size_t i = 0, checked = 0; /* runs before checked are known not to be addresses */
     while (i < n) {
         size_t cl;
         unsigned char c = (unsigned char)text[i];
         bool w = word_at(text, n, i, &cl);
         bool lead = c < 128 && (t->lead[c >> 3] & (1u << (c & 7)));
+        if ((w || lead) && i >= checked && !word_before(text, n, i)) {
+            size_t end;
+            if (is_address(text, n, i, &end)) {
+                i = end;
+                continue;
+            }
+            checked = end;
+        }
         if ((w || lead) && !word_before(text, n, i)) {
+            size_t kl = first_token(text, n, i);
             tl_term_match m;
-            if (match_at(&sc, i, false, &m)) {
+            if (match_key(&sc, i, kl, false, &m)) {
                 if (!cb(ud, &m))
                     return;
                 i = m.start + m.len;
                 sc.last_end = i;
                 continue;
             }
+            if (w) { /* no term starts inside the word */
+                i += kl;
+                continue;
+            }
         }
-        if (w) { /* skip the rest of the word: no term starts inside it */
+        if (w) {
             while (i < n && word_at(text, n, i, &cl))
                 i += cl;
         } else {

@@ -212,6 +212,12 @@ static void test_word_boundaries(void **state)
     assert_true(finds(t, "Built on .NET and C# with C++ tools", "C#"));
     assert_true(finds(t, "Built on .NET and C# with C++ tools", "C++"));
     assert_true(finds(t, "Services in Node.js.", "Node.js"));
+    /* nothing inside addresses */
+    assert_string_equal(scan_str(t, "see https://github.com/alexchen or www.kafka.example, "
+                                    "mail sql@aws.example; linkedin.com/in/python-dev"),
+                        "");
+    assert_string_equal(scan_str(t, "GitHub: https://x.example (Go)"), "Git=GitHub, Go=Go");
+    assert_true(finds(t, "ASP.NET and Node.js", "ASP.NET"));
     assert_string_equal(scan_str(t, "REST APIs and SLOs"), "REST APIs=REST APIs, SLOs=SLOs");
     assert_string_equal(scan_str(t, "two APIs, five KPIs"), "APIs=APIs, Metrics=KPIs");
     assert_string_equal(scan_str(t, "Düsseldorf SQL café"), "SQL=SQL");
