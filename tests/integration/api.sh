@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# The real `tailor serve` binary: options and environment, API keys from a
+# file and from the environment, a database file that outlives the
+# process, and a graceful stop on SIGTERM and SIGINT (exit 0). HTTP is
+# spoken through bash's /dev/tcp, so nothing beyond bash is needed.
+# (Every route and status is covered in depth by tests/unit/test_api.c.)
+# usage: api.sh TAILOR_BINARY DATA_DIR
+set -u
+TAILOR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+DATA=$2
+WORK=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then kill -KILL "$SERVER_PID" 2>/dev/null; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+check() { # NAME GOT WANT
+    if [ "$2" = "$3" ]; then ok; else fail "$1: got '$2', want '$3'"; fi
+}
+contains() { # NAME HAYSTACK NEEDLE
+    case "$2" in *"$3"*) ok ;; *) fail "$1: '$3' not in: ${2:0:300}" ;; esac
+}
+
+# json_string TEXT: TEXT as a JSON string literal.
+json_string() {
+    local s=$1
+    s=${s//\\/\\\\}
+    s=${s//\"/\\\"}
+    s=${s//$'\n'/\\n}
+    s=${s//$'\r'/\\r}
+    s=${s//$'\t'/\\t}
+    printf '"%s"' "$s"
+}
+
+# http METHOD PATH [BODY_FILE] [AUTH]: sets STATUS and BODY.
+http() {
+    local method=$1 path=$2 file=${3:-} auth=${4:-}
+    STATUS=000
+    BODY=
+    if ! exec 3<>"/dev/tcp/127.0.0.1/$PORT"; then return; fi
+    {
+        printf '%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n' "$method" "$path"
+        if [ -n "$auth" ]; then printf 'Authorization: Bearer %s\r\n' "$auth"; fi
+        if [ -n "$file" ]; then
+            printf 'Content-Type: application/json\r\nContent-Length: %s\r\n' "$(wc -c <"$file")"
+        fi
+        printf '\r\n'
+        if [ -n "$file" ]; then cat "$file"; fi
+    } >&3
+    local answer
+    answer=$(cat <&3)
+    exec 3<&-
+    STATUS=$(printf '%s' "$answer" | head -n1 | cut -d' ' -f2)
+    BODY=${answer#*$'\r\n\r\n'}
+}
+
+# start_server ARGS...: starts tailor serve on a free port, in $WORK, sets
+# PORT.
+start_server() {
+    (cd "$WORK" && exec "$TAILOR" serve --port 0 "$@" 2>"$WORK/server.log") &
+    SERVER_PID=$!
+    PORT=
+    for _ in $(seq 1 100); do
+        PORT=$(sed -nE 's|^tailor: serving on http://[^:]+:([0-9]+)/$|\1|p' "$WORK/server.log")
+        if [ -n "$PORT" ]; then return 0; fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    fail "server did not start: $(cat "$WORK/server.log")"
+    return 1
+}
+
+# stop_server SIGNAL: sends it and checks a clean exit 0.
+stop_server() {
+    kill "-$1" "$SERVER_PID"
+    wait "$SERVER_PID"
+    local rc=$?
+    SERVER_PID=
+    check "exit status after SIG$1" "$rc" 0
+    contains "drained on SIG$1" "$(cat "$WORK/server.log")" 'msg="stopped" drained=yes'
+}
+
+id_of() { printf '%s' "$1" | sed -nE 's/^\{"(id|job_id)":([0-9]+).*/\2/p'; }
+
+# --- options ------------------------------------------------------------
+"$TAILOR" serve --help >"$WORK/out" 2>&1
+check "serve --help exit" "$?" 0
+contains "serve --help text" "$(cat "$WORK/out")" "--api-keys"
+"$TAILOR" serve --port nope >/dev/null 2>&1
+check "bad --port" "$?" 2
+"$TAILOR" serve --workers 0 >/dev/null 2>&1
+check "bad --workers" "$?" 2
+"$TAILOR" serve --port 0 --db :memory: --bind not-an-address >/dev/null 2>&1
+check "bad --bind" "$?" 2
+"$TAILOR" serve --port 0 --db :memory: --api-keys "$WORK/missing" >/dev/null 2>&1
+check "missing keys file" "$?" 2
+
+# --- keys from a file, a database file, SIGTERM ----------------------------
+printf '# keys\nfirst-key\n\n  second-key  \n' >"$WORK/keys"
+DB="$WORK/first.db"
+if start_server --db "$DB" --api-keys "$WORK/keys" --workers 1 --drain-s 5; then
+    http GET /health
+    check "health" "$STATUS" 200
+    contains "health body" "$BODY" '"status":"ok"'
+    http GET /
+    check "page" "$STATUS" 200
+    contains "page is html" "$BODY" "<html"
+    http GET /openapi.json
+    check "openapi" "$STATUS" 200
+
+    cp "$DATA/alex-chen.json" "$WORK/resume.json"
+    http POST /api/v1/resumes "$WORK/resume.json"
+    check "no key" "$STATUS" 401
+    http POST /api/v1/resumes "$WORK/resume.json" wrong-key
+    check "wrong key" "$STATUS" 401
+    http POST /api/v1/resumes "$WORK/resume.json" second-key
+    check "trimmed key from file" "$STATUS" 201
+    RESUME_ID=$(id_of "$BODY")
+
+    printf '{"text":%s}' "$(json_string "$(cat "$DATA/senior-backend-engineer.txt")")" >"$WORK/jd.json"
+    http POST /api/v1/job-descriptions "$WORK/jd.json" first-key
+    check "job description" "$STATUS" 201
+    JD_ID=$(id_of "$BODY")
+
+    printf '{"resume_id":%s,"job_description_id":%s,"customization_strength":"BALANCED","async":true}' \
+        "$RESUME_ID" "$JD_ID" >"$WORK/customize.json"
+    http POST /api/v1/enhance-customize "$WORK/customize.json" first-key
+    check "async customize" "$STATUS" 202
+    JOB_ID=$(id_of "$BODY")
+    stop_server TERM
+    contains "access log line" "$(cat "$WORK/server.log")" 'msg=access method=POST path="/api/v1/enhance-customize" status=202'
+fi
+
+# --- the same database after a restart; keys from the environment; SIGINT --
+if TAILOR_API_KEYS="env-one, env-two" start_server --db "$DB" --quiet; then
+    http GET "/api/v1/resumes/$RESUME_ID" "" env-two
+    check "resume survives a restart" "$STATUS" 200
+    contains "stored version" "$BODY" '"latest_version":2'
+    http GET "/api/v1/enhance-customize/$JOB_ID" "" env-one
+    check "job survives a restart" "$STATUS" 200
+    contains "job done" "$BODY" '"status":"done"'
+    http GET "/api/v1/resumes/$RESUME_ID" "" first-key
+    check "file keys no longer valid" "$STATUS" 401
+    stop_server INT
+fi
+
+# --- environment defaults ---------------------------------------------------
+if TAILOR_DB=":memory:" start_server; then
+    http GET /health
+    check "TAILOR_DB in memory" "$STATUS" 200
+    if [ -e "$WORK/tailor.db" ]; then fail "TAILOR_DB ignored: tailor.db created"; else ok; fi
+    stop_server TERM
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
