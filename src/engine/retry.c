@@ -41,8 +41,10 @@ void tl_retry_opts_default(tl_retry_opts *o)
 
 static int opts_valid(const tl_retry_opts *o)
 {
+    /* The limits keep the budget arithmetic far from overflow. */
     return o->max_attempts >= 1 && o->max_attempts <= 64 && o->base_delay_ns <= o->max_delay_ns &&
-           o->budget_window_ns >= BUCKETS && o->budget_percent <= 1000;
+           o->budget_window_ns >= BUCKETS && o->budget_window_ns <= 3600 * TL_NS_PER_SEC &&
+           o->budget_percent <= 1000 && o->budget_floor_per_sec <= 1000000;
 }
 
 tl_err tl_retry_create(tl_retry **out, const tl_retry_opts *opts)

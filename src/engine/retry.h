@@ -43,9 +43,9 @@ typedef struct tl_retry_opts {
     uint64_t base_delay_ns;        /* default 250 ms */
     uint64_t max_delay_ns;         /* default 20 s */
     uint64_t max_retry_after_ns;   /* default 120 s */
-    unsigned budget_percent;       /* default 20 */
-    uint64_t budget_window_ns;     /* default 10 s; >= 10 ns */
-    unsigned budget_floor_per_sec; /* default 3 */
+    unsigned budget_percent;       /* default 20; at most 1000 */
+    uint64_t budget_window_ns;     /* default 10 s; 10 ns .. 1 hour */
+    unsigned budget_floor_per_sec; /* default 3; at most 1e6 */
 } tl_retry_opts;
 
 void tl_retry_opts_default(tl_retry_opts *o);

@@ -416,7 +416,8 @@ double tl_sched_effective(tl_sched *s, const tl_sched_node *x, uint64_t now)
 {
     pthread_mutex_lock(&s->mu);
     double P = (double)s->P;
-    double eff = x->priority_ + (double)(now - x->enqueued_ns_) / P;
+    uint64_t waited = now > x->enqueued_ns_ ? now - x->enqueued_ns_ : 0;
+    double eff = x->priority_ + (double)waited / P;
     uint64_t d = x->deadline_ns_;
     if (d && now >= d)
         eff = INFINITY;
