@@ -24,7 +24,7 @@
 #include "util/str.h"
 
 #define MAX_SURFACES 4
-#define MAX_WORD_BYTES 40    /* longer tokens are never stop-words */
+#define MAX_WORD_BYTES 40 /* longer tokens are never stop-words */
 #define MAX_PHRASE_BYTES 120
 #define HEADING_MAX_BYTES 80
 
@@ -45,74 +45,77 @@ const char *tl_jd_part_name(tl_jd_part p)
 
 /* Words that never belong to a keyword: function words, filler, generic
  * verbs. They break phrases. Sorted once at first use. */
+/* clang-format off */
 static const char *stop_words[] = {
     "a", "able", "about", "above", "accurate", "across", "act", "active", "actively", "actually",
     "additional", "after", "again", "all", "along", "alongside", "already", "also", "although",
     "always", "am", "amazing", "among", "an", "analyse", "analysing", "analyze", "analyzing",
     "and", "another", "any", "apply", "are", "around", "as", "assess", "assist", "assisted",
     "assisting", "assists", "at", "automate", "automating", "available", "awesome", "based",
-    "basically", "be", "become", "been", "before", "being", "best", "better", "between", "beyond",
-    "big", "both", "bring", "bringing", "brings", "broad", "brought", "build", "builds", "built",
-    "but", "by", "can", "candidate", "candidates", "champion", "clean", "clear", "closely",
-    "collaborate", "collaborating", "come", "comfortable", "committed", "communicate",
-    "communicating", "competitive", "complex", "conduct", "conducting", "contribute",
-    "contributed", "contributing", "coordinate", "coordinating", "could", "create", "created",
-    "creating", "critical", "culture", "curious", "cutting", "cutting-edge", "daily", "day",
-    "day-to-day", "days", "deep", "define", "defining", "deliver", "delivered", "delivering",
-    "demonstrable", "demonstrated", "deploy", "deploying", "desirable", "desire", "desired",
-    "develop", "developed", "developing", "develops", "did", "diverse", "diversity", "do", "does",
-    "doing", "drive", "driving", "duties", "e.g", "e.g.", "each", "eager", "educate", "eight",
-    "either", "else", "employer", "empower", "enable", "enabling", "end", "end-to-end", "enjoy",
-    "ensure", "ensuring", "entry-level", "environment", "environments", "equal", "equivalent",
-    "establish", "establishing", "etc", "etc.", "evaluate", "even", "every", "everyday", "evolve",
-    "excellent", "exceptional", "excited", "exciting", "execute", "executing", "experience",
-    "experienced", "experiences", "expert", "expertise", "explain", "exposure", "familiar",
-    "familiarity", "fast", "fast-growing", "fast-paced", "few", "field", "first", "five", "for",
-    "four", "from", "full", "full-time", "fully", "further", "get", "gets", "getting", "given",
-    "go", "good", "great", "grow", "growing", "had", "handle", "handling", "hands", "hands-on",
-    "has", "have", "having", "he", "help", "helping", "helps", "her", "here", "hers", "high",
-    "high-quality", "highly", "his", "how", "however", "humble", "i", "i.e", "i.e.", "idea",
-    "ideal", "ideally", "ideas", "identify", "identifying", "if", "impactful", "implement",
-    "implementing", "improve", "improving", "in", "in-person", "include", "includes", "including",
-    "inclusion", "inclusive", "influence", "innovative", "instead", "integrate", "integrating",
-    "into", "investigate", "investigating", "is", "it", "it's", "its", "join", "junior", "just",
-    "keep", "key", "kind", "know", "knowledge", "knowledgeable", "large", "lead", "leading",
-    "learn", "learning", "least", "led", "let's", "level", "leverage", "leveraging", "like",
-    "looking", "lot", "lots", "love", "maintain", "maintaining", "make", "makes", "making",
-    "manage", "managed", "managing", "many", "may", "meaningful", "measure", "mid", "mid-level",
-    "might", "migrate", "migrating", "minimum", "mission", "modern", "months", "more", "most",
-    "motivated", "move", "much", "must", "my", "need", "needed", "needs", "new", "nice", "nights",
-    "nine", "no", "nor", "not", "of", "off", "often", "on", "on-site", "one", "only", "onsite",
-    "operate", "opportunity", "optimise", "optimize", "optimizing", "or", "other", "others",
-    "otherwise", "our", "ours", "out", "over", "oversee", "overseeing", "own", "owning", "owns",
-    "part", "part-time", "participate", "partner", "partnering", "passion", "passionate", "per",
-    "perform", "performant", "performing", "plenty", "plus", "position", "preferably",
-    "preferred", "prepare", "preparing", "previous", "prior", "prioritise", "prioritize",
-    "production-quality", "professional", "proficiency", "proficient", "proven", "provide",
-    "provided", "provides", "providing", "qualifications", "qualified", "quite", "rather",
-    "ready", "really", "record", "refactor", "refactoring", "related", "relevant", "reliable",
-    "remote", "required", "requirement", "requirements", "requires", "responsibilities",
-    "responsibility", "responsible", "role", "roles", "run", "running", "same", "scale", "scaled",
-    "scaling", "second", "seeking", "self-starter", "senior", "senior-level", "serve", "serving",
-    "set", "setting", "seven", "several", "shape", "shaping", "she", "ship", "shipped",
-    "shipping", "ships", "should", "similar", "simple", "simply", "six", "skill", "skilled",
-    "skills", "smart", "so", "solid", "some", "sometimes", "sr", "state-of-the-art", "still",
-    "strong", "stronger", "strongest", "success", "successful", "such", "support", "supporting",
-    "take", "talented", "teach", "team", "teams", "tell", "ten", "than", "that", "the", "their",
-    "them", "then", "there", "therefore", "these", "they", "things", "third", "this", "those",
-    "though", "three", "thrive", "thriving", "through", "throughout", "thus", "time", "to",
-    "together", "too", "top", "track", "translate", "translating", "truly", "turn", "turning",
-    "two", "uncover", "understand", "understanding", "up", "upon", "us", "use", "used", "using",
+    "basically", "be", "become", "been", "before", "being", "best", "better", "between",
+    "beyond", "big", "both", "bring", "bringing", "brings", "broad", "brought", "build",
+    "builds", "built", "but", "by", "can", "candidate", "candidates", "champion", "clean",
+    "clear", "closely", "collaborate", "collaborating", "come", "comfortable", "committed",
+    "communicate", "communicating", "competitive", "complex", "conduct", "conducting",
+    "contribute", "contributed", "contributing", "coordinate", "coordinating", "could", "create",
+    "created", "creating", "critical", "culture", "curious", "cutting", "cutting-edge", "daily",
+    "day", "day-to-day", "days", "deep", "define", "defining", "deliver", "delivered",
+    "delivering", "demonstrable", "demonstrated", "deploy", "deploying", "desirable", "desire",
+    "desired", "develop", "developed", "developing", "develops", "did", "diverse", "diversity",
+    "do", "does", "doing", "drive", "driving", "duties", "e.g", "e.g.", "each", "eager",
+    "educate", "eight", "either", "else", "employer", "empower", "enable", "enabling", "end",
+    "end-to-end", "enjoy", "ensure", "ensuring", "entry-level", "environment", "environments",
+    "equal", "equivalent", "establish", "establishing", "etc", "etc.", "evaluate", "even",
+    "every", "everyday", "evolve", "excellent", "exceptional", "excited", "exciting", "execute",
+    "executing", "experience", "experienced", "experiences", "expert", "expertise", "explain",
+    "exposure", "familiar", "familiarity", "fast", "fast-growing", "fast-paced", "few", "field",
+    "first", "five", "for", "four", "from", "full", "full-time", "fully", "further", "get",
+    "gets", "getting", "given", "go", "good", "great", "grow", "growing", "had", "handle",
+    "handling", "hands", "hands-on", "has", "have", "having", "he", "help", "helping", "helps",
+    "her", "here", "hers", "high", "high-quality", "highly", "his", "how", "however", "humble",
+    "i", "i.e", "i.e.", "idea", "ideal", "ideally", "ideas", "identify", "identifying", "if",
+    "impactful", "implement", "implementing", "improve", "improving", "in", "in-person",
+    "include", "includes", "including", "inclusion", "inclusive", "influence", "innovative",
+    "instead", "integrate", "integrating", "into", "investigate", "investigating", "is", "it",
+    "it's", "its", "join", "junior", "just", "keep", "key", "kind", "know", "knowledge",
+    "knowledgeable", "large", "lead", "leading", "learn", "learning", "least", "led", "let's",
+    "level", "leverage", "leveraging", "like", "looking", "lot", "lots", "love", "maintain",
+    "maintaining", "make", "makes", "making", "manage", "managed", "managing", "many", "may",
+    "meaningful", "measure", "mid", "mid-level", "might", "migrate", "migrating", "minimum",
+    "mission", "modern", "months", "more", "most", "motivated", "move", "much", "must", "my",
+    "need", "needed", "needs", "new", "nice", "nights", "nine", "no", "nor", "not", "of", "off",
+    "often", "on", "on-site", "one", "only", "onsite", "operate", "opportunity", "optimise",
+    "optimize", "optimizing", "or", "other", "others", "otherwise", "our", "ours", "out", "over",
+    "oversee", "overseeing", "own", "owning", "owns", "part", "part-time", "participate",
+    "partner", "partnering", "passion", "passionate", "per", "perform", "performant",
+    "performing", "plenty", "plus", "position", "preferably", "preferred", "prepare",
+    "preparing", "previous", "prior", "prioritise", "prioritize", "production-quality",
+    "professional", "proficiency", "proficient", "proven", "provide", "provided", "provides",
+    "providing", "qualifications", "qualified", "quite", "rather", "ready", "really", "record",
+    "refactor", "refactoring", "related", "relevant", "reliable", "remote", "required",
+    "requirement", "requirements", "requires", "responsibilities", "responsibility",
+    "responsible", "role", "roles", "run", "running", "same", "scale", "scaled", "scaling",
+    "second", "seeking", "self-starter", "senior", "senior-level", "serve", "serving", "set",
+    "setting", "seven", "several", "shape", "shaping", "she", "ship", "shipped", "shipping",
+    "ships", "should", "similar", "simple", "simply", "six", "skill", "skilled", "skills",
+    "smart", "so", "solid", "some", "sometimes", "sr", "state-of-the-art", "still", "strong",
+    "stronger", "strongest", "success", "successful", "such", "support", "supporting", "take",
+    "talented", "teach", "team", "teams", "tell", "ten", "than", "that", "the", "their", "them",
+    "then", "there", "therefore", "these", "they", "things", "third", "this", "those", "though",
+    "three", "thrive", "thriving", "through", "throughout", "thus", "time", "to", "together",
+    "too", "top", "track", "translate", "translating", "truly", "turn", "turning", "two",
+    "uncover", "understand", "understanding", "up", "upon", "us", "use", "used", "using",
     "usually", "utilize", "utilizing", "values", "various", "versus", "very", "via", "vision",
     "vs", "want", "was", "way", "ways", "we", "we'll", "we're", "we've", "well",
     "well-documented", "were", "what", "when", "where", "whether", "which", "while", "who",
     "whom", "why", "wide", "will", "willing", "with", "within", "without", "work", "worked",
     "working", "works", "world-class", "would", "write", "writes", "written", "wrote", "year",
-    "years", "yes", "yet", "you", "you'll", "you're", "you've", "your", "yours", "yrs",
-};
+    "years", "yes", "yet", "you", "you'll", "you're", "you've", "your", "yours", "yrs"};
+/* clang-format on */
 
 /* Words too generic to be a keyword alone; fine inside a phrase
  * ("design reviews", "data models"). */
+/* clang-format off */
 static const char *generic_words[] = {
     "ability", "analysis", "applications", "architecture", "area", "areas", "budget", "budgets",
     "business", "campaign", "campaigns", "care", "clinic", "clinics", "company", "consumer",
@@ -124,19 +127,22 @@ static const char *generic_words[] = {
     "launches", "level", "levels", "location", "locations", "manager", "managers", "market",
     "member", "members", "methods", "metrics", "model", "models", "money", "monitor",
     "monitoring", "nurse", "nurses", "office", "offices", "operations", "opportunity",
-    "organization", "partner", "partners", "patient", "patients", "people", "performance", "plan",
-    "plans", "platform", "platforms", "problems", "process", "processes", "product", "products",
-    "program", "programs", "project", "projects", "quality", "region", "regions", "release",
-    "releases", "report", "reporting", "reports", "research", "results", "review", "reviews",
-    "service", "services", "shift", "shifts", "size", "software", "solution", "solutions",
-    "staff", "stakeholders", "standards", "state", "states", "story", "system", "systems",
-    "technical", "technologies", "technology", "test", "testing", "tests", "today", "tool",
-    "tools", "unit", "units", "user", "users", "volume", "world",
-};
+    "organization", "partner", "partners", "patient", "patients", "people", "performance",
+    "plan", "plans", "platform", "platforms", "problems", "process", "processes", "product",
+    "products", "program", "programs", "project", "projects", "quality", "region", "regions",
+    "release", "releases", "report", "reporting", "reports", "research", "results", "review",
+    "reviews", "service", "services", "shift", "shifts", "size", "software", "solution",
+    "solutions", "staff", "stakeholders", "standards", "state", "states", "story", "system",
+    "systems", "technical", "technologies", "technology", "test", "testing", "tests", "today",
+    "tool", "tools", "unit", "units", "user", "users", "volume", "world"};
+/* clang-format on */
 
 /* Adverbs end in "ly"; these words do too and are not adverbs. */
-static const char *ly_nouns[] = {"anomaly", "assembly", "family", "italy", "july", "monopoly",
-                                 "rally", "supply", "ally", "reply", "apply", "poly"};
+/* clang-format off */
+static const char *ly_nouns[] = {
+    "anomaly", "assembly", "family", "italy", "july", "monopoly", "rally", "supply", "ally",
+    "reply", "apply", "poly"};
+/* clang-format on */
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -162,8 +168,8 @@ static bool in_sorted(const char *w, const char **list, size_t n)
 /* ---- accumulating keywords ---- */
 
 typedef struct acc {
-    char *key;       /* "T<id>" for a term, "P<phrase>" for a phrase (plural folded) */
-    char *term;      /* canonical spelling, or the phrase as first seen, lowercased */
+    char *key;  /* "T<id>" for a term, "P<phrase>" for a phrase (plural folded) */
+    char *term; /* canonical spelling, or the phrase as first seen, lowercased */
     uint64_t hash;
     int term_id;
     double weight;
@@ -475,11 +481,13 @@ typedef enum { HINT_NONE, HINT_REQ, HINT_NICE, HINT_BOTH } hint;
 /* "X required", "must have X" / "X preferred", "X is a plus". */
 static hint find_hint(const char *s, size_t n)
 {
-    static const char *const req[] = {"required", "requirement", "must", "mandatory",
-                                      "essential", NULL};
-    static const char *const nice[] = {"preferred", "preferably", "preferable", "a plus",
-                                       "bonus", "nice to have", "nice-to-have", "desirable",
-                                       "desired", "ideally", "advantageous", "optional", NULL};
+    static const char *const req[] = {"required",  "requirement", "must",
+                                      "mandatory", "essential",   NULL};
+    /* clang-format off */
+    static const char *const nice[] = {
+        "preferred", "preferably", "preferable", "a plus", "bonus", "nice to have",
+        "nice-to-have", "desirable", "desired", "ideally", "advantageous", "optional", NULL};
+    /* clang-format on */
     bool r = false, p = false;
     for (int i = 0; req[i] && !r; i++)
         r = has_word(s, n, req[i]);
@@ -723,7 +731,8 @@ static bool match_heading(const char *h, size_t n, tl_jd_part *part)
             continue;
         const char *rest = h + en;
         bool ok = en == n || strchr("(&/:", rest[0]) ||
-                  (rest[0] == ' ' && ((rest[1] && strchr("(&/", rest[1])) || strncmp(rest + 1, "and ", 4) == 0));
+                  (rest[0] == ' ' &&
+                   ((rest[1] && strchr("(&/", rest[1])) || strncmp(rest + 1, "and ", 4) == 0));
         if (ok) {
             best = en;
             *part = headings[k].part;
@@ -735,7 +744,8 @@ static bool match_heading(const char *h, size_t n, tl_jd_part *part)
 /* Length of a bullet marker at the start of s[0..n) (with its blank), or 0. */
 static size_t bullet_len(const char *s, size_t n)
 {
-    static const char *const marks[] = {"•", "·", "▪", "◦", "○", "►", "✓", "✔", "–", "—", "➢", NULL};
+    static const char *const marks[] = {"•", "·", "▪", "◦", "○", "►",
+                                        "✓", "✔", "–", "—", "➢", NULL};
     if (n >= 2 && strchr("-*+>", s[0]) && (s[1] == ' ' || s[1] == '\t'))
         return 2;
     for (int i = 0; marks[i]; i++) {
@@ -796,8 +806,8 @@ static char *copy_trimmed(tl_arena *a, const char *p, size_t n)
  * first separator. */
 static char *company_from(tl_arena *a, const char *p, size_t n)
 {
-    static const char *const seps[] = {" — ", " – ", " - ", ",", " | ", "|", " · ", " (",
-                                       "—", "–", " • ", NULL};
+    static const char *const seps[] = {" — ", " – ", " - ", ",", " | ", "|",
+                                       " · ", " (",  "—",   "–", " • ", NULL};
     if (n > 10 && tl_str_ieqn(p, 8, "company:", 8)) {
         p += 8;
         n -= 8;
@@ -830,9 +840,21 @@ static tl_err push_item(tl_job *j, tl_jd_part part, const char *p, size_t n)
     char ***arr;
     size_t *cnt, *cap;
     switch (part) {
-    case TL_JD_REQUIREMENTS: arr = &j->requirements; cnt = &j->n_requirements; cap = &j->cap_requirements; break;
-    case TL_JD_RESPONSIBILITIES: arr = &j->responsibilities; cnt = &j->n_responsibilities; cap = &j->cap_responsibilities; break;
-    case TL_JD_NICE_TO_HAVE: arr = &j->nice_to_have; cnt = &j->n_nice_to_have; cap = &j->cap_nice_to_have; break;
+    case TL_JD_REQUIREMENTS:
+        arr = &j->requirements;
+        cnt = &j->n_requirements;
+        cap = &j->cap_requirements;
+        break;
+    case TL_JD_RESPONSIBILITIES:
+        arr = &j->responsibilities;
+        cnt = &j->n_responsibilities;
+        cap = &j->cap_responsibilities;
+        break;
+    case TL_JD_NICE_TO_HAVE:
+        arr = &j->nice_to_have;
+        cnt = &j->n_nice_to_have;
+        cap = &j->cap_nice_to_have;
+        break;
     default: return TL_OK;
     }
     if (*cnt >= TL_MAX_BULLETS)
@@ -990,8 +1012,8 @@ static char *best_surface(tl_job *j, const acc *a)
 
 static tl_err add_keyword(tl_job *j, const acc *a)
 {
-    tl_keyword *k = tl_arena_push(j->arena, &j->keywords, &j->n_keywords, &j->cap_keywords,
-                                  sizeof *k);
+    tl_keyword *k =
+        tl_arena_push(j->arena, &j->keywords, &j->n_keywords, &j->cap_keywords, sizeof *k);
     if (!k)
         return TL_ENOMEM;
     k->term = a->term;
@@ -1115,8 +1137,8 @@ static tl_err check_text(const char *text, size_t n, tl_doc_error *err)
             letters++;
     }
     if (ctrl > 0 && ctrl * 50 > n) {
-        snprintf(msg, sizeof msg,
-                 "job description looks like binary data (%zu control characters)", ctrl);
+        snprintf(msg, sizeof msg, "job description looks like binary data (%zu control characters)",
+                 ctrl);
         set_err(err, 0, msg);
         return TL_EFORMAT;
     }

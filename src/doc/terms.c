@@ -28,7 +28,7 @@
 extern const unsigned char tl_terms_default_data[];
 extern const size_t tl_terms_default_data_len;
 
-#define TERM_MAX_BYTES 128   /* one spelling, after folding */
+#define TERM_MAX_BYTES 128 /* one spelling, after folding */
 #define CATEGORY_MAX_BYTES 64
 #define LINE_MAX_FIELDS 64
 
@@ -44,13 +44,13 @@ typedef struct term {
 } term;
 
 typedef struct variant {
-    char *pat;      /* folded spelling */
+    char *pat; /* folded spelling */
     size_t len;
     size_t key_len; /* bytes of the first token */
     uint64_t key_hash;
-    int id;         /* term id */
+    int id; /* term id */
     unsigned flags;
-    int next;       /* next variant with the same first token (longest first) */
+    int next; /* next variant with the same first token (longest first) */
 } variant;
 
 struct tl_terms {
@@ -336,8 +336,8 @@ tl_err tl_terms_load_default(tl_terms **out)
     if (!t)
         return TL_ENOMEM;
     tl_doc_error err;
-    tl_err e = tl_terms_parse(t, (const char *)tl_terms_default_data, tl_terms_default_data_len,
-                              &err);
+    tl_err e =
+        tl_terms_parse(t, (const char *)tl_terms_default_data, tl_terms_default_data_len, &err);
     if (e != TL_OK) {
         tl_terms_free(t);
         return e;
@@ -510,8 +510,8 @@ static tl_err add_variant(tl_terms *t, int id, const field *f)
     if (exact_grow(t) != TL_OK)
         return TL_ENOMEM;
     char *pat = tl_arena_strndup(t->arena, tmp, len);
-    variant *v = pat ? tl_arena_push(t->arena, &t->vars, &t->n_vars, &t->cap_vars, sizeof *v)
-                     : NULL;
+    variant *v =
+        pat ? tl_arena_push(t->arena, &t->vars, &t->n_vars, &t->cap_vars, sizeof *v) : NULL;
     if (!v)
         return TL_ENOMEM;
     v->pat = pat;
@@ -553,8 +553,8 @@ static tl_err new_term(tl_terms *t, const field *f, int *id)
         tmp[o++] = is_blank(f->p[i]) ? ' ' : f->p[i];
     }
     char *canon = tl_arena_strndup(t->arena, tmp, o);
-    term *tm = canon ? tl_arena_push(t->arena, &t->terms, &t->n_terms, &t->cap_terms, sizeof *tm)
-                     : NULL;
+    term *tm =
+        canon ? tl_arena_push(t->arena, &t->terms, &t->n_terms, &t->cap_terms, sizeof *tm) : NULL;
     if (!tm)
         return TL_ENOMEM;
     tm->canonical = canon;
@@ -913,35 +913,41 @@ static bool term_follows(const scan *sc, size_t end)
 }
 
 /* Words that make the next everyday word technical: "Go services". */
+/* clang-format off */
 static const char *const tech_nouns[] = {
     "services", "service", "microservices", "microservice", "code", "codebase", "backend",
     "backends", "api", "apis", "sdk", "sdks", "programming", "developer", "developers",
     "engineer", "engineers", "engineering", "app", "apps", "application", "applications",
     "component", "components", "library", "libraries", "module", "modules", "framework",
-    "frameworks", "stack", "runtime", "binaries", "tooling", "scripts", "scripting",
-    "programs", "language", "concurrency", "generics", "goroutines", "channels", "server",
-    "servers", "cli", "ui", "hooks", "mvc", "ehr", "emr", "documentation", "charting",
-    "certified", "certification", "workbook", "workbooks", "spreadsheet", "spreadsheets",
-    "model", "models", "modeling", "modelling", "macros", "formulas", "vlookup", "pivot",
-    "dashboards", "jobs", "pipelines", "cluster", "clusters", "streaming", "native", NULL};
+    "frameworks", "stack", "runtime", "binaries", "tooling", "scripts", "scripting", "programs",
+    "language", "concurrency", "generics", "goroutines", "channels", "server", "servers", "cli",
+    "ui", "hooks", "mvc", "ehr", "emr", "documentation", "charting", "certified",
+    "certification", "workbook", "workbooks", "spreadsheet", "spreadsheets", "model", "models",
+    "modeling", "modelling", "macros", "formulas", "vlookup", "pivot", "dashboards", "jobs",
+    "pipelines", "cluster", "clusters", "streaming", "native", NULL};
+/* clang-format on */
 
 /* Words before an everyday word that make it a technology: "in Go". */
-static const char *const tech_preps[] = {"in", "with", "using", "of", "written", "use", "uses",
-                                         "used", "on", "via", NULL};
+static const char *const tech_preps[] = {"in",   "with", "using", "of",  "written", "use",
+                                         "uses", "used", "on",    "via", NULL};
 
 /* Words after a capitalised everyday word that make it a verb or a season:
  * "Go to", "Excel at", "Spring semester". */
+/* clang-format off */
 static const char *const verb_follow[] = {
     "to", "at", "in", "live", "ahead", "back", "beyond", "through", "further", "out", "over",
     "into", "the", "a", "an", "your", "our", "their", "my", "his", "her", "its", "it", "them",
     "this", "that", "up", "down", "off", "away", "forward", "together", "quickly", "well", "far",
     "above", "for", "semester", "term", "break", "quarter", "season", "cleaning", "sale",
     "collection", "fair", "is", "was", NULL};
+/* clang-format on */
 
 /* Words before a capitalised everyday word that make it a verb: "Let's Go". */
+/* clang-format off */
 static const char *const verb_before[] = {
     "let's", "lets", "let", "will", "would", "can", "could", "must", "should", "may", "might",
     "cannot", "can't", "won't", "don't", "didn't", "we", "you", "i", "they", "to", "and", NULL};
+/* clang-format on */
 
 static bool is_year(const char *w, size_t n)
 {
@@ -1042,8 +1048,8 @@ static bool match_bucket(const scan *sc, size_t i, int v, bool plain, tl_term_ma
 
 static bool run_char(char c)
 {
-    return c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '"' && c != '<' &&
-           c != '>' && c != '(' && c != ')' && c != ',' && c != ';' && c != '\'';
+    return c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '"' && c != '<' && c != '>' &&
+           c != '(' && c != ')' && c != ',' && c != ';' && c != '\'';
 }
 
 /* True when the run of non-blank characters at s[i] is a URL, a domain
@@ -1052,8 +1058,8 @@ static bool run_char(char c)
  * *end is set to the end of the run either way. */
 static bool is_address(const char *s, size_t n, size_t i, size_t *end)
 {
-    static const char *const tlds[] = {".com/", ".org/", ".net/", ".io/", ".dev/", ".edu/",
-                                       ".gov/", ".co/", ".ai/", ".app/", NULL};
+    static const char *const tlds[] = {".com/", ".org/", ".net/", ".io/",  ".dev/", ".edu/",
+                                       ".gov/", ".co/",  ".ai/",  ".app/", NULL};
     size_t e = i;
     while (e < n && run_char(s[e]))
         e++;

@@ -74,9 +74,9 @@ static void expect_invariants(const tl_job *j)
 {
     assert_true(j->n_keywords <= TL_JOB_MAX_KEYWORDS);
     static const char *const filler[] = {
-        "strong", "experience", "ability", "years", "excellent", "solid", "familiarity",
-        "knowledge", "understanding", "looking", "team", "work", "skills", "required",
-        "preferred", "including", "the", "and", NULL};
+        "strong",    "experience",    "ability", "years", "excellent", "solid",  "familiarity",
+        "knowledge", "understanding", "looking", "team",  "work",      "skills", "required",
+        "preferred", "including",     "the",     "and",   NULL};
     bool phrases = false;
     for (size_t i = 0; i < j->n_keywords; i++) {
         const tl_keyword *k = &j->keywords[i];
@@ -304,20 +304,21 @@ static void test_keyword_cap(void **state)
     const tl_terms *t = *state;
     /* 60 distinct terms and many phrases: at most 40 kept, terms first */
     static const char *const many[] = {
-        "Python", "Java", "Kotlin", "Scala", "Ruby", "PHP", "Perl", "Haskell", "Erlang",
-        "Clojure", "TypeScript", "JavaScript", "Kafka", "Redis", "MySQL", "PostgreSQL",
-        "MongoDB", "Cassandra", "Elasticsearch", "Neo4j", "Docker", "Kubernetes", "Terraform",
-        "Ansible", "Jenkins", "AWS", "Azure", "GCP", "Linux", "Git", "GraphQL", "gRPC", "Django",
-        "Flask", "FastAPI", "Laravel", "Hibernate", "jQuery", "Redux", "Svelte", "Vue",
-        "Angular", "Webpack", "Vite", "Jest", "Cypress", "Selenium", "Playwright", "JUnit",
-        "pytest", "Postman", "Figma", "Jira", "Tableau", "Looker", "dbt", "Snowflake",
-        "BigQuery", "Redshift", "Airflow",
-    };
+        "Python",        "Java",    "Kotlin",    "Scala",      "Ruby",       "PHP",
+        "Perl",          "Haskell", "Erlang",    "Clojure",    "TypeScript", "JavaScript",
+        "Kafka",         "Redis",   "MySQL",     "PostgreSQL", "MongoDB",    "Cassandra",
+        "Elasticsearch", "Neo4j",   "Docker",    "Kubernetes", "Terraform",  "Ansible",
+        "Jenkins",       "AWS",     "Azure",     "GCP",        "Linux",      "Git",
+        "GraphQL",       "gRPC",    "Django",    "Flask",      "FastAPI",    "Laravel",
+        "Hibernate",     "jQuery",  "Redux",     "Svelte",     "Vue",        "Angular",
+        "Webpack",       "Vite",    "Jest",      "Cypress",    "Selenium",   "Playwright",
+        "JUnit",         "pytest",  "Postman",   "Figma",      "Jira",       "Tableau",
+        "Looker",        "dbt",     "Snowflake", "BigQuery",   "Redshift",   "Airflow"};
     char text[8192];
     size_t o = (size_t)snprintf(text, sizeof text, "Engineer\nAcme\nRequirements\n");
     for (size_t i = 0; i < sizeof many / sizeof *many; i++)
-        o += (size_t)snprintf(text + o, sizeof text - o,
-                              "- %s and quantum widget alignment %zu\n", many[i], i);
+        o += (size_t)snprintf(text + o, sizeof text - o, "- %s and quantum widget alignment %zu\n",
+                              many[i], i);
     tl_job *j = parse_str(t, text);
     assert_int_equal(j->n_keywords, TL_JOB_MAX_KEYWORDS);
     for (size_t i = 0; i < j->n_keywords; i++)

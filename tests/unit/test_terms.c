@@ -46,8 +46,8 @@ static bool collect(void *ud, const tl_term_match *m)
 {
     found *f = ud;
     if (f->n < MAX_FOUND) {
-        snprintf(f->items[f->n], sizeof f->items[f->n], "%s=%.*s",
-                 tl_terms_canonical(f->t, m->id), (int)m->len, f->text + m->start);
+        snprintf(f->items[f->n], sizeof f->items[f->n], "%s=%.*s", tl_terms_canonical(f->t, m->id),
+                 (int)m->len, f->text + m->start);
         f->n++;
     }
     return true;
@@ -159,6 +159,7 @@ static void test_variants(void **state)
 static void test_sample_terms_known(void **state)
 {
     const tl_terms *t = *state;
+    /* clang-format off */
     static const char *const must[] = {
         "kafka", "golang", "k8s", "postgres", "javascript", "python", "Java", "Spring",
         "REST APIs", "Airflow", "PostgreSQL", "React", "Jenkins", "Docker", "PHP", "MySQL",
@@ -175,18 +176,19 @@ static void test_sample_terms_known(void **state)
         "B2B SaaS", "pitch decks", "customer research", "customer success", "SDK", "API",
         "payments", "ledgers", "PCI DSS", "ACH", "gRPC", "Protocol Buffers", "SLOs",
         "observability", "postmortems", "distributed systems", "relational databases",
-        "infrastructure as code", "event-driven architecture", "mentoring", "stakeholder management",
-        "communication", "leadership", "AWS Certified Solutions Architect – Associate",
-        "Tableau Desktop Specialist", "Progressive Care Certified Nurse", "GitHub",
-        "canary deploys", "autoscaling", "runbooks", "on-call", "stored procedures",
-        "executive presentations", "documentation", "self-service reporting", "survey data",
-        "team leadership", "Calm under pressure", "discharge plans", "blood products",
-        "rapid response", "post-op", "Swan-Ganz catheters", "arterial lines", "caching strategies",
-        "open-source contributions", "orchestration tools", "BI tools", "Retail", "grocery",
-        "merchandising", "supply chain", "dashboards", "datasets", "experimentation",
-        "developer tools", "product launches", "product analytics", "go-to-market", "R", "C",
-        "C++", "C#", ".NET", "Node.js", "TypeScript", "Rust", "Swift", "Excel",
-    };
+        "infrastructure as code", "event-driven architecture", "mentoring",
+        "stakeholder management", "communication", "leadership",
+        "AWS Certified Solutions Architect – Associate", "Tableau Desktop Specialist",
+        "Progressive Care Certified Nurse", "GitHub", "canary deploys", "autoscaling",
+        "runbooks", "on-call", "stored procedures", "executive presentations", "documentation",
+        "self-service reporting", "survey data", "team leadership", "Calm under pressure",
+        "discharge plans", "blood products", "rapid response", "post-op", "Swan-Ganz catheters",
+        "arterial lines", "caching strategies", "open-source contributions",
+        "orchestration tools", "BI tools", "Retail", "grocery", "merchandising", "supply chain",
+        "dashboards", "datasets", "experimentation", "developer tools", "product launches",
+        "product analytics", "go-to-market", "R", "C", "C++", "C#", ".NET", "Node.js",
+        "TypeScript", "Rust", "Swift", "Excel"};
+    /* clang-format on */
     for (size_t i = 0; i < sizeof must / sizeof *must; i++) {
         if (tl_terms_lookup(t, must[i], strlen(must[i])) < 0)
             fail_msg("not in the dictionary: %s", must[i]);
@@ -234,7 +236,8 @@ static void test_flexible_separators(void **state)
                         "Medical-surgical=med-surg, Medical-surgical=medical surgical");
     assert_string_equal(scan_str(t, "go-to-market plan"), "Go-to-market=go-to-market");
     assert_string_equal(scan_str(t, "Solutions Architect – Associate"), "");
-    assert_true(finds(t, "AWS Certified Solutions Architect – Associate", "AWS Certified Solutions Architect"));
+    assert_true(finds(t, "AWS Certified Solutions Architect – Associate",
+                      "AWS Certified Solutions Architect"));
     /* a line break is not a separator */
     assert_false(finds(t, "Power\nBI", "Power BI"));
 }
@@ -242,8 +245,10 @@ static void test_flexible_separators(void **state)
 static void test_longest_match(void **state)
 {
     const tl_terms *t = *state;
-    assert_string_equal(scan_str(t, "on Apache Kafka and Kafka"), "Kafka=Apache Kafka, Kafka=Kafka");
-    assert_string_equal(scan_str(t, "Power BI dashboards"), "Power BI=Power BI, Dashboards=dashboards");
+    assert_string_equal(scan_str(t, "on Apache Kafka and Kafka"),
+                        "Kafka=Apache Kafka, Kafka=Kafka");
+    assert_string_equal(scan_str(t, "Power BI dashboards"),
+                        "Power BI=Power BI, Dashboards=dashboards");
     assert_string_equal(scan_str(t, "React Native app"), "React Native=React Native");
     assert_string_equal(scan_str(t, "Spring Boot services"), "Spring Boot=Spring Boot");
     assert_string_equal(scan_str(t, "Document care in Epic EHR"), "Epic=Epic EHR");
@@ -375,9 +380,9 @@ static void test_user_file_extends(void **state)
     size_t before = tl_terms_count(t);
     char *path = write_temp("# my terms\n"
                             "[software]\n"
-                            "Kubernetes | kubes | K-8-S\n"  /* extends a known term */
-                            "golang | Go programming\n"      /* a variant names the term */
-                            "Zig | ziglang\n"                /* a new term */
+                            "Kubernetes | kubes | K-8-S\n" /* extends a known term */
+                            "golang | Go programming\n"    /* a variant names the term */
+                            "Zig | ziglang\n"              /* a new term */
                             "\n"
                             "[robotics]\n"
                             "ROS | Robot Operating System\n");
@@ -481,8 +486,8 @@ static void test_scan_speed(void **state)
         hits = f.n;
     }
     clock_gettime(CLOCK_MONOTONIC, &b);
-    double us = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / 1e3 /
-                ROUNDS;
+    double us =
+        ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / 1e3 / ROUNDS;
     print_message("scan of a %zu-byte resume: %.1f us, %d terms\n", n, us, hits);
     assert_true(hits > 30);
     assert_true(us < 2000.0); /* generous: sanitizer builds are slow */
