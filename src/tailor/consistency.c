@@ -25,9 +25,10 @@ typedef struct tslot {
 /* One dictionary term occurrence in a text. */
 typedef struct occ {
     size_t text;  /* index into the slot list */
-    size_t start, len;
+    size_t start, len; /* len: without a plural "s" (tl_term_stem) */
     int id;
     size_t order; /* position of first meeting, for ties */
+    bool informative; /* its capitalisation means something */
 } occ;
 
 /* The spelling chosen for a term. */
@@ -41,7 +42,8 @@ typedef struct spelling {
 typedef struct pass {
     tl_resume *r;
     const tl_job *job;
-    tl_matcher *m;
+    const tl_terms *terms;
+    const tl_matcher *m;
     tl_changes *ch;
     tslot *slots;
     size_t n_slots, cap_slots;
@@ -104,7 +106,7 @@ static tl_err scan_terms(pass *p)
 {
     for (size_t t = 0; t < p->n_slots; t++) {
         const char *s = *p->slots[t].slot;
-        tl_matcher_match(p->m, s, strlen(s), &p->tm);
+        tl_matcher_terms_only(p->m, s, strlen(s), &p->tm);
         for (size_t i = 0; i < p->tm.n_terms; i++) {
             if (p->n_occs == p->cap_occs) {
                 size_t cap = p->cap_occs ? p->cap_occs * 2 : 128;
@@ -115,7 +117,9 @@ static tl_err scan_terms(pass *p)
                 p->cap_occs = cap;
             }
             const tl_term_match *tm = &p->tm.terms[i];
-            p->occs[p->n_occs] = (occ){t, tm->start, tm->len, tm->id, p->n_occs};
+            size_t len = tl_term_stem(p->terms, tm->id, s + tm->start, tm->len);
+            p->occs[p->n_occs] = (occ){t,  tm->start,  len, tm->id, p->n_occs,
+                                       tl_case_informative(s, strlen(s), tm->start, len)};
             p->n_occs++;
         }
     }
@@ -152,24 +156,51 @@ static bool same_spelling(const pass *p, const occ *a, const occ *b)
 }
 
 /* For the occurrences [from, to) of one term (sorted), the spelling most
- * used (ties: the one met first). */
+ * used among those whose case means something (all of them when none
+ * does); ties go to the canonical spelling, then to the one met first. */
 static spelling most_used(const pass *p, size_t from, size_t to)
 {
+    bool any_informative = false;
+    for (size_t i = from; i < to; i++)
+        any_informative = any_informative || p->occs[i].informative;
+    const char *canon = tl_terms_canonical(p->terms, p->occs[from].id);
     size_t best = from, best_count = 0, best_order = SIZE_MAX;
+    bool best_canon = false;
     for (size_t i = from; i < to;) {
-        size_t j = i;
-        while (j < to && same_spelling(p, &p->occs[i], &p->occs[j]))
+        size_t j = i, count = 0, order = SIZE_MAX;
+        while (j < to && same_spelling(p, &p->occs[i], &p->occs[j])) {
+            if (p->occs[j].informative || !any_informative) {
+                count++;
+                order = p->occs[j].order < order ? p->occs[j].order : order;
+            }
             j++;
-        size_t count = j - i, order = p->occs[i].order;
-        if (count > best_count || (count == best_count && order < best_order)) {
+        }
+        bool is_canon = canon && strlen(canon) == p->occs[i].len &&
+                        memcmp(canon, occ_text(p, &p->occs[i]), p->occs[i].len) == 0;
+        bool better = count > best_count ||
+                      (count == best_count && count > 0 &&
+                       ((is_canon && !best_canon) || (is_canon == best_canon && order < best_order)));
+        if (better) {
             best = i;
             best_count = count;
             best_order = order;
+            best_canon = is_canon;
         }
         i = j;
     }
     const occ *o = &p->occs[best];
     return (spelling){o->id, occ_text(p, o), o->len, false};
+}
+
+/* True when the occurrence of a term at text[start, start+len) should be
+ * rewritten as sp. */
+static bool wants_respelling(const pass *p, const char *text, size_t start, size_t len,
+                             bool informative, const spelling *sp)
+{
+    const char *w = text + start;
+    if (!tl_respell_allowed(p->terms, sp->id, w, len, sp->p, sp->len))
+        return false;
+    return !tl_str_ieqn(w, len, sp->p, sp->len) || informative;
 }
 
 static tl_err choose_spellings(pass *p)
@@ -189,13 +220,16 @@ static tl_err choose_spellings(pass *p)
             j++;
         spelling s = most_used(p, i, j);
         int kw = p->job ? tl_matcher_keyword_of_term(p->m, s.id) : -1;
-        const char *surface = kw >= 0 ? p->job->keywords[kw].surface : NULL;
-        if (surface && surface[0])
-            s = (spelling){s.id, surface, strlen(surface), true};
+        const char *js;
+        size_t jl;
+        if (kw >= 0 && tl_matcher_job_spelling(p->m, kw, &js, &jl))
+            s = (spelling){s.id, js, jl, true};
         p->sp[p->n_sp++] = s;
-        for (size_t k = i; k < j; k++)
-            if (p->occs[k].len != s.len || memcmp(occ_text(p, &p->occs[k]), s.p, s.len) != 0)
-                p->stale[p->occs[k].text] = true;
+        for (size_t k = i; k < j; k++) {
+            const occ *o = &p->occs[k];
+            if (wants_respelling(p, *p->slots[o->text].slot, o->start, o->len, o->informative, &s))
+                p->stale[o->text] = true;
+        }
         i = j;
     }
     return TL_OK;
@@ -219,7 +253,7 @@ static tl_err respell_text(pass *p, size_t t)
 {
     tslot *ts = &p->slots[t];
     const char *s = *ts->slot;
-    tl_matcher_match(p->m, s, strlen(s), &p->tm);
+    tl_matcher_terms_only(p->m, s, strlen(s), &p->tm);
     tl_buf b, why;
     tl_buf_init(&b, TL_MAX_FIELD_BYTES);
     tl_buf_init(&why, 400);
@@ -229,16 +263,18 @@ static tl_err respell_text(pass *p, size_t t)
     for (size_t i = 0; i < p->tm.n_terms && !e; i++) {
         const tl_term_match *m = &p->tm.terms[i];
         const spelling *sp = spelling_of(p, m->id);
-        if (!sp || (sp->len == m->len && memcmp(sp->p, s + m->start, m->len) == 0))
+        size_t len = tl_term_stem(p->terms, m->id, s + m->start, m->len);
+        if (!sp || !wants_respelling(p, s, m->start, len,
+                                     tl_case_informative(s, strlen(s), m->start, len), sp))
             continue;
         e = tl_buf_append(&b, s + at, m->start - at);
         if (!e)
             e = tl_buf_append(&b, sp->p, sp->len);
         if (!e && changed < 4)
-            e = tl_buf_printf(&why, "%s%.*s as %.*s", changed ? " and " : "", (int)m->len,
+            e = tl_buf_printf(&why, "%s%.*s as %.*s", changed ? " and " : "", (int)len,
                               s + m->start, (int)sp->len, sp->p);
         job = job || sp->job;
-        at = m->start + m->len;
+        at = m->start + len;
         changed++;
     }
     if (!e && changed) {
@@ -271,45 +307,82 @@ static tl_err unify_terms(pass *p)
 
 /* ------------------------------------------------------------------ tense */
 
-static tl_err fix_tense(pass *p, const tslot *ts, bool past)
+/* The form the verb w[0..n) should take, or false when it is right (or not
+ * a table verb). */
+static bool retense(const char *w, size_t n, bool past, char *out, size_t cap, size_t *len)
 {
-    const char *s = *ts->slot;
-    size_t n = strlen(s), pos = 0;
-    tl_word w;
-    if (!tl_next_word(s, n, &pos, &w))
-        return TL_OK;
     tl_verb_form form;
-    int v = tl_verb_find(s + w.start, w.len, &form);
+    int v = tl_verb_find(w, n, &form);
     if (v < 0)
-        return TL_OK;
+        return false;
     tl_verb_form want;
     if (past && (form == TL_VERB_BASE || form == TL_VERB_THIRD))
         want = TL_VERB_PAST;
     else if (!past && form == TL_VERB_PAST)
         want = TL_VERB_BASE;
     else
+        return false;
+    *len = tl_verb_spell(v, want, isupper((unsigned char)w[0]) != 0, out, cap);
+    return *len && !(*len == n && memcmp(out, w, n) == 0);
+}
+
+/* A second verb joined by "and" to the opening one ("Mentor 5 engineers
+ * and ran the loop"): for the current role only, where a past form after
+ * "and" is almost always a verb; a present form may well be a noun ("and
+ * report tools"), so past roles are left alone there. */
+static bool second_verb(const char *s, size_t n, size_t from, tl_word *out)
+{
+    size_t pos = from;
+    tl_word w;
+    bool after_and = false;
+    while (tl_next_word(s, n, &pos, &w)) {
+        if (after_and) {
+            *out = w;
+            return true;
+        }
+        after_and = tl_str_ieqn(s + w.start, w.len, "and", 3);
+    }
+    return false;
+}
+
+static tl_err fix_tense(pass *p, const tslot *ts, bool past)
+{
+    const char *s = *ts->slot;
+    size_t n = strlen(s), pos = 0;
+    tl_word w[2];
+    char verb[2][32];
+    size_t vl[2] = {0, 0};
+    if (!tl_next_word(s, n, &pos, &w[0]))
         return TL_OK;
-    char verb[32];
-    bool cap = isupper((unsigned char)s[w.start]) != 0;
-    size_t vl = tl_verb_spell(v, want, cap, verb, sizeof verb);
-    if (!vl || (vl == w.len && memcmp(verb, s + w.start, vl) == 0))
+    bool first = retense(s + w[0].start, w[0].len, past, verb[0], sizeof verb[0], &vl[0]);
+    if (!first)
         return TL_OK;
+    bool second = !past && second_verb(s, n, pos, &w[1]) &&
+                  retense(s + w[1].start, w[1].len, past, verb[1], sizeof verb[1], &vl[1]);
     tl_buf b;
     tl_buf_init(&b, TL_MAX_FIELD_BYTES);
-    tl_err e = tl_buf_append(&b, s, w.start);
+    tl_err e = tl_buf_append(&b, s, w[0].start);
     if (!e)
-        e = tl_buf_append(&b, verb, vl);
+        e = tl_buf_append(&b, verb[0], vl[0]);
+    size_t at = w[0].start + w[0].len;
+    if (!e && second) {
+        e = tl_buf_append(&b, s + at, w[1].start - at);
+        if (!e)
+            e = tl_buf_append(&b, verb[1], vl[1]);
+        at = w[1].start + w[1].len;
+    }
     if (!e)
-        e = tl_buf_puts(&b, s + w.start + w.len);
+        e = tl_buf_puts(&b, s + at);
     if (!e)
         e = tl_resume_set(p->r, ts->slot, tl_buf_str(&b));
     tl_buf_free(&b);
     char id[ID_CAP];
     slot_id(p, ts, id);
     if (!e && p->ch)
-        e = tl_changes_add(p->ch, TL_CHANGE_TENSE, id, s, *ts->slot, "%s: \"%.*s\" became \"%s\"",
+        e = tl_changes_add(p->ch, TL_CHANGE_TENSE, id, s, *ts->slot, "%s: \"%.*s\" became \"%s\"%s",
                            past ? "past tense for a past role" : "present tense for the current role",
-                           (int)w.len, s + w.start, verb);
+                           (int)w[0].len, s + w[0].start, verb[0],
+                           second ? " (and the verb after \"and\" too)" : "");
     return e;
 }
 
@@ -544,20 +617,19 @@ static tl_err report_repeats(pass *p)
 
 /* ------------------------------------------------------------------- run */
 
-tl_err tl_consistency_run(tl_resume *r, const tl_job *job, const tl_terms *terms,
-                          tl_changes *changes)
+tl_err tl_consistency_run_with(tl_resume *r, const tl_matcher *m, tl_changes *changes)
 {
-    if (!r || !terms)
+    if (!r || !m)
         return TL_EINVAL;
     pass *p = calloc(1, sizeof *p);
     if (!p)
         return TL_ENOMEM;
     p->r = r;
-    p->job = job;
+    p->job = tl_matcher_job(m);
+    p->terms = tl_matcher_terms(m);
+    p->m = m;
     p->ch = changes;
-    tl_err e = tl_matcher_create(job, terms, &p->m);
-    if (!e)
-        e = collect_slots(p);
+    tl_err e = collect_slots(p);
     if (!e)
         e = unify_terms(p);
     if (!e)
@@ -568,11 +640,23 @@ tl_err tl_consistency_run(tl_resume *r, const tl_job *job, const tl_terms *terms
         e = unify_dates(p);
     if (!e)
         e = report_repeats(p);
-    tl_matcher_free(p->m);
     free(p->slots);
     free(p->occs);
     free(p->sp);
     free(p->stale);
     free(p);
+    return e;
+}
+
+tl_err tl_consistency_run(tl_resume *r, const tl_job *job, const tl_terms *terms,
+                          tl_changes *changes)
+{
+    if (!r || !terms)
+        return TL_EINVAL;
+    tl_matcher *m = NULL;
+    tl_err e = tl_matcher_create(job, terms, &m);
+    if (!e)
+        e = tl_consistency_run_with(r, m, changes);
+    tl_matcher_free(m);
     return e;
 }

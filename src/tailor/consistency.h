@@ -38,4 +38,10 @@
 TL_MUST_CHECK tl_err tl_consistency_run(tl_resume *r, const tl_job *job, const tl_terms *terms,
                                         tl_changes *changes);
 
+/* The same with a matcher already built for the job (may have none) and
+ * the dictionary (tailor/match.h). */
+struct tl_matcher;
+TL_MUST_CHECK tl_err tl_consistency_run_with(tl_resume *r, const struct tl_matcher *m,
+                                             tl_changes *changes);
+
 #endif

@@ -168,14 +168,20 @@ static void pick_title(const tl_resume *r, char *out, size_t cap)
 
 typedef struct skills_ctx {
     const tl_matcher *m;
+    const tl_resume *r;
     bool *has;
     tl_text_match tm;
 } skills_ctx;
 
+/* Skills count where the resume shows them: the summary and the texts of
+ * the sections the engine tailors, not titles, schools or certificates. */
 static bool collect_skill(void *ud, const tl_text_ref *ref)
 {
     skills_ctx *c = ud;
-    if (ref->slot == TL_SLOT_CONTACT || ref->slot == TL_SLOT_NAME || ref->slot == TL_SLOT_DATE)
+    bool shown = ref->section < 0 ? ref->slot == TL_SLOT_SUMMARY || ref->slot == TL_SLOT_LABEL
+                                  : (ref->slot == TL_SLOT_BULLET || ref->slot == TL_SLOT_SUMMARY) &&
+                                        tl_section_tailorable(c->r->sections[ref->section].kind);
+    if (!shown)
         return true;
     tl_matcher_match(c->m, ref->text, strlen(ref->text), &c->tm);
     for (size_t i = 0; i < c->tm.n_kw; i++)
@@ -183,8 +189,20 @@ static bool collect_skill(void *ud, const tl_text_ref *ref)
     return true;
 }
 
-/* Skills (dictionary terms, not soft skills or certifications) of the job
- * that the original resume mentions, heaviest first. */
+/* True for the terms a summary can list as skills: dictionary terms, not
+ * soft skills, certifications or the title itself ("Registered Nurse"). */
+static bool summary_skill(const tl_local_ctx *c, const tl_keyword *k)
+{
+    if (k->term_id < 0)
+        return false;
+    const char *cat = tl_terms_category(c->terms, k->term_id);
+    if (cat && (strcmp(cat, "soft") == 0 || strcmp(cat, "certification") == 0))
+        return false;
+    const char *canon = tl_terms_canonical(c->terms, k->term_id);
+    return !canon || !tl_str_ifind(c->title, strlen(c->title), canon);
+}
+
+/* Skills of the job that the original resume shows, heaviest first. */
 static tl_err pick_skills(tl_local_ctx *c)
 {
     size_t nk = c->job->n_keywords;
@@ -196,17 +214,12 @@ static tl_err pick_skills(tl_local_ctx *c)
         return TL_ENOMEM;
     }
     sc->m = c->m;
+    sc->r = c->orig;
     sc->has = has;
     tl_resume_texts(c->orig, collect_skill, sc);
-    for (size_t i = 0; i < nk && c->n_skills < MAX_SUMMARY_SKILLS; i++) {
-        const tl_keyword *k = &c->job->keywords[i];
-        if (!has[i] || k->term_id < 0)
-            continue;
-        const char *cat = tl_terms_category(c->terms, k->term_id);
-        if (cat && (strcmp(cat, "soft") == 0 || strcmp(cat, "certification") == 0))
-            continue;
-        c->skills[c->n_skills++] = (int)i;
-    }
+    for (size_t i = 0; i < nk && c->n_skills < MAX_SUMMARY_SKILLS; i++)
+        if (has[i] && summary_skill(c, &c->job->keywords[i]))
+            c->skills[c->n_skills++] = (int)i;
     free(sc);
     free(has);
     return TL_OK;
@@ -241,6 +254,11 @@ tl_err tl_local_ctx_create(const tl_resume *original, const tl_job *job, const t
     return TL_OK;
 }
 
+const tl_matcher *tl_local_ctx_matcher(const tl_local_ctx *ctx)
+{
+    return ctx ? ctx->m : NULL;
+}
+
 void tl_local_ctx_free(tl_local_ctx *ctx)
 {
     if (!ctx)
@@ -251,11 +269,43 @@ void tl_local_ctx_free(tl_local_ctx *ctx)
 
 /* ------------------------------------------------------------- wording */
 
-/* The job's own spelling of keyword kw ("Go"), else its term. */
+/* How to name keyword kw in a reason: the dictionary's spelling ("Go"),
+ * else the phrase as the job writes it. */
 static const char *kw_name(const tl_local_ctx *c, int kw)
 {
     const tl_keyword *k = &c->job->keywords[kw];
+    if (k->term_id >= 0)
+        return tl_terms_canonical(c->terms, k->term_id);
     return k->surface && k->surface[0] ? k->surface : k->term;
+}
+
+/* How to name keyword kw in the resume's own text: the job's spelling
+ * when it is a spelling of the dictionary's term rather than a longer
+ * phrase ("hemodynamic monitoring", "Go"), else the dictionary's, in
+ * lower case when it is a common-noun phrase ("patient education"). */
+static const char *kw_text(const tl_local_ctx *c, int kw, char *buf, size_t cap)
+{
+    const tl_keyword *k = &c->job->keywords[kw];
+    const char *canon = kw_name(c, kw);
+    const char *js;
+    size_t jl;
+    if (k->term_id >= 0 && tl_matcher_job_spelling(c->m, kw, &js, &jl) && jl < cap &&
+        (tl_str_ieqn(js, jl, canon, strlen(canon)) ||
+         tl_respell_allowed(c->terms, k->term_id, canon, strlen(canon), js, jl))) {
+        memcpy(buf, js, jl);
+        buf[jl] = '\0';
+        return buf;
+    }
+    size_t n = strlen(canon);
+    const char *sp = strchr(canon, ' ');
+    if (!sp || n >= cap)
+        return canon;
+    for (size_t i = 1; i < n; i++)
+        if (isupper((unsigned char)canon[i]))
+            return canon; /* "Apache Kafka", "Power BI": a name */
+    memcpy(buf, canon, n + 1);
+    buf[0] = (char)tolower((unsigned char)buf[0]);
+    return buf;
 }
 
 /* "Kafka, a requirement"; "Kafka and PostgreSQL, requirements";
@@ -284,6 +334,18 @@ static void describe_kws(const tl_local_ctx *c, const int *kw, size_t n, char *o
 
 /* ------------------------------------------------------------- respelling */
 
+/* True when the resume's spelling p[0..len) at start of text should become
+ * the job's js[0..jl). */
+static bool wants_respelling(const tl_local_ctx *c, const char *text, size_t start, size_t len,
+                             int id, const char *js, size_t jl)
+{
+    const char *p = text + start;
+    if (!tl_respell_allowed(c->terms, id, p, len, js, jl))
+        return false;
+    /* "kafka" -> "Kafka" only where the case means something. */
+    return !tl_str_ieqn(p, len, js, jl) || tl_case_informative(text, strlen(text), start, len);
+}
+
 /* Rewrites every job keyword in *slot to the job's spelling (tm describes
  * *slot) and records one TERM change for the text. */
 static tl_err respell(const tl_local_ctx *c, tl_resume *out, char **slot, const tl_text_match *tm,
@@ -298,17 +360,20 @@ static tl_err respell(const tl_local_ctx *c, tl_resume *out, char **slot, const 
     for (size_t i = 0; i < tm->n_terms && !e; i++) {
         const tl_term_match *t = &tm->terms[i];
         int kw = tl_matcher_keyword_of_term(c->m, t->id);
-        const char *surface = kw >= 0 ? c->job->keywords[kw].surface : NULL;
-        if (!surface || !surface[0] ||
-            (strlen(surface) == t->len && memcmp(text + t->start, surface, t->len) == 0))
+        const char *js;
+        size_t jl;
+        if (kw < 0 || !tl_matcher_job_spelling(c->m, kw, &js, &jl))
+            continue;
+        size_t len = tl_term_stem(c->terms, t->id, text + t->start, t->len);
+        if (!wants_respelling(c, text, t->start, len, t->id, js, jl))
             continue;
         e = tl_buf_append(&b, text + at, t->start - at);
         if (!e)
-            e = tl_buf_puts(&b, surface);
+            e = tl_buf_append(&b, js, jl);
         if (!e && n_changed < 4)
-            e = tl_buf_printf(&why, "%s%.*s as %s", n_changed ? " and " : "", (int)t->len,
-                              text + t->start, surface);
-        at = t->start + t->len;
+            e = tl_buf_printf(&why, "%s%.*s as %.*s", n_changed ? " and " : "", (int)len,
+                              text + t->start, (int)jl, js);
+        at = t->start + len;
         n_changed++;
     }
     if (!e && n_changed) {
@@ -810,7 +875,8 @@ static tl_err compose_sentence(const tl_local_ctx *c, tl_buf *b)
                              c->years[0] ? " of " : "");
     for (size_t i = 0; i < c->n_skills && !e; i++) {
         const char *sep = i == 0 ? "" : i + 1 == c->n_skills ? " and " : ", ";
-        e = tl_buf_printf(b, "%s%s", sep, kw_name(c, c->skills[i]));
+        char nb[64];
+        e = tl_buf_printf(b, "%s%s", sep, kw_text(c, c->skills[i], nb, sizeof nb));
     }
     return e ? e : tl_buf_putc(b, '.');
 }
@@ -828,8 +894,9 @@ static tl_err compose_summary(const tl_local_ctx *c, tl_resume *out, tl_changes 
     char skills[200] = "";
     size_t sl = 0;
     for (size_t i = 0; i < c->n_skills && sl < sizeof skills; i++) {
+        char nb[64];
         int k = snprintf(skills + sl, sizeof skills - sl, "%s%s", i ? ", " : "",
-                         kw_name(c, c->skills[i]));
+                         kw_text(c, c->skills[i], nb, sizeof nb));
         sl += k > 0 ? (size_t)k : 0;
     }
     if (old && old[0])

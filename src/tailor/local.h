@@ -83,6 +83,11 @@ TL_MUST_CHECK tl_err tl_local_ctx_create(const tl_resume *original, const tl_job
                                          tl_local_ctx **out);
 void tl_local_ctx_free(tl_local_ctx *ctx);
 
+/* The context's index of the job's keywords (tailor/match.h), for steps
+ * that follow (consistency, score). Valid while ctx lives. */
+struct tl_matcher;
+const struct tl_matcher *tl_local_ctx_matcher(const tl_local_ctx *ctx);
+
 /* Tailors target t of `out`, a copy of the context's original resume (it
  * must still have the original's sections and entries; parts of it other
  * than the target are not read or written). Appends its changes to changes

@@ -1,6 +1,8 @@
 #include "tailor/match.h"
 
 #include <ctype.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,14 +11,21 @@
 
 /* ------------------------------------------------------------------ words */
 
-static bool word_byte(const char *s, size_t n, size_t i)
+/* tl_is_word_byte, inlined: this runs for every byte of every text. */
+static inline bool wbyte(unsigned char c)
+{
+    unsigned char l = c | 0x20;
+    return (c >= '0' && c <= '9') || (l >= 'a' && l <= 'z') || c >= 0x80;
+}
+
+static inline bool word_byte(const char *s, size_t n, size_t i)
 {
     unsigned char c = (unsigned char)s[i];
-    if (tl_is_word_byte(c))
+    if (wbyte(c))
         return true;
     /* An apostrophe between two letters belongs to the word ("team's"). */
-    return c == '\'' && i > 0 && i + 1 < n && tl_is_word_byte((unsigned char)s[i - 1]) &&
-           tl_is_word_byte((unsigned char)s[i + 1]);
+    return c == '\'' && i > 0 && i + 1 < n && wbyte((unsigned char)s[i - 1]) &&
+           wbyte((unsigned char)s[i + 1]);
 }
 
 bool tl_next_word(const char *s, size_t n, size_t *pos, tl_word *w)
@@ -47,12 +56,22 @@ static const char *const stopwords[] = {
     "to",    "up",    "us",     "very",  "via",   "was",   "we",    "were",   "what",  "when",
     "where", "which", "while",  "who",   "will",  "with",  "within", "would", "you",   "your"};
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 bool tl_is_stopword(const char *w, size_t n)
 {
-    for (size_t i = 0; i < sizeof stopwords / sizeof stopwords[0]; i++)
-        if (tl_str_ieqn(w, n, stopwords[i], strlen(stopwords[i])))
-            return true;
-    return false;
+    char buf[8];
+    if (n == 0 || n >= sizeof buf)
+        return false; /* every stop-word is shorter */
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (char)tolower((unsigned char)w[i]);
+    buf[n] = '\0';
+    const char *key = buf;
+    return bsearch(&key, stopwords, sizeof stopwords / sizeof stopwords[0], sizeof stopwords[0],
+                   cmp_str) != NULL;
 }
 
 /* Lowercases w into out and strips a possessive and a plural "s", so that
@@ -159,6 +178,8 @@ struct tl_matcher {
     htab phrases;     /* hash of a normalised word sequence -> keyword */
     int max_words;    /* longest phrase, in words */
     htab job_words;   /* content words of the job description */
+    const char **js;  /* per keyword: the job's spelling (into job->text) or NULL */
+    size_t *jl;
 };
 
 static int cmp_term_kw(const void *a, const void *b)
@@ -167,19 +188,29 @@ static int cmp_term_kw(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-/* Hash of the words of phrase p (normalised, separated), and their count. */
+/* The hash of a word sequence combines the hashes of its normalised
+ * words, so that a text's n-grams cost one multiply each. */
+static uint64_t word_hash(const char *w, size_t n)
+{
+    return fnv(FNV_OFFSET, w, n);
+}
+
+static uint64_t combine(uint64_t h, uint64_t word)
+{
+    return (h * 0x9E3779B97F4A7C15ull) ^ word;
+}
+
+/* Hash of the words of phrase p, and their count. */
 static uint64_t phrase_hash(const char *p, size_t n, int *words)
 {
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = 0;
     size_t pos = 0;
     tl_word w;
     int k = 0;
     char buf[WORD_CAP];
     while (tl_next_word(p, n, &pos, &w)) {
         size_t len = normalize_word(p + w.start, w.len, buf, sizeof buf);
-        if (k)
-            h = fnv(h, "\x1f", 1);
-        h = fnv(h, buf, len);
+        h = k ? combine(h, word_hash(buf, len)) : word_hash(buf, len);
         k++;
     }
     *words = k;
@@ -210,7 +241,7 @@ static tl_err index_job_words(tl_matcher *m, const char *text)
     while (tl_next_word(text, n, &pos, &w)) {
         size_t len = normalize_word(text + w.start, w.len, buf, sizeof buf);
         if (content_word(buf, len))
-            htab_put(&m->job_words, fnv(FNV_OFFSET, buf, len), 1);
+            htab_put(&m->job_words, word_hash(buf, len), 1);
     }
     return TL_OK;
 }
@@ -247,6 +278,255 @@ static tl_err index_keywords(tl_matcher *m)
     return TL_OK;
 }
 
+/* ---- the job's spellings ---- */
+
+typedef struct spelled {
+    int kw;
+    size_t start, len;
+} spelled;
+
+typedef struct spell_scan {
+    const tl_matcher *m;
+    const char *text;
+    size_t n;
+    spelled *v;
+    size_t count, cap;
+    bool oom;
+} spell_scan;
+
+/* "PostgreSQL", "SQL", "gRPC": capitals after the first letter are never
+ * forced by the position of the word. */
+static bool inner_capital(const char *p, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (isupper((unsigned char)p[i]))
+            return true;
+    return false;
+}
+
+static bool on_job_term(void *ud, const tl_term_match *tm)
+{
+    spell_scan *c = ud;
+    int kw = tl_matcher_keyword_of_term(c->m, tm->id);
+    if (kw < 0)
+        return true;
+    size_t len = tl_term_stem(c->m->terms, tm->id, c->text + tm->start, tm->len);
+    if (!inner_capital(c->text + tm->start, len) &&
+        !tl_case_informative(c->text, c->n, tm->start, tm->len))
+        return true;
+    if (c->count == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        spelled *v = realloc(c->v, cap * sizeof *v);
+        if (!v) {
+            c->oom = true;
+            return false;
+        }
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->count++] = (spelled){kw, tm->start, len};
+    return true;
+}
+
+static bool same_bytes(const char *a, size_t an, const char *b, size_t bn)
+{
+    return an == bn && memcmp(a, b, an) == 0;
+}
+
+/* The most frequent spelling of keyword kw among the job's counted
+ * occurrences; ties go to the canonical spelling, then to the first. */
+static void pick_job_spelling(tl_matcher *m, const spell_scan *c, int kw)
+{
+    const char *canon = tl_terms_canonical(m->terms, m->job->keywords[kw].term_id);
+    size_t best = SIZE_MAX, best_count = 0;
+    bool best_canon = false;
+    for (size_t i = 0; i < c->count; i++) {
+        if (c->v[i].kw != kw)
+            continue;
+        const char *p = c->text + c->v[i].start;
+        size_t count = 0;
+        for (size_t k = 0; k < c->count; k++)
+            count += c->v[k].kw == kw &&
+                     same_bytes(p, c->v[i].len, c->text + c->v[k].start, c->v[k].len);
+        bool is_canon = canon && same_bytes(p, c->v[i].len, canon, strlen(canon));
+        if (count > best_count || (count == best_count && is_canon && !best_canon)) {
+            best = i;
+            best_count = count;
+            best_canon = is_canon;
+        }
+    }
+    if (best != SIZE_MAX) {
+        m->js[kw] = c->text + c->v[best].start;
+        m->jl[kw] = c->v[best].len;
+    }
+}
+
+static tl_err index_job_spellings(tl_matcher *m, const char *text)
+{
+    size_t nk = m->job->n_keywords;
+    m->js = calloc(nk + 1, sizeof *m->js);
+    m->jl = calloc(nk + 1, sizeof *m->jl);
+    if (!m->js || !m->jl)
+        return TL_ENOMEM;
+    spell_scan c = {m, text, strlen(text), NULL, 0, 0, false};
+    tl_terms_scan(m->terms, text, c.n, on_job_term, &c);
+    if (c.oom) {
+        free(c.v);
+        return TL_ENOMEM;
+    }
+    for (size_t kw = 0; kw < nk; kw++)
+        if (m->job->keywords[kw].term_id >= 0)
+            pick_job_spelling(m, &c, (int)kw);
+    free(c.v);
+    return TL_OK;
+}
+
+bool tl_matcher_job_spelling(const tl_matcher *m, int kw, const char **p, size_t *n)
+{
+    if (!m->job || !m->js || kw < 0 || (size_t)kw >= m->job->n_keywords || !m->js[kw])
+        return false;
+    *p = m->js[kw];
+    *n = m->jl[kw];
+    return true;
+}
+
+/* ---- spellings ---- */
+
+static bool capitalised_word_at(const char *s, size_t i)
+{
+    return isupper((unsigned char)s[i]) != 0;
+}
+
+/* True when the word that ends right before text[i] (blanks between)
+ * opens a sentence. */
+static bool opens_sentence(const char *text, size_t w)
+{
+    while (w > 0 && text[w - 1] == ' ')
+        w--;
+    return w == 0 || strchr(".!?:;\n\r\t", text[w - 1]) != NULL;
+}
+
+/* True when the line around text[at] is written in title case ("Senior
+ * Backend Engineer, Payments Infrastructure"): two or more words, every one
+ * capitalised but for short function words. */
+static bool title_line(const char *text, size_t n, size_t at)
+{
+    size_t from = at, to = at;
+    while (from > 0 && text[from - 1] != '\n')
+        from--;
+    while (to < n && text[to] != '\n')
+        to++;
+    size_t pos = from, words = 0;
+    tl_word w;
+    while (tl_next_word(text, to, &pos, &w)) {
+        const char *p = text + w.start;
+        if (w.len <= 3 && tl_is_stopword(p, w.len))
+            continue;
+        if (!isupper((unsigned char)p[0]) && !isdigit((unsigned char)p[0]))
+            return false;
+        words++;
+    }
+    return words >= 2;
+}
+
+bool tl_case_informative(const char *text, size_t n, size_t start, size_t len)
+{
+    const char *p = text;
+    size_t tn = n;
+    tl_str_trim(&p, &tn);
+    if (p == text + start && tn == len)
+        return true; /* the whole text: a list item */
+    if (opens_sentence(text, start) || title_line(text, n, start))
+        return false;
+    bool prev_cap = false, next_cap = false, prev_opens = false;
+    size_t i = start;
+    while (i > 0 && text[i - 1] == ' ')
+        i--;
+    if (i < start && i > 0 && wbyte((unsigned char)text[i - 1])) {
+        size_t w = i;
+        while (w > 0 && wbyte((unsigned char)text[w - 1]))
+            w--;
+        prev_cap = capitalised_word_at(text, w);
+        prev_opens = opens_sentence(text, w);
+    }
+    size_t k = start + len;
+    if (k < n && text[k] == ' ') {
+        while (k < n && text[k] == ' ')
+            k++;
+        next_cap = k < n && capitalised_word_at(text, k);
+    }
+    /* In a title ("Senior Backend Engineer") every word is capitalised; a
+     * capitalised first word of a sentence alone says nothing. */
+    if (next_cap)
+        return false;
+    return !(prev_cap && !prev_opens);
+}
+
+size_t tl_term_stem(const tl_terms *t, int id, const char *p, size_t n)
+{
+    if (n > 2 && (p[n - 1] == 's' || p[n - 1] == 'S') && tl_terms_lookup(t, p, n) != id &&
+        tl_terms_lookup(t, p, n - 1) == id)
+        return n - 1;
+    return n;
+}
+
+static bool single_word(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == ' ' || p[i] == '-' || p[i] == '/')
+            return false;
+    return true;
+}
+
+/* b is a plus an English ending ("ledger" / "ledgers", "mentor" /
+ * "mentored"). */
+static bool inflection(const char *a, size_t an, const char *b, size_t bn)
+{
+    static const char *const endings[] = {"s",   "es",   "ed",  "d",    "ing",  "er",
+                                          "ers", "ion",  "ions", "ment", "ments", "ship"};
+    if (bn <= an || !tl_str_ieqn(a, an, b, an))
+        return false;
+    for (size_t i = 0; i < sizeof endings / sizeof endings[0]; i++)
+        if (tl_str_ieqn(b + an, bn - an, endings[i], strlen(endings[i])))
+            return true;
+    return false;
+}
+
+/* Equal ignoring case, blanks and hyphens. */
+static bool squashed_equal(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t i = 0, k = 0;
+    for (;;) {
+        while (i < an && (a[i] == ' ' || a[i] == '-'))
+            i++;
+        while (k < bn && (b[k] == ' ' || b[k] == '-'))
+            k++;
+        if (i == an || k == bn)
+            return i == an && k == bn;
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[k]))
+            return false;
+        i++;
+        k++;
+    }
+}
+
+bool tl_respell_allowed(const tl_terms *t, int id, const char *from, size_t fn, const char *to,
+                        size_t tn)
+{
+    if (same_bytes(from, fn, to, tn) || fn == 0 || tn == 0)
+        return false;
+    const char *cat = tl_terms_category(t, id);
+    if (cat && strcmp(cat, "soft") == 0)
+        return false;
+    if (tl_verb_find(from, fn, NULL) >= 0)
+        return false; /* a verb of the sentence ("mentored"), not a name */
+    if (inflection(from, fn, to, tn) || inflection(to, tn, from, fn))
+        return false;
+    if (single_word(from, fn) && single_word(to, tn))
+        return true;
+    return squashed_equal(from, fn, to, tn);
+}
+
 tl_err tl_matcher_create(const tl_job *j, const tl_terms *t, tl_matcher **out)
 {
     if (!t || !out)
@@ -261,6 +541,8 @@ tl_err tl_matcher_create(const tl_job *j, const tl_terms *t, tl_matcher **out)
         e = index_keywords(m);
         if (!e && j->text)
             e = index_job_words(m, j->text);
+        if (!e && j->text)
+            e = index_job_spellings(m, j->text);
     }
     if (e) {
         tl_matcher_free(m);
@@ -277,6 +559,8 @@ void tl_matcher_free(tl_matcher *m)
     free(m->by_term);
     free(m->phrases.s);
     free(m->job_words.s);
+    free(m->js);
+    free(m->jl);
     free(m);
 }
 
@@ -320,7 +604,7 @@ static void add_kw(const tl_matcher *m, tl_text_match *out, int kw, bool spelled
     out->kw_count[out->n_kw] = 1;
     out->kw_job_spelling[out->n_kw] = spelled_ok;
     out->n_kw++;
-    out->relevance += m->job->keywords[kw].weight;
+    out->relevance += log1p(m->job->keywords[kw].weight);
 }
 
 typedef struct scan_ctx {
@@ -338,8 +622,15 @@ static bool on_term(void *ud, const tl_term_match *tm)
         return true;
     int kw = tl_matcher_keyword_of_term(c->m, tm->id);
     if (kw >= 0) {
-        const char *surface = c->m->job->keywords[kw].surface;
-        bool ok = !surface || tl_str_ieqn(c->text + tm->start, tm->len, surface, strlen(surface));
+        const char *js;
+        size_t jl;
+        bool ok = true;
+        if (tl_matcher_job_spelling(c->m, kw, &js, &jl)) {
+            const char *p = c->text + tm->start;
+            size_t len = tl_term_stem(c->m->terms, tm->id, p, tm->len);
+            ok = tl_str_ieqn(p, len, js, jl) ||
+                 !tl_respell_allowed(c->m->terms, tm->id, p, len, js, jl);
+        }
         add_kw(c->m, c->out, kw, ok);
     }
     return true;
@@ -348,23 +639,19 @@ static bool on_term(void *ud, const tl_term_match *tm)
 /* Looks up every run of 1..max_words words that ends at each word. */
 static void match_phrases(const tl_matcher *m, const char *text, size_t n, tl_text_match *out)
 {
-    char ring[MAX_PHRASE_WORDS][WORD_CAP];
-    size_t ring_len[MAX_PHRASE_WORDS];
+    uint64_t ring[MAX_PHRASE_WORDS];
     size_t seen = 0, pos = 0;
     tl_word w;
-    int maxk = m->max_words;
+    char buf[WORD_CAP];
+    size_t maxk = (size_t)m->max_words;
     while (tl_next_word(text, n, &pos, &w)) {
-        size_t slot = seen % MAX_PHRASE_WORDS;
-        ring_len[slot] = normalize_word(text + w.start, w.len, ring[slot], WORD_CAP);
+        size_t len = normalize_word(text + w.start, w.len, buf, sizeof buf);
+        ring[seen % MAX_PHRASE_WORDS] = word_hash(buf, len);
         seen++;
-        for (int k = 1; k <= maxk && (size_t)k <= seen; k++) {
-            uint64_t h = FNV_OFFSET;
-            for (int i = k - 1; i >= 0; i--) {
-                size_t s = (seen - 1 - (size_t)i) % MAX_PHRASE_WORDS;
-                if (i != k - 1)
-                    h = fnv(h, "\x1f", 1);
-                h = fnv(h, ring[s], ring_len[s]);
-            }
+        for (size_t k = 1; k <= maxk && k <= seen; k++) {
+            uint64_t h = ring[(seen - k) % MAX_PHRASE_WORDS];
+            for (size_t i = k - 1; i >= 1; i--)
+                h = combine(h, ring[(seen - i) % MAX_PHRASE_WORDS]);
             int kw = htab_get(&m->phrases, h);
             if (kw >= 0)
                 add_kw(m, out, kw, true);
@@ -408,6 +695,23 @@ void tl_matcher_match(const tl_matcher *m, const char *text, size_t n, tl_text_m
         sort_kw(m, out);
 }
 
+static bool on_term_only(void *ud, const tl_term_match *tm)
+{
+    tl_text_match *out = ud;
+    if (out->n_terms < TL_MATCH_MAX_TERMS)
+        out->terms[out->n_terms++] = *tm;
+    return out->n_terms < TL_MATCH_MAX_TERMS;
+}
+
+void tl_matcher_terms_only(const tl_matcher *m, const char *text, size_t n, tl_text_match *out)
+{
+    out->n_terms = 0;
+    out->n_kw = 0;
+    out->relevance = 0;
+    if (text && n)
+        tl_terms_scan(m->terms, text, n, on_term_only, out);
+}
+
 size_t tl_matcher_overlap(const tl_matcher *m, const char *text, size_t n)
 {
     if (!m->job_words.s || !text)
@@ -420,7 +724,7 @@ size_t tl_matcher_overlap(const tl_matcher *m, const char *text, size_t n)
         size_t len = normalize_word(text + w.start, w.len, buf, sizeof buf);
         if (!content_word(buf, len))
             continue;
-        uint64_t h = fnv(FNV_OFFSET, buf, len);
+        uint64_t h = word_hash(buf, len);
         if (htab_get(&m->job_words, h) < 0)
             continue;
         bool dup = false;
@@ -579,27 +883,66 @@ static size_t verb_form(const verb *v, tl_verb_form f, char *out, size_t cap)
     return w > 0 && (size_t)w < cap ? (size_t)w : 0;
 }
 
-int tl_verb_find(const char *w, size_t n, tl_verb_form *form)
+/* Every form of every table verb, sorted by spelling (then by form, base
+ * first), built once: a lookup is a binary search. */
+typedef struct vform {
+    char w[24];
+    short verb;
+    unsigned char form;
+} vform;
+
+static vform vforms[N_VERBS * 4];
+static size_t n_vforms;
+static pthread_once_t vforms_once = PTHREAD_ONCE_INIT;
+
+static int cmp_vform(const void *a, const void *b)
 {
-    if (n == 0 || n > 24)
-        return -1;
-    char first = (char)tolower((unsigned char)w[0]);
+    const vform *x = a, *y = b;
+    int c = strcmp(x->w, y->w);
+    return c ? c : (x->form > y->form) - (x->form < y->form);
+}
+
+static void build_vforms(void)
+{
     static const tl_verb_form order[] = {TL_VERB_BASE, TL_VERB_PAST, TL_VERB_THIRD,
                                          TL_VERB_GERUND};
     for (size_t i = 0; i < N_VERBS; i++) {
-        if (verbs[i].base[0] != first)
-            continue; /* every form of a table verb starts like its base */
         for (size_t f = 0; f < 4; f++) {
-            char buf[32];
-            size_t len = verb_form(&verbs[i], order[f], buf, sizeof buf);
-            if (len == n && tl_str_ieqn(w, n, buf, len)) {
-                if (form)
-                    *form = order[f];
-                return (int)i;
-            }
+            vform *v = &vforms[n_vforms];
+            if (verb_form(&verbs[i], order[f], v->w, sizeof v->w) == 0)
+                continue;
+            v->verb = (short)i;
+            v->form = (unsigned char)order[f];
+            n_vforms++;
         }
     }
-    return -1;
+    qsort(vforms, n_vforms, sizeof *vforms, cmp_vform);
+}
+
+int tl_verb_find(const char *w, size_t n, tl_verb_form *form)
+{
+    vform key;
+    if (n == 0 || n >= sizeof key.w)
+        return -1;
+    pthread_once(&vforms_once, build_vforms);
+    for (size_t i = 0; i < n; i++)
+        key.w[i] = (char)tolower((unsigned char)w[i]);
+    key.w[n] = '\0';
+    /* The leftmost entry with this spelling: the base form when two forms
+     * are spelled alike ("cut"). */
+    size_t lo = 0, hi = n_vforms;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(vforms[mid].w, key.w) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == n_vforms || strcmp(vforms[lo].w, key.w) != 0)
+        return -1;
+    if (form)
+        *form = (tl_verb_form)vforms[lo].form;
+    return vforms[lo].verb;
 }
 
 size_t tl_verb_spell(int v, tl_verb_form form, bool cap_first, char *out, size_t cap)

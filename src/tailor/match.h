@@ -44,12 +44,15 @@ typedef struct tl_text_match {
     size_t n_terms;
     /* Distinct job keywords mentioned (index into job->keywords), heaviest
      * first, with their number of occurrences and whether every dictionary
-     * occurrence already uses the job's spelling (case-insensitive). */
+     * occurrence is as the job would have it (its spelling, ignoring case,
+     * or a different phrase that tl_respell_allowed would not rewrite). */
     int kw[TL_MATCH_MAX_KW];
     int kw_count[TL_MATCH_MAX_KW];
     bool kw_job_spelling[TL_MATCH_MAX_KW];
     size_t n_kw;
-    /* Sum of the weights of the distinct keywords: the text's relevance. */
+    /* The text's relevance: the sum over the distinct keywords of
+     * log(1 + weight). Damped so that breadth counts: a bullet naming two
+     * requirements outranks one naming a single, often repeated one. */
     double relevance;
 } tl_text_match;
 
@@ -71,10 +74,47 @@ int tl_matcher_keyword_of_term(const tl_matcher *m, int term_id);
  * stripping). Never fails; out is overwritten. */
 void tl_matcher_match(const tl_matcher *m, const char *text, size_t n, tl_text_match *out);
 
+/* Only the dictionary terms of text (out->terms); no keywords, no
+ * phrases: for passes that only care about spellings. */
+void tl_matcher_terms_only(const tl_matcher *m, const char *text, size_t n, tl_text_match *out);
+
 /* Number of distinct content words (4+ letters, not stop-words, plural
  * stripped) of text that the job description also uses. A weak relevance
  * signal, used to rank bullets that mention no keyword. */
 size_t tl_matcher_overlap(const tl_matcher *m, const char *text, size_t n);
+
+/* The job's own spelling of keyword kw, as the job writes it in running
+ * text (its most frequent there; ties go to the dictionary's canonical
+ * spelling): "Go" for a job that writes "Go services ... Go (Golang)".
+ * Occurrences in titles or at the start of a sentence say nothing about
+ * capitalisation and are not counted; a spelling with inner capitals
+ * ("PostgreSQL") counts anywhere. False when the job never writes the term
+ * so, or kw is a phrase. *p points into the job's text. */
+bool tl_matcher_job_spelling(const tl_matcher *m, int kw, const char **p, size_t *n);
+
+/* ---- spellings ---- */
+
+/* True when the capitalisation of text[start, start+len) tells how the
+ * writer spells the term: not at the start of the text or of a sentence,
+ * and not next to other capitalised words (a title: "Senior Backend
+ * Engineer"). A text that is the term alone (a skills item) counts. */
+bool tl_case_informative(const char *text, size_t n, size_t start, size_t len);
+
+/* Length of the spelling of term id at p[0..n) without a plural "s" that
+ * the dictionary does not list ("APIs" -> 3 when only "API" is listed). */
+size_t tl_term_stem(const tl_terms *t, int id, const char *p, size_t n);
+
+/* True when the resume's spelling from[0..fn) of term id may be rewritten
+ * as to[0..tn): a true respelling ("golang" -> "Go", "k8s" ->
+ * "Kubernetes", "kafka" -> "Kafka", "Java Script" -> "JavaScript"), not a
+ * different phrase the dictionary groups under the same term ("ledger
+ * service" -> "ledgers", "mentored" -> "mentor", "Software engineer" ->
+ * "software engineering"). So: never for soft skills, never between
+ * inflections of one word, and for several words only when they differ in
+ * case, blanks or hyphens. Case-only changes are also subject to
+ * tl_case_informative (callers check it). */
+bool tl_respell_allowed(const tl_terms *t, int id, const char *from, size_t fn, const char *to,
+                        size_t tn);
 
 /* Words for a person: "a requirement", "nice to have", ... */
 const char *tl_part_phrase(tl_jd_part p, bool plural);

@@ -51,8 +51,22 @@ typedef struct tl_score {
     size_t n_sections, cap_sections;
 } tl_score;
 
+/* Scores r for j. r, j and t are only read; *out is the caller's (free it
+ * with tl_score_free). On failure *out is untouched. */
 TL_MUST_CHECK tl_err tl_score_compute(const tl_resume *r, const tl_job *j, const tl_terms *t,
                                       tl_score **out);
+/* The same with a matcher already built for the job and the dictionary
+ * (tailor/match.h), so that scoring several resumes for one job indexes the
+ * job once. */
+struct tl_matcher;
+TL_MUST_CHECK tl_err tl_score_compute_with(const tl_resume *r, const struct tl_matcher *m,
+                                           tl_score **out);
+/* Scores two versions of one resume (before and after tailoring) for the
+ * job of m, scanning a text the two share only once. On failure both
+ * outputs are untouched. */
+TL_MUST_CHECK tl_err tl_score_compute_pair(const tl_resume *before, const tl_resume *after,
+                                           const struct tl_matcher *m, tl_score **out_before,
+                                           tl_score **out_after);
 void tl_score_free(tl_score *s);
 
 struct json_t;

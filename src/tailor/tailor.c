@@ -8,6 +8,7 @@
 
 #include "tailor/consistency.h"
 #include "tailor/local.h"
+#include "tailor/match.h"
 
 static double now_ms(void)
 {
@@ -17,15 +18,12 @@ static double now_ms(void)
 }
 
 /* Tailors every target of res->tailored with the embedded engine. */
-static tl_err tailor_all(const tl_resume *r, const tl_job *j, const tl_terms *t,
+static tl_err tailor_all(const tl_local_ctx *ctx, const tl_resume *r,
                          const tl_customize_opts *opts, tl_result *res)
 {
-    tl_local_ctx *ctx = NULL;
     tl_target *targets = NULL;
     size_t n = 0;
-    tl_err e = tl_local_ctx_create(r, j, t, opts ? opts->strength : 0, &ctx);
-    if (!e)
-        e = tl_local_targets(r, &targets, &n);
+    tl_err e = tl_local_targets(r, &targets, &n);
     for (size_t i = 0; !e && i < n; i++) {
         e = tl_local_tailor(ctx, &targets[i], res->tailored, res->changes);
         if (!e && opts && opts->progress)
@@ -33,7 +31,6 @@ static tl_err tailor_all(const tl_resume *r, const tl_job *j, const tl_terms *t,
     }
     res->subsections = (int)n;
     free(targets);
-    tl_local_ctx_free(ctx);
     return e;
 }
 
@@ -43,22 +40,29 @@ tl_err tl_customize(const tl_resume *r, const tl_job *j, const tl_terms *t,
     if (!r || !j || !t || !out)
         return TL_EINVAL;
     double t0 = now_ms();
+    tl_local_ctx *ctx = NULL;
     tl_result *res = calloc(1, sizeof *res);
     if (!res)
         return TL_ENOMEM;
     tl_err e = TL_ENOMEM;
     if (!(res->changes = tl_changes_new()))
         goto fail;
-    if ((e = tl_resume_clone(r, &res->tailored)) != TL_OK ||
-        (e = tailor_all(r, j, t, opts, res)) != TL_OK ||
-        (e = tl_consistency_run(res->tailored, j, t, res->changes)) != TL_OK ||
-        (e = tl_score_compute(r, j, t, &res->before)) != TL_OK ||
-        (e = tl_score_compute(res->tailored, j, t, &res->after)) != TL_OK)
+    /* One index of the job serves the engine, the consistency pass and
+     * both scores. */
+    if ((e = tl_local_ctx_create(r, j, t, opts ? opts->strength : 0, &ctx)) != TL_OK)
         goto fail;
+    const tl_matcher *m = tl_local_ctx_matcher(ctx);
+    if ((e = tl_resume_clone(r, &res->tailored)) != TL_OK ||
+        (e = tailor_all(ctx, r, opts, res)) != TL_OK ||
+        (e = tl_consistency_run_with(res->tailored, m, res->changes)) != TL_OK ||
+        (e = tl_score_compute_pair(r, res->tailored, m, &res->before, &res->after)) != TL_OK)
+        goto fail;
+    tl_local_ctx_free(ctx);
     res->elapsed_ms = now_ms() - t0;
     *out = res;
     return TL_OK;
 fail:
+    tl_local_ctx_free(ctx);
     tl_result_free(res);
     return e;
 }
