@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/diff.h"
 #include "server/server_int.h"
 #include "tailor/score.h"
 #include "util/hash.h"
@@ -166,6 +167,61 @@ enum MHD_Result tl__h_resume_versions(tl_req *r)
     return tl__reply_json(
         r, 200,
         json_pack("{sI si so}", "id", (json_int_t)id, "latest_version", latest, "versions", list));
+}
+
+/* ?against=W, or the version v was tailored from, or v - 1. */
+static int against_version(tl_req *r, const tl_store_resume *rec, bool *bad)
+{
+    const char *w = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "against");
+    int64_t v = 0;
+    *bad = false;
+    if (w) {
+        *bad = !tl_parse_id(w, &v) || v > 1000000;
+        return (int)v;
+    }
+    return rec->parent_version ? rec->parent_version : rec->version - 1;
+}
+
+static json_t *load_json(const char *text)
+{
+    return json_loads(text, 0, NULL);
+}
+
+enum MHD_Result tl__h_resume_diff(tl_req *r)
+{
+    int64_t id = tl__param_id(r, 0), v = tl__param_id(r, 1);
+    tl_store_resume *newer = NULL, *older = NULL;
+    tl_err e = v > 0 && v <= 1000000 ? tl_store_resume_get(r->srv->store, id, (int)v, &newer)
+                                     : TL_ENOTFOUND;
+    if (e)
+        return store_failed(r, e, "resume version of", id);
+    bool bad = false;
+    int w = against_version(r, newer, &bad);
+    enum MHD_Result rc;
+    if (bad || w < 1) {
+        rc = tl__reply_error(r, 422, "invalid_value",
+                             bad ? "against must be a version number"
+                                 : "version 1 has no earlier version; give ?against=N");
+    } else if ((e = tl_store_resume_get(r->srv->store, id, w, &older)) != TL_OK) {
+        rc = e == TL_ENOTFOUND ? tl__reply_error(r, 404, "not_found",
+                                                 "resume %lld has no version %d", (long long)id, w)
+                               : store_failed(r, e, "resume", id);
+    } else {
+        json_t *a = load_json(older->json), *b = load_json(newer->json);
+        json_t *d = a && b ? tl_resume_diff(a, b) : NULL;
+        json_decref(a);
+        json_decref(b);
+        if (d) {
+            json_object_set_new(d, "id", json_integer(id));
+            json_object_set_new(d, "version", json_integer(v));
+            json_object_set_new(d, "against", json_integer(w));
+        }
+        rc = d ? tl__reply_json(r, 200, d)
+               : tl__reply_error(r, 500, "internal", "cannot compare the versions");
+    }
+    tl_store_resume_free(newer);
+    tl_store_resume_free(older);
+    return rc;
 }
 
 /* 409 while a queued or running job uses it. */

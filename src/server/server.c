@@ -30,6 +30,7 @@ static const tl_route routes[] = {
     {"DELETE", "/api/v1/resumes/{id}", tl__h_resume_delete, true},
     {"GET", "/api/v1/resumes/{id}/versions", tl__h_resume_versions, true},
     {"GET", "/api/v1/resumes/{id}/versions/{v}", tl__h_resume_version, true},
+    {"GET", "/api/v1/resumes/{id}/versions/{v}/diff", tl__h_resume_diff, true},
     {"POST", "/api/v1/job-descriptions", tl__h_jd_create, true},
     {"GET", "/api/v1/job-descriptions/{id}", tl__h_jd_get, true},
     {"DELETE", "/api/v1/job-descriptions/{id}", tl__h_jd_delete, true},

@@ -120,6 +120,7 @@ enum MHD_Result tl__h_resume_get(tl_req *r);
 enum MHD_Result tl__h_resume_delete(tl_req *r);
 enum MHD_Result tl__h_resume_versions(tl_req *r);
 enum MHD_Result tl__h_resume_version(tl_req *r);
+enum MHD_Result tl__h_resume_diff(tl_req *r);
 enum MHD_Result tl__h_jd_create(tl_req *r);
 enum MHD_Result tl__h_jd_get(tl_req *r);
 enum MHD_Result tl__h_jd_delete(tl_req *r);

@@ -667,7 +667,7 @@ static void test_customize_stored(void **state)
     int64_t job = int_field(&r, "job_id");
     resp_free(&r);
 
-    char path[128];
+    char path[160];
     snprintf(path, sizeof path, "/api/v1/resumes/%lld/versions", (long long)rid);
     r = get(f, path);
     expect(&r, 200, NULL);
@@ -685,7 +685,38 @@ static void test_customize_stored(void **state)
     assert_true(json_is_object(json_object_get(r.json, "result")));
     resp_free(&r);
 
+    /* What the customization changed, version 2 against version 1. */
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld/versions/2/diff", (long long)rid);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_int_equal(int_field(&r, "against"), 1);
+    assert_true(json_is_array(json_object_get(r.json, "sections")));
+    assert_true(json_integer_value(
+                    json_object_get(json_object_get(r.json, "summary"), "sections_changed")) >= 1);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld/versions/1/diff?against=2", (long long)rid);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld/versions/1/diff", (long long)rid);
+    r = get(f, path);
+    expect(&r, 422, "invalid_value");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld/versions/2/diff?against=x", (long long)rid);
+    r = get(f, path);
+    expect(&r, 422, "invalid_value");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld/versions/2/diff?against=9", (long long)rid);
+    r = get(f, path);
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld/versions/7/diff", (long long)rid);
+    r = get(f, path);
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+
     /* A finished job cannot be cancelled. */
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld", (long long)job);
     r = http(f, "DELETE", path, NULL, NULL);
     expect(&r, 409, "not_cancellable");
     resp_free(&r);

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
+#include "server/diff.h"
 #include "server/http_util.h"
 #include "server/limiter.h"
 #include "server/metrics.h"
@@ -202,6 +204,87 @@ static void test_metrics(void **state)
     tl_metrics_destroy(m);
 }
 
+static json_t *find_by(json_t *list, const char *key, const char *value)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        const char *s = json_string_value(json_object_get(v, key));
+        if (s && strcmp(s, value) == 0)
+            return v;
+    }
+    return NULL;
+}
+
+static int summary(json_t *d, const char *key)
+{
+    return (int)json_integer_value(json_object_get(json_object_get(d, "summary"), key));
+}
+
+static void test_diff(void **state)
+{
+    (void)state;
+    json_t *a = json_loads("{\"basics\":{\"name\":\"A\",\"summary\":\"x\"},"
+                           "\"work\":[{\"name\":\"Acme\",\"position\":\"Eng\",\"highlights\":"
+                           "[\"Built Go services\",\"Led team\",\"Wrote docs\"]},"
+                           "{\"name\":\"Beta\",\"position\":\"Dev\",\"highlights\":[]}],"
+                           "\"skills\":[{\"name\":\"Go\"}]}",
+                           0, NULL);
+    json_t *b = json_loads(
+        "{\"basics\":{\"name\":\"A\",\"summary\":\"y\"},"
+        "\"work\":[{\"name\":\"Beta\",\"position\":\"Dev\",\"highlights\":[]},"
+        "{\"name\":\"Acme\",\"position\":\"Eng\",\"highlights\":"
+        "[\"Led team\",\"Built Go services in production\",\"Something else entirely\"]}],"
+        "\"projects\":[{\"name\":\"P\"}]}",
+        0, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    json_t *d = tl_resume_diff(a, b);
+    assert_non_null(d);
+    json_t *secs = json_object_get(d, "sections");
+    json_t *basics = find_by(secs, "key", "basics");
+    assert_string_equal(json_string_value(json_object_get(basics, "status")), "changed");
+    json_t *f0 = json_array_get(json_object_get(basics, "fields"), 0);
+    assert_string_equal(json_string_value(json_object_get(f0, "field")), "summary");
+    assert_string_equal(json_string_value(json_object_get(f0, "after")), "y");
+    assert_string_equal(
+        json_string_value(json_object_get(find_by(secs, "key", "skills"), "status")), "removed");
+    assert_string_equal(
+        json_string_value(json_object_get(find_by(secs, "key", "projects"), "status")), "added");
+    json_t *work = find_by(secs, "key", "work");
+    json_t *entries = json_object_get(work, "entries");
+    json_t *beta = find_by(entries, "title", "Beta");
+    assert_string_equal(json_string_value(json_object_get(beta, "status")), "moved");
+    json_t *acme = find_by(entries, "title", "Acme");
+    assert_string_equal(json_string_value(json_object_get(acme, "status")), "changed");
+    json_t *bullets = json_object_get(acme, "bullets");
+    json_t *changed = find_by(bullets, "status", "changed");
+    assert_string_equal(json_string_value(json_object_get(changed, "before")), "Built Go services");
+    assert_string_equal(json_string_value(json_object_get(changed, "after")),
+                        "Built Go services in production");
+    assert_non_null(find_by(bullets, "status", "moved"));
+    assert_string_equal(
+        json_string_value(json_object_get(find_by(bullets, "status", "added"), "after")),
+        "Something else entirely");
+    assert_string_equal(
+        json_string_value(json_object_get(find_by(bullets, "status", "removed"), "before")),
+        "Wrote docs");
+    assert_int_equal(summary(d, "sections_changed"), 4);
+    assert_int_equal(summary(d, "entries_moved"), 2);
+    assert_int_equal(summary(d, "bullets_changed"), 1);
+    assert_int_equal(summary(d, "bullets_added"), 1);
+    assert_int_equal(summary(d, "bullets_removed"), 1);
+    assert_int_equal(summary(d, "bullets_moved"), 1);
+    json_decref(d);
+    /* A document compared with itself has no differences. */
+    d = tl_resume_diff(a, a);
+    assert_int_equal(summary(d, "sections_changed"), 0);
+    json_decref(d);
+    json_decref(a);
+    json_decref(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,7 +292,7 @@ int main(void)
         cmocka_unit_test(test_json_depth),    cmocka_unit_test(test_content_type),
         cmocka_unit_test(test_error_mapping), cmocka_unit_test(test_keys),
         cmocka_unit_test(test_request_id),    cmocka_unit_test(test_limiter),
-        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_metrics),       cmocka_unit_test(test_diff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
