@@ -469,6 +469,8 @@ static bool has_word(const char *s, size_t n, const char *w)
 {
     size_t wn = strlen(w);
     for (size_t i = 0; i + wn <= n; i++) {
+        if ((s[i] | 0x20) != w[0]) /* w is lowercase; a cheap first check */
+            continue;
         if ((i == 0 || !isalnum((unsigned char)s[i - 1])) && tl_str_ieqn(s + i, wn, w, wn) &&
             (i + wn == n || !isalnum((unsigned char)s[i + wn])))
             return true;
@@ -802,6 +804,12 @@ static char *copy_trimmed(tl_arena *a, const char *p, size_t n)
     return n ? tl_arena_strndup(a, p, n) : NULL;
 }
 
+static bool istarts_n(const char *s, size_t n, const char *prefix)
+{
+    size_t pn = strlen(prefix);
+    return n >= pn && tl_str_ieqn(s, pn, prefix, pn);
+}
+
 /* Company from "Northwind Financial — Remote (US)": the text before the
  * first separator. */
 static char *company_from(tl_arena *a, const char *p, size_t n)
@@ -823,6 +831,13 @@ static char *company_from(tl_arena *a, const char *p, size_t n)
     tl_str_trim(&s, &sn);
     if (sn == 0 || sn > 100)
         return NULL;
+    /* "Remote (US)", "Full-time · Hybrid": a location or a schedule */
+    static const char *const not_names[] = {"remote",    "full-time", "full time", "part-time",
+                                            "part time", "contract",  "hybrid",    "on-site",
+                                            "onsite",    "location",  "salary",    NULL};
+    for (int i = 0; not_names[i]; i++)
+        if (istarts_n(s, sn, not_names[i]))
+            return NULL;
     return tl_arena_strndup(a, s, sn);
 }
 

@@ -649,6 +649,11 @@ tl_err tl_terms_load_file(tl_terms *t, const char *path, tl_doc_error *err)
     }
     e = tl_terms_parse(t, data, len, err);
     free(data);
+    if (e != TL_OK && err) { /* name the file: "my.txt: line 3: empty term" */
+        char msg[sizeof err->message];
+        if (snprintf(msg, sizeof msg, "%s: %s", path, err->message) > 0) /* may cut */
+            memcpy(err->message, msg, sizeof msg);
+    }
     return e;
 }
 
@@ -772,10 +777,14 @@ static bool bounds_ok(const char *s, size_t n, size_t i, size_t *end, const vari
     return true;
 }
 
+/* True when w[0..n) is one of the (lowercase) words of list. */
 static bool word_in(const char *w, size_t n, const char *const *list)
 {
+    if (n == 0)
+        return false;
+    unsigned char c0 = lc((unsigned char)w[0]);
     for (; *list; list++)
-        if (tl_str_ieqn(w, n, *list, strlen(*list)))
+        if ((unsigned char)(*list)[0] == c0 && strlen(*list) == n && ieq(w, *list, n))
             return true;
     return false;
 }
@@ -875,6 +884,8 @@ static bool list_glue(const char *s, size_t n, size_t a, size_t b)
 {
     size_t i = a;
     bool joined = false;
+    if (b - a > 24)
+        return false; /* list glue is short; this also keeps scans linear */
     while (i < b) {
         size_t j = joiner_len(s, n, i);
         if (j && i + j <= b && !word_before(s, n, i)) {

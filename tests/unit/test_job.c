@@ -280,6 +280,14 @@ static void test_no_headings(void **state)
     assert_true(tl_job_keyword(j, "Python")->weight == 1.0);
     expect_kw(j, "Backend development", TL_JD_REQUIREMENTS); /* the title */
     tl_job_free(j);
+    /* a second line that names a place or a schedule is no company */
+    j = parse_str(t, "Nurse\nRemote - US\nRequirements\n- BLS\n");
+    assert_null(j->company);
+    expect_kw(j, "BLS", TL_JD_REQUIREMENTS);
+    tl_job_free(j);
+    j = parse_str(t, "Nurse\nCompany: Mercy Health | Chicago\n");
+    assert_string_equal(j->company, "Mercy Health");
+    tl_job_free(j);
     /* a single line is a title */
     j = parse_str(t, "  Go Developer  ");
     assert_string_equal(j->title, "Go Developer");

@@ -402,6 +402,14 @@ static void test_user_file_extends(void **state)
     /* a missing file */
     assert_int_equal(tl_terms_load_file(t, "/nonexistent/terms.txt", &err), TL_EIO);
     assert_non_null(strstr(err.message, "/nonexistent/terms.txt"));
+    /* a bad user file is named with its line */
+    path = write_temp("Zig2 | zz\nbad | | line\n");
+    assert_int_equal(tl_terms_load_file(t, path, &err), TL_EFORMAT);
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.message, path));
+    assert_non_null(strstr(err.message, "line 2"));
+    unlink(path);
+    assert_string_equal(canon(t, "zz"), "(none)");
     tl_terms_free(t);
 }
 
