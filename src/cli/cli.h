@@ -26,5 +26,7 @@ int cli_exit_code(tl_err e);
 int cmd_customize(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_fake_llm(int argc, char **argv);
 
 #endif

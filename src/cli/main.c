@@ -15,6 +15,8 @@ static void usage(FILE *f)
           "  customize RESUME JOB   tailor a resume to a job description\n"
           "  score RESUME JOB       match score of a resume against a job\n"
           "  serve [--port N]       run the HTTP API and the web page\n"
+          "  plan RESUME JOB        print a customization's task plan\n"
+          "  fake-llm [--port N]    run an OpenAI-compatible test server\n"
           "  version                print the version\n"
           "\n"
           "Run 'tailor COMMAND --help' for a command's options.\n",
@@ -35,6 +37,10 @@ int main(int argc, char **argv)
         return cmd_score(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "plan") == 0)
+        return cmd_plan(argc - 1, argv + 1);
+    if (strcmp(cmd, "fake-llm") == 0)
+        return cmd_fake_llm(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         puts("tailor " TAILOR_VERSION);
         return TL_EXIT_OK;
