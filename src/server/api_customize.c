@@ -11,14 +11,6 @@
 
 /* ---- the request ---- */
 
-typedef struct customize_req {
-    tl_resume_ref resume;
-    tl_jd_ref jd;
-    tl_strength strength;
-    tl_format out_format;
-    bool async;
-} customize_req;
-
 static bool parse_strength(tl_req *r, json_t *body, tl_strength *out, enum MHD_Result *rc)
 {
     json_t *v = json_object_get(body, "customization_strength");
@@ -39,7 +31,7 @@ static bool parse_strength(tl_req *r, json_t *body, tl_strength *out, enum MHD_R
     return ok;
 }
 
-static bool parse_options(tl_req *r, json_t *body, customize_req *c, enum MHD_Result *rc)
+bool tl__customize_options(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_Result *rc)
 {
     json_t *a = json_object_get(body, "async");
     if (a && !json_is_boolean(a) && !json_is_null(a)) {
@@ -60,27 +52,25 @@ static bool parse_options(tl_req *r, json_t *body, customize_req *c, enum MHD_Re
 
 /* What a restarted server needs to run the job again, without the store's
  * resume or job description (either may be deleted or changed since). */
-static char *request_record(const customize_req *c)
+static char *request_record(const tl_customize_req *c)
 {
     char *resume_json = NULL;
     size_t len = 0;
     if (tl_resume_write(c->resume.resume, TL_FORMAT_JSON, &resume_json, &len) != TL_OK)
         return NULL;
-    json_t *doc =
-        json_pack("{s:s% s:s s:s s:s s:s s:I s:i s:I}", "resume", resume_json, len, "resume_format",
-                  tl_format_name(c->resume.resume->format), "job_description", c->jd.jd->text,
-                  "strength", tl_strength_name(c->strength), "format",
-                  tl_format_name(c->out_format), "resume_id", (json_int_t)c->resume.id,
-                  "resume_version", c->resume.version, "job_description_id", (json_int_t)c->jd.id);
+    json_t *doc = json_pack(
+        "{s:s% s:s s:s s:s s:s s:I s:i s:I}", "resume", resume_json, len, "resume_format",
+        tl_format_name(c->resume.resume->format), "job_description", c->jd.jd->text, "strength",
+        tl_strength_name(c->strength), "format", tl_format_name(c->out_format), "resume_id",
+        (json_int_t)c->resume.id, "resume_version", c->resume.version, "job_description_id",
+        (json_int_t)c->jd.id, "plan", c->plan);
     free(resume_json);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;
 }
 
-/* Records the job in the store, then queues it. On success the queue owns
- * the documents of c. */
-static tl_err submit(tl_server *s, customize_req *c, tl_sjob **out)
+tl_err tl__submit_customize(tl_server *s, tl_customize_req *c, tl_sjob **out)
 {
     char *request = request_record(c);
     if (!request)
@@ -102,7 +92,8 @@ static tl_err submit(tl_server *s, customize_req *c, tl_sjob **out)
                        .out_format = c->out_format,
                        .resume_id = c->resume.id,
                        .resume_version = c->resume.version,
-                       .jd_id = c->jd.id};
+                       .jd_id = c->jd.id,
+                       .plan = c->plan};
     e = tl_jobq_submit(s->jobs, &in, out);
     if (e == TL_OK) {
         c->resume.resume = NULL;
@@ -119,9 +110,21 @@ static tl_err submit(tl_server *s, customize_req *c, tl_sjob **out)
 
 /* The answer to a request that waited for its job; called again each time
  * the connection is resumed, until the job has ended. */
+bool tl__wait_job(tl_req *r, tl_sjob *j)
+{
+    if (r->watching && r->watching != j) {
+        tl_sjob_unwatch(r->watching, &r->watch);
+        r->watching = NULL;
+    }
+    bool ended = tl_sjob_wait(j, &r->watch, tl__park_conn, r->conn);
+    if (!ended)
+        r->watching = j;
+    return ended;
+}
+
 static enum MHD_Result customize_wait(tl_req *r)
 {
-    if (!tl_sjob_wait(r->job, &r->watch, tl__park_conn, r->conn))
+    if (!tl__wait_job(r, r->job))
         return MHD_YES; /* suspended until the job ends */
     switch (tl_sjob_state_of(r->job)) {
     case TL_SJOB_DONE: return tl__reply_json_text(r, 200, strdup(tl_sjob_result(r->job)));
@@ -150,19 +153,20 @@ static enum MHD_Result accepted(tl_req *r, int64_t id)
                                     "queued", "links", "self", self, "events", events));
 }
 
-enum MHD_Result tl__h_customize(tl_req *r)
+/* POST /enhance-customize and /enhance-customize/plan. */
+static enum MHD_Result customize(tl_req *r, bool plan)
 {
     json_t *body = NULL;
     enum MHD_Result rc;
     if (!tl__read_json(r, &body, &rc))
         return rc;
-    customize_req c = {0};
-    bool ok = parse_options(r, body, &c, &rc) && tl__resolve_resume(r, body, &c.resume, &rc) &&
-              tl__resolve_jd(r, body, &c.jd, &rc);
+    tl_customize_req c = {.plan = plan};
+    bool ok = tl__customize_options(r, body, &c, &rc) &&
+              tl__resolve_resume(r, body, &c.resume, &rc) && tl__resolve_jd(r, body, &c.jd, &rc);
     json_decref(body);
     if (ok) {
         tl_sjob *job = NULL;
-        tl_err e = submit(r->srv, &c, &job);
+        tl_err e = tl__submit_customize(r->srv, &c, &job);
         if (e) {
             rc = e == TL_EINVAL ? tl__reply_error(r, 503, "draining", "the server is stopping")
                                 : tl__reply_error(r, 500, "storage_error",
@@ -179,6 +183,16 @@ enum MHD_Result tl__h_customize(tl_req *r)
     tl_resume_free(c.resume.resume);
     tl_job_free(c.jd.jd);
     return rc;
+}
+
+enum MHD_Result tl__h_customize(tl_req *r)
+{
+    return customize(r, false);
+}
+
+enum MHD_Result tl__h_plan(tl_req *r)
+{
+    return customize(r, true);
 }
 
 /* ---- a job ---- */
@@ -349,7 +363,7 @@ static const char *string_or(json_t *doc, const char *key, const char *dflt)
     return v ? v : dflt;
 }
 
-static tl_err rebuild(tl_server *s, const tl_store_job *rec, customize_req *c)
+static tl_err rebuild(tl_server *s, const tl_store_job *rec, tl_customize_req *c)
 {
     json_t *doc = json_loads(rec->request_json, 0, NULL);
     json_t *resume = json_object_get(doc, "resume");
@@ -373,6 +387,7 @@ static tl_err rebuild(tl_server *s, const tl_store_job *rec, customize_req *c)
         c->resume.id = rec->resume_id;
         c->resume.version = rec->resume_version;
         c->jd.id = rec->jd_id;
+        c->plan = json_is_true(json_object_get(doc, "plan"));
     }
     json_decref(doc);
     return e;
@@ -383,7 +398,7 @@ static void recover_one(tl_server *s, int64_t id)
     tl_store_job *rec = NULL;
     if (tl_store_job_get(s->store, id, &rec) != TL_OK)
         return;
-    customize_req c = {0};
+    tl_customize_req c = {0};
     tl_err e = rebuild(s, rec, &c);
     if (e == TL_OK) {
         tl_job_input in = {.id = id,
@@ -393,7 +408,8 @@ static void recover_one(tl_server *s, int64_t id)
                            .out_format = c.out_format,
                            .resume_id = c.resume.id,
                            .resume_version = c.resume.version,
-                           .jd_id = c.jd.id};
+                           .jd_id = c.jd.id,
+                           .plan = c.plan};
         e = tl_jobq_submit(s->jobs, &in, NULL);
         if (e == TL_OK) {
             c.resume.resume = NULL;

@@ -188,17 +188,21 @@ bool tl__resolve_jd(tl_req *r, json_t *body, tl_jd_ref *out, enum MHD_Result *rc
         }
         return tl__job_from_value(r, inline_v, &out->jd, rc);
     }
+    return tl__jd_from_id(r, out->id, &out->jd, rc);
+}
+
+bool tl__jd_from_id(tl_req *r, int64_t id, tl_job **out, enum MHD_Result *rc)
+{
     tl_store_jd *rec = NULL;
-    tl_err e = tl_store_jd_get(r->srv->store, out->id, &rec);
+    tl_err e = tl_store_jd_get(r->srv->store, id, &rec);
     if (e) {
         *rc = e == TL_ENOTFOUND
-                  ? tl__reply_error(r, 404, "not_found", "no job description %lld",
-                                    (long long)out->id)
+                  ? tl__reply_error(r, 404, "not_found", "no job description %lld", (long long)id)
                   : tl__reply_error(r, 500, "storage_error", "cannot read the job description");
         return false;
     }
     tl_doc_error err = {0};
-    e = tl_job_parse(rec->text, strlen(rec->text), r->srv->terms, &out->jd, &err);
+    e = tl_job_parse(rec->text, strlen(rec->text), r->srv->terms, out, &err);
     tl_store_jd_free(rec);
     if (e) {
         *rc = tl__reply_doc_error(r, e, &err, "stored job description");

@@ -23,8 +23,9 @@ static bool capture(const char *seg, size_t n, tl_route_params *p)
 {
     if (n == 0 || n >= TL_ROUTE_PARAM_MAX)
         return false;
+    /* Brackets too: resume ids such as "work[1].highlights[0]". */
     for (size_t i = 0; i < n; i++)
-        if (!param_byte((unsigned char)seg[i]))
+        if (!param_byte((unsigned char)seg[i]) && seg[i] != '[' && seg[i] != ']')
             return false;
     if (!p)
         return true;

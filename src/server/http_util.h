@@ -20,7 +20,7 @@ typedef struct tl_route_params {
 
 /* True when path matches pattern segment by segment. A "{name}" segment
  * matches one non-empty segment of at most TL_ROUTE_PARAM_MAX - 1 bytes of
- * letters, digits, '-', '_' and '.', which is captured into p (p may be
+ * letters, digits, '-', '_', '.', '[' and ']', which is captured into p (p may be
  * NULL). A trailing slash or an empty segment never matches. */
 bool tl_route_match(const char *pattern, const char *path, tl_route_params *p);
 

@@ -428,6 +428,49 @@ static tl_err store_version(tl_jobq *q, tl_sjob *j, json_t *doc, int *version)
     return e;
 }
 
+/* The section a change id belongs to: "work" of "work[1].highlights[0]",
+ * "basics" of "basics.summary". */
+static json_t *section_key(const char *id)
+{
+    size_t n = strcspn(id, "[.");
+    return json_stringn(id, n);
+}
+
+/* Reshapes a result into a plan: the changes grouped by section, without
+ * the tailored document. */
+static tl_err to_plan(json_t *doc)
+{
+    json_t *groups = json_object();
+    json_t *order = json_array();
+    size_t i;
+    json_t *c;
+    tl_err e = groups && order ? TL_OK : TL_ENOMEM;
+    json_array_foreach(json_object_get(doc, "changes"), i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id"));
+        json_t *key = section_key(id ? id : "");
+        const char *k = json_string_value(key);
+        json_t *list = k ? json_object_get(groups, k) : NULL;
+        if (k && !list) {
+            list = json_array();
+            json_object_set_new(groups, k, list);
+            json_array_append_new(order, json_pack("{sO sO}", "key", key, "changes", list));
+        }
+        if (!list || json_array_append(list, c) != 0)
+            e = TL_ENOMEM;
+        json_decref(key);
+    }
+    json_decref(groups);
+    if (e == TL_OK && json_object_set_new(doc, "plan", json_pack("{so}", "sections", order)) != 0)
+        e = TL_ENOMEM;
+    else if (e != TL_OK)
+        json_decref(order);
+    json_object_del(doc, "resume");
+    json_object_del(doc, "rendered");
+    json_object_del(doc, "changes");
+    return e;
+}
+
 /* Builds the result document of a finished customization. */
 static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double t0, char **out,
                            int *new_version)
@@ -443,7 +486,9 @@ static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double 
     if (json_object_set_new(doc, "job_id", json_integer(j->id)) != 0 ||
         json_object_set_new(doc, "strength", json_string(tl_strength_name(j->in.strength))) != 0)
         e = TL_ENOMEM;
-    if (e == TL_OK && j->in.resume_id > 0) {
+    if (e == TL_OK && j->in.plan)
+        e = to_plan(doc);
+    if (e == TL_OK && j->in.resume_id > 0 && !j->in.plan) {
         e = store_version(q, j, doc, new_version);
         if (e == TL_OK &&
             (json_object_set_new(doc, "resume_id", json_integer(j->in.resume_id)) != 0 ||

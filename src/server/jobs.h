@@ -54,6 +54,7 @@ typedef struct tl_job_input {
     int64_t resume_id;    /* when > 0 the result becomes its next version */
     int resume_version;
     int64_t jd_id;
+    bool plan; /* a plan: the result says what would change; no version is stored */
 } tl_job_input;
 
 typedef enum tl_sjob_state {

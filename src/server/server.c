@@ -36,6 +36,9 @@ static const tl_route routes[] = {
     {"DELETE", "/api/v1/job-descriptions/{id}", tl__h_jd_delete, true},
     {"POST", "/api/v1/ats/analyze", tl__h_ats_analyze, true},
     {"POST", "/api/v1/enhance-customize", tl__h_customize, true},
+    {"POST", "/api/v1/enhance-customize/plan", tl__h_plan, true},
+    {"POST", "/api/v1/enhance-customize/batch", tl__h_batch, true},
+    {"POST", "/api/v1/enhance-customize/{job_id}/sections/{section_id}/revert", tl__h_revert, true},
     {"GET", "/api/v1/enhance-customize/{job_id}", tl__h_job_get, true},
     {"DELETE", "/api/v1/enhance-customize/{job_id}", tl__h_job_cancel, true},
     {"GET", "/api/v1/enhance-customize/{job_id}/events", tl__h_job_events, true},
@@ -263,10 +266,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         tl_info("msg=access method=%s path=\"%s\" status=%u bytes=%llu duration_ms=%.3f "
                 "request_id=%s",
                 r->method, r->url, status, (unsigned long long)r->bytes, ms, r->id);
-    if (r->job) {
-        tl_sjob_unwatch(r->job, &r->watch);
-        tl_sjob_unref(r->job);
-    }
+    if (r->watching)
+        tl_sjob_unwatch(r->watching, &r->watch);
+    tl_sjob_unref(r->job);
+    for (size_t i = 0; i < r->n_batch; i++)
+        tl_sjob_unref(r->batch[i]);
+    free(r->batch);
     tl__sse_detach(r);
     tl_buf_free(&r->body);
     free(r);

@@ -72,7 +72,10 @@ struct tl_req {
     char hdr_value[160];
     /* A request waiting for a job: the continuation called when resumed. */
     tl_handler cont;
-    tl_sjob *job;
+    tl_sjob *job;    /* the job a customization waits for */
+    tl_sjob **batch; /* the jobs a batch waits for */
+    size_t n_batch;
+    tl_sjob *watching; /* the job r->watch is linked into */
     tl_watch watch;
     tl_sse *sse; /* the event stream answering this request, if any */
 };
@@ -157,5 +160,30 @@ typedef struct tl_jd_ref {
     int64_t id; /* 0 when inline */
 } tl_jd_ref;
 bool tl__resolve_jd(tl_req *r, json_t *body, tl_jd_ref *out, enum MHD_Result *rc);
+
+/* A customization request, parsed (api_customize.c). */
+typedef struct tl_customize_req {
+    tl_resume_ref resume;
+    tl_jd_ref jd;
+    tl_strength strength;
+    tl_format out_format;
+    bool async;
+    bool plan;
+} tl_customize_req;
+
+/* customization_strength, format, async of a body. */
+bool tl__customize_options(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_Result *rc);
+/* Records the job in the store and queues it. On success the queue owns
+ * c's documents (set to NULL) and *out is a reference. TL_EINVAL when the
+ * queue has stopped. */
+TL_MUST_CHECK tl_err tl__submit_customize(tl_server *s, tl_customize_req *c, tl_sjob **out);
+/* Waits for job j (moving r's watch to it). True when it has ended. */
+bool tl__wait_job(tl_req *r, tl_sjob *j);
+/* A stored job description, analysed. */
+bool tl__jd_from_id(tl_req *r, int64_t id, tl_job **out, enum MHD_Result *rc);
+
+enum MHD_Result tl__h_plan(tl_req *r);
+enum MHD_Result tl__h_batch(tl_req *r);
+enum MHD_Result tl__h_revert(tl_req *r);
 
 #endif

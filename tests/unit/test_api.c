@@ -944,6 +944,170 @@ static void test_concurrent_customizations(void **state)
     resp_free(&r);
 }
 
+static void test_plan(void **state)
+{
+    fixture *f = *state;
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    resp r = post_json(f, "/api/v1/enhance-customize/plan",
+                       json_pack("{sI sI ss}", "resume_id", (json_int_t)rid, "job_description_id",
+                                 (json_int_t)jid, "customization_strength", "EXTENSIVE"));
+    expect(&r, 200, NULL);
+    json_t *sections = json_object_get(json_object_get(r.json, "plan"), "sections");
+    assert_true(json_array_size(sections) >= 1);
+    json_t *s0 = json_array_get(sections, 0);
+    assert_true(json_is_string(json_object_get(s0, "key")));
+    json_t *c0 = json_array_get(json_object_get(s0, "changes"), 0);
+    assert_true(json_is_string(json_object_get(c0, "reason")));
+    assert_true(json_is_object(json_object_get(json_object_get(r.json, "score"), "after")));
+    assert_null(json_object_get(r.json, "resume"));
+    assert_null(json_object_get(r.json, "version"));
+    resp_free(&r);
+    /* A plan stores no version. */
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld", (long long)rid);
+    r = get(f, path);
+    assert_int_equal(int_field(&r, "latest_version"), 1);
+    resp_free(&r);
+    r = post_json(f, "/api/v1/enhance-customize/plan",
+                  json_pack("{sI}", "resume_id", (json_int_t)rid));
+    expect(&r, 400, "missing_field");
+    resp_free(&r);
+}
+
+static void test_batch(void **state)
+{
+    fixture *f = *state;
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    char *t2 = fixture_text("analytics-engineer.txt");
+    char *t3 = fixture_text("product-marketing-manager.txt");
+    resp r = post_json(f, "/api/v1/enhance-customize/batch",
+                       json_pack("{sI s[I] s[s{ss}]}", "resume_id", (json_int_t)rid,
+                                 "job_description_ids", (json_int_t)jid, "job_descriptions", t2,
+                                 "text", t3));
+    expect(&r, 200, NULL);
+    assert_int_equal(int_field(&r, "count"), 3);
+    json_t *results = json_object_get(r.json, "results");
+    assert_int_equal(json_array_size(results), 3);
+    size_t i;
+    json_t *v;
+    json_array_foreach(results, i, v)
+    {
+        assert_string_equal(json_string_value(json_object_get(v, "status")), "done");
+        assert_true(json_is_object(json_object_get(json_object_get(v, "result"), "score")));
+    }
+    resp_free(&r);
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld", (long long)rid);
+    r = get(f, path);
+    assert_int_equal(int_field(&r, "latest_version"), 4);
+    resp_free(&r);
+
+    r = post_json(f, "/api/v1/enhance-customize/batch",
+                  json_pack("{sI s[ss] sb}", "resume_id", (json_int_t)rid, "job_descriptions", t2,
+                            t3, "async", 1));
+    expect(&r, 202, NULL);
+    json_t *jobs = json_object_get(r.json, "jobs");
+    assert_int_equal(json_array_size(jobs), 2);
+    int64_t last = json_integer_value(json_object_get(json_array_get(jobs, 1), "job_id"));
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/events", (long long)last);
+    r = get(f, path);
+    assert_int_equal(count_events(tl_buf_str(&r.body), "done", NULL), 1);
+    resp_free(&r);
+
+    r = post_json(f, "/api/v1/enhance-customize/batch",
+                  json_pack("{sI}", "resume_id", (json_int_t)rid));
+    expect(&r, 400, "missing_field");
+    resp_free(&r);
+    json_t *many = json_array();
+    for (int k = 0; k < 101; k++)
+        json_array_append_new(many, json_integer(jid));
+    r = post_json(f, "/api/v1/enhance-customize/batch",
+                  json_pack("{sI so}", "resume_id", (json_int_t)rid, "job_description_ids", many));
+    expect(&r, 422, "too_many");
+    resp_free(&r);
+    r = post_json(
+        f, "/api/v1/enhance-customize/batch",
+        json_pack("{sI s[i]}", "resume_id", (json_int_t)rid, "job_description_ids", 987654));
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    free(t2);
+    free(t3);
+}
+
+static const char *summary_of(fixture *f, int64_t rid, int version)
+{
+    static char out[4096];
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld/versions/%d", (long long)rid, version);
+    resp r = get(f, path);
+    expect(&r, 200, NULL);
+    json_t *s =
+        json_object_get(json_object_get(json_object_get(r.json, "resume"), "basics"), "summary");
+    snprintf(out, sizeof out, "%s", json_string_value(s) ? json_string_value(s) : "");
+    resp_free(&r);
+    return out;
+}
+
+static void test_revert(void **state)
+{
+    fixture *f = *state;
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    resp r = post_json(f, "/api/v1/enhance-customize",
+                       json_pack("{sI sI ss}", "resume_id", (json_int_t)rid, "job_description_id",
+                                 (json_int_t)jid, "customization_strength", "EXTENSIVE"));
+    expect(&r, 200, NULL);
+    int64_t job = int_field(&r, "job_id");
+    resp_free(&r);
+    char original[4096];
+    snprintf(original, sizeof original, "%s", summary_of(f, rid, 1));
+
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/sections/basics.summary/revert",
+             (long long)job);
+    r = post(f, path, "{}");
+    expect(&r, 201, NULL);
+    assert_int_equal(int_field(&r, "version"), 3);
+    assert_int_equal(int_field(&r, "parent_version"), 2);
+    resp_free(&r);
+    assert_string_equal(summary_of(f, rid, 3), original);
+
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/sections/work[0]/revert",
+             (long long)job);
+    r = post(f, path, "{}");
+    expect(&r, 201, NULL);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/sections/nothing/revert",
+             (long long)job);
+    r = post(f, path, "{}");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/sections/work[x/revert",
+             (long long)job);
+    r = post(f, path, "{}");
+    expect(&r, 422, "invalid_value");
+    resp_free(&r);
+    r = post(f, "/api/v1/enhance-customize/999999/sections/work/revert", "{}");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{s{ss} ss}", "resume", "content",
+                            "Jo Doe\nExperience\nEngineer at X\n- Built Go services",
+                            "job_description", "Go"));
+    expect(&r, 200, NULL);
+    job = int_field(&r, "job_id");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/sections/work/revert",
+             (long long)job);
+    r = post(f, path, "{}");
+    expect(&r, 409, "not_stored");
+    resp_free(&r);
+}
+
 static void test_ats_analyze(void **state)
 {
     fixture *f = *state;
@@ -1192,6 +1356,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_customizations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ats_analyze, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revert, setup, teardown),
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_rate_limit),
