@@ -262,7 +262,7 @@ static bool in_list(const char *w, size_t n, const char *const *list, size_t cou
 
 #define IN_LIST(w, n, list) in_list(w, n, list, sizeof list / sizeof list[0])
 
-static const char *const employer_cues[] = {"at", "for", "joined", "from", "with", "by"};
+static const char *const employer_cues[] = {"at", "for", "joined", "from"};
 
 /* Month word followed by a 4-digit year at s[i]: fills *key (year*100 +
  * month) and *end. */
@@ -460,13 +460,47 @@ static bool covered(const check *c, size_t start, size_t len)
     return false;
 }
 
-static tl_fact_kind term_kind(const tl_guard *g, int id)
+/* The word before s[at] and the word after s[end], if any. */
+static bool word_before(const char *s, size_t at, tl_word *w)
 {
-    const char *cat = tl_terms_category(g->terms, id);
+    size_t i = at;
+    while (i > 0 && s[i - 1] == ' ')
+        i--;
+    size_t e = i;
+    while (i > 0 && tl_is_word_byte((unsigned char)s[i - 1]))
+        i--;
+    w->start = i;
+    w->len = e - i;
+    return w->len > 0;
+}
+
+static bool word_after(const char *s, size_t n, size_t end, tl_word *w)
+{
+    size_t pos = end;
+    while (pos < n && s[pos] == ' ')
+        pos++;
+    return pos < n && tl_is_word_byte((unsigned char)s[pos]) && tl_next_word(s, n, &pos, w);
+}
+
+/* What a dictionary term absent from the original claims to be. */
+static tl_fact_kind term_kind(const check *c, const tl_term_match *t)
+{
+    const char *cat = tl_terms_category(c->g->terms, t->id);
     if (cat && strcmp(cat, "certification") == 0)
         return TL_FACT_CERTIFICATION;
-    if (cat && (strcmp(cat, "education") == 0 || strcmp(cat, "degree") == 0))
+    size_t end;
+    if (degree_at(c->s, c->n, t->start, &end))
         return TL_FACT_DEGREE;
+    size_t pos = t->start;
+    tl_word w;
+    while (tl_next_word(c->s, t->start + t->len, &pos, &w))
+        if (is_title_word(c->s + w.start, w.len))
+            return TL_FACT_TITLE; /* "Charge Nurse" */
+    static const char *const strong_cues[] = {"at", "joined"};
+    if ((word_before(c->s, t->start, &w) && IN_LIST(c->s + w.start, w.len, strong_cues)) ||
+        (word_after(c->s, c->n, t->start + t->len, &w) &&
+         IN_LIST(c->s + w.start, w.len, org_suffixes)))
+        return TL_FACT_EMPLOYER; /* "at Stripe", "Stripe Inc." */
     return TL_FACT_SKILL;
 }
 
@@ -486,7 +520,7 @@ static tl_err check_terms(check *c)
     for (size_t i = 0; i < c->tm->n_terms; i++) {
         const tl_term_match *t = &c->tm->terms[i];
         if (!u64_has(&g->term_ids, (uint64_t)t->id))
-            return reject(c, term_kind(g, t->id), c->s + t->start, t->len);
+            return reject(c, term_kind(c, t), c->s + t->start, t->len);
     }
     for (size_t i = 0; g->job && i < c->tm->n_kw; i++) {
         const tl_keyword *k = &g->job->keywords[c->tm->kw[i]];
@@ -560,12 +594,28 @@ static bool is_capitalised(const char *w)
     return isupper((unsigned char)w[0]) != 0;
 }
 
-/* Words that start sentences without stating a fact. */
-static bool harmless_opener(const char *w, size_t n)
+static bool all_caps(const char *w, size_t n)
 {
-    tl_verb_form f;
-    return tl_is_stopword(w, n) || tl_verb_find(w, n, &f) >= 0 ||
-           tl_str_ieqn(w, n, "I", 1) || tl_month_from_word(w, n) != 0;
+    for (size_t i = 0; i < n; i++)
+        if (islower((unsigned char)w[i]))
+            return false;
+    return n > 1;
+}
+
+/* A capitalised first word of a sentence is capitalised for its place, not
+ * because it is a name ("Worked", "Partnered"), unless it looks like one:
+ * an acronym, a title word, or the start of a run of capitalised words
+ * ("Google Cloud"). A lone proper noun opening a sentence passes: without
+ * a lexicon it cannot be told from a verb. */
+static bool harmless_opener(const check *c, const tl_word *w, const tl_word *next)
+{
+    const char *p = c->s + w->start;
+    if (tl_is_stopword(p, w->len) || tl_verb_find(p, w->len, NULL) >= 0)
+        return true;
+    if (all_caps(p, w->len) || is_title_word(p, w->len))
+        return false;
+    return !(next && is_capitalised(c->s + next->start) &&
+             !sentence_start(c->s, next->start));
 }
 
 /* What an unknown capitalised word probably is. */
@@ -597,7 +647,8 @@ static tl_err check_names(check *c)
         const char *p = c->s + w->start;
         bool skip = !is_capitalised(p) || covered(c, w->start, w->len) ||
                     known_word(c->g, p, w->len) || tl_month_from_word(p, w->len) ||
-                    (sentence_start(c->s, w->start) && harmless_opener(p, w->len));
+                    (sentence_start(c->s, w->start) &&
+                     harmless_opener(c, w, have_next ? &ws[2] : NULL));
         if (!skip) {
             size_t degree_end;
             bool degree = degree_at(c->s, c->n, w->start, &degree_end) != 0;
@@ -768,19 +819,18 @@ static tl_err check_field(target_check *tc, const char *text, const char *id)
     if (!text || !text[0])
         return TL_OK;
     tl_err e = check_in(tc->g, text, strlen(text), tc->tm, tc->f);
-    if (!e && tc->entry_kw && tc->g->job) {
-        /* check_in left tm describing text */
-        for (size_t i = 0; i < tc->tm->n_kw; i++) {
-            const tl_keyword *k = &tc->g->job->keywords[tc->tm->kw[i]];
-            if (k->term_id >= 0 && !tc->entry_kw[tc->tm->kw[i]]) {
-                const char *shown = k->surface ? k->surface : k->term;
-                e = TL_EREJECTED;
-                if (tc->f) {
-                    tc->f->kind = term_kind(tc->g, k->term_id);
-                    fmt_into(tc->f->text, sizeof tc->f->text, "%s", shown);
-                }
-                break;
-            }
+    /* check_in left tm describing text: each of the job's dictionary terms
+     * must come from this entry of the original. */
+    for (size_t i = 0; !e && tc->entry_kw && i < tc->tm->n_terms; i++) {
+        const tl_term_match *t = &tc->tm->terms[i];
+        int kw = tl_matcher_keyword_of_term(tc->g->m, t->id);
+        if (kw < 0 || tc->entry_kw[kw])
+            continue;
+        e = TL_EREJECTED;
+        if (tc->f) {
+            check c = {tc->g, text, strlen(text), tc->tm, tc->f};
+            tc->f->kind = term_kind(&c, t);
+            fmt_into(tc->f->text, sizeof tc->f->text, "%.*s", (int)t->len, text + t->start);
         }
     }
     if (e == TL_EREJECTED && tc->f)

@@ -37,7 +37,7 @@
 typedef enum tl_fact_kind {
     TL_FACT_NUMBER,
     TL_FACT_DATE,
-    TL_FACT_EMPLOYER,      /* a capitalised name after "at", "for", "joined"... or with "Inc" */
+    TL_FACT_EMPLOYER,      /* a capitalised name after "at", "for", "joined", "from", or before "Inc" */
     TL_FACT_TITLE,
     TL_FACT_DEGREE,
     TL_FACT_CERTIFICATION,

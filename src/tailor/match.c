@@ -217,14 +217,25 @@ static uint64_t phrase_hash(const char *p, size_t n, int *words)
     return h;
 }
 
+/* Words that say what a text is about: 4+ letters, not a function word,
+ * not a number, not an action verb ("built" is in every job and resume),
+ * not filler. */
 static bool content_word(const char *w, size_t n)
 {
+    static const char *const filler[] = {"ability", "experience", "including", "knowledge",
+                                         "skill",   "strong",     "team",      "using",
+                                         "work",    "working",    "year"};
     if (n < 4 || tl_is_stopword(w, n))
         return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)w[i]))
-            return true;
-    return false;
+    bool digits = true;
+    for (size_t i = 0; i < n && digits; i++)
+        digits = isdigit((unsigned char)w[i]) != 0;
+    if (digits || tl_verb_find(w, n, NULL) >= 0)
+        return false;
+    for (size_t i = 0; i < sizeof filler / sizeof filler[0]; i++)
+        if (tl_str_ieqn(w, n, filler[i], strlen(filler[i])))
+            return false;
+    return true;
 }
 
 static tl_err index_job_words(tl_matcher *m, const char *text)
@@ -826,7 +837,7 @@ static const verb verbs[] = {
     {"transform", NULL, NULL},  {"translate", NULL, NULL},  {"treat", NULL, NULL},
     {"triage", NULL, NULL},     {"troubleshoot", NULL, NULL}, {"tune", NULL, NULL},
     {"unify", NULL, NULL},      {"update", NULL, NULL},     {"upgrade", NULL, NULL},
-    {"validate", NULL, NULL},   {"verify", NULL, NULL},     {"win", "won", "winning"},
+    {"validate", NULL, NULL},   {"verify", NULL, NULL},     {"win", "won", "winning"},      {"work", NULL, NULL},
     {"write", "wrote", NULL},
 };
 
