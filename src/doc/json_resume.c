@@ -468,7 +468,13 @@ static tl_err put_location(json_t *basics, const char *s)
 {
     json_t *old = json_object_get(basics, "location");
     if (!s) {
-        if (old && !json_is_null(old))
+        /* Cleared: remove what the reader had turned into a location; an
+         * object without address parts was never one. */
+        tl_buf b;
+        tl_buf_init(&b, TL_MAX_FIELD_BYTES);
+        bool had = json_is_string(old) || (json_is_object(old) && flatten_location(old, &b) == TL_OK && b.len);
+        tl_buf_free(&b);
+        if (had)
             json_object_del(basics, "location");
         return TL_OK;
     }

@@ -484,24 +484,24 @@ char **tl_resume_slot(tl_resume *r, const char *id)
         return NULL;
     if (strncmp(id, "basics.", 7) == 0)
         return basics_slot(&r->basics, id + 7);
-    const char *br = strchr(id, '[');
-    if (!br || br == id)
-        return NULL;
-    char key[128];
-    size_t kl = (size_t)(br - id);
-    if (kl >= sizeof key)
-        return NULL;
-    memcpy(key, id, kl);
-    key[kl] = '\0';
-    int si = tl_resume_section_index(r, key);
-    if (si < 0)
-        return NULL;
-    tl_section *s = &r->sections[si];
-    const char *q = br;
-    size_t ei;
-    if (!parse_index(&q, &ei) || ei >= s->n_entries || *q != '.')
-        return NULL;
-    return entry_rest_slot(s, &s->entries[ei], q + 1);
+    /* Section keys may hold any character (JSON keys do), so match whole
+     * keys rather than splitting the id at its first '['. The first section
+     * with a key wins, as in tl_resume_section_index. */
+    for (size_t i = 0; i < r->n_sections; i++) {
+        tl_section *s = &r->sections[i];
+        size_t kl = strlen(s->key);
+        if (strncmp(id, s->key, kl) != 0 || id[kl] != '[' ||
+            tl_resume_section_index(r, s->key) != (int)i)
+            continue;
+        const char *q = id + kl;
+        size_t ei;
+        if (!parse_index(&q, &ei) || ei >= s->n_entries || *q != '.')
+            continue;
+        char **slot = entry_rest_slot(s, &s->entries[ei], q + 1);
+        if (slot)
+            return slot;
+    }
+    return NULL;
 }
 
 int tl_resume_entry_id(const tl_resume *r, size_t section, size_t entry, int bullet, char *out,

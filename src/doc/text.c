@@ -619,7 +619,8 @@ void tl__parse_head(tl__span s, tl_section_kind kind, tl__entry_head *h)
             n = 2;
         }
     }
-    if (n == 1 && find(s, ", ") > 0) {
+    if (n == 1 && find(s, ", ") > 0 && split_on(s, ", ", parts, 8) > 1) {
+        /* (commas inside parentheses do not split) */
         n = split_on(s, ", ", parts, 8);
         if (kind == TL_SEC_EDUCATION) {
             education_commas(s, parts, n, h);
@@ -1830,7 +1831,7 @@ static tl_err split_lines(const char *p, size_t n, text_line **out, size_t *coun
 {
     size_t cap = 1;
     for (size_t i = 0; i < n; i++)
-        cap += p[i] == '\n';
+        cap += p[i] == '\n' || p[i] == '\f';
     text_line *lines = calloc(cap, sizeof *lines);
     if (!lines)
         return TL_ENOMEM;
