@@ -468,8 +468,8 @@ static tl_err unify_style(pass *p)
         size_t n = trimmed_len(s);
         if (n && s[n - 1] == '.')
             with++;
-        else if (n)
-            without++;
+        else if (n && !strchr("!?:;)\"'", s[n - 1]))
+            without++; /* "...!" keeps its own ending and does not vote */
     }
     bool period = with > without;
     tl_err e = TL_OK;
