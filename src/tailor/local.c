@@ -654,38 +654,50 @@ static tl_err read_bullets(entry_job *j, binfo *bi)
     return TL_OK;
 }
 
-static tl_err report_move(entry_job *j, const binfo *x, size_t now, bool long_entry)
+/* Records why a bullet moved: up for what it mentions; down (BALANCED,
+ * long entries) when it mentions nothing the job asks for. */
+static tl_err report_move(entry_job *j, const binfo *x, size_t now, bool by_overlap)
 {
     char id[ID_CAP], kws[200];
     bullet_id(j, now, id);
     if (now < x->old && x->n_kw) {
         describe_kws(j->c, x->kw, x->n_kw, kws, sizeof kws);
+        if (j->skills)
+            return tl_changes_add(j->ch, TL_CHANGE_REORDER, id, x->text, x->text,
+                                  "moved up from %zu to %zu: the job asks for %s", x->old + 1,
+                                  now + 1, kws);
         return tl_changes_add(j->ch, TL_CHANGE_REORDER, id, x->text, x->text,
                               "moved up from %zu to %zu: mentions %s", x->old + 1, now + 1, kws);
     }
-    if (now > x->old && long_entry && x->rel == 0)
+    if (now > x->old && by_overlap && x->rel == 0)
         return tl_changes_add(j->ch, TL_CHANGE_REORDER, id, x->text, x->text,
                               "moved down from %zu to %zu: mentions nothing the job asks for",
                               x->old + 1, now + 1);
     return TL_OK;
 }
 
-/* Orders the group's bullets and records the moves. */
+/* Orders the group's bullets and records the moves. BALANCED also ranks,
+ * in long entries that have something relevant, the bullets that mention
+ * no keyword by how much of the job's wording they share, so that the
+ * least related end last. */
 static tl_err reorder(entry_job *j, binfo *bi)
 {
     size_t n = j->to - j->from;
     bool balanced = j->c->strength >= TL_STRENGTH_BALANCED;
     if (j->skills && !balanced)
         return TL_OK; /* CONSERVATIVE leaves skills lists in their order */
-    bool long_entry = !j->skills && balanced && j->e->n_bullets > 4;
-    if (long_entry)
+    bool any_relevant = false;
+    for (size_t k = 0; k < n; k++)
+        any_relevant = any_relevant || bi[k].rel > 0;
+    bool by_overlap = !j->skills && balanced && j->e->n_bullets > 4 && any_relevant;
+    if (by_overlap)
         for (size_t k = 0; k < n; k++)
             bi[k].overlap = tl_matcher_overlap(j->c->m, bi[k].text, strlen(bi[k].text));
-    rank(bi, n, long_entry);
+    rank(bi, n, by_overlap);
     for (size_t k = 0; k < n; k++) {
         j->e->bullets[j->from + k] = bi[k].text;
         if (j->ch && bi[k].old != j->from + k) {
-            tl_err e = report_move(j, &bi[k], j->from + k, long_entry);
+            tl_err e = report_move(j, &bi[k], j->from + k, by_overlap);
             if (e)
                 return e;
         }

@@ -109,7 +109,8 @@ static bool text_hits(walk_ctx *c, const char *text, const hit **out, size_t *n)
         mo->hits = p;
         mo->cap_hits = cap;
     }
-    memcpy(mo->hits + mo->n_hits, scratch, *n * sizeof *scratch);
+    if (*n)
+        memcpy(mo->hits + mo->n_hits, scratch, *n * sizeof *scratch);
     *mt = (memo_text){tl_hash64(text, len, 0), len, mo->n_hits, *n};
     mo->n_hits += *n;
     return true;
