@@ -829,6 +829,13 @@ static char *company_from(tl_arena *a, const char *p, size_t n)
     const char *s = p;
     size_t sn = cut;
     tl_str_trim(&s, &sn);
+    while (sn && strchr("*_#", s[0])) { /* Markdown emphasis: "**Acme Inc**" */
+        s++;
+        sn--;
+    }
+    while (sn && strchr("*_", s[sn - 1]))
+        sn--;
+    tl_str_trim(&s, &sn);
     if (sn == 0 || sn > 100)
         return NULL;
     /* "Remote (US)", "Full-time · Hybrid": a location or a schedule */

@@ -288,6 +288,16 @@ static void test_no_headings(void **state)
     j = parse_str(t, "Nurse\nCompany: Mercy Health | Chicago\n");
     assert_string_equal(j->company, "Mercy Health");
     tl_job_free(j);
+    /* Markdown and CRLF */
+    j = parse_str(t, "# Senior Engineer\r\n**Acme Inc** \xe2\x80\x94 NYC\r\n\r\n"
+                     "## Requirements\r\n- Go\r\n- Kubernetes\r\n");
+    assert_string_equal(j->title, "Senior Engineer");
+    assert_string_equal(j->company, "Acme Inc");
+    assert_int_equal(j->n_requirements, 2);
+    assert_string_equal(j->requirements[0], "Go");
+    expect_kw(j, "Go", TL_JD_REQUIREMENTS);
+    expect_kw(j, "Kubernetes", TL_JD_REQUIREMENTS);
+    tl_job_free(j);
     /* a single line is a title */
     j = parse_str(t, "  Go Developer  ");
     assert_string_equal(j->title, "Go Developer");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "doc/terms.h"
 #include "util/file.h"
@@ -472,6 +473,55 @@ static void test_markers(void **state)
     tl_terms_free(t);
 }
 
+/* ---- threads ---- */
+
+typedef struct worker {
+    const tl_terms *t;
+    const char *text;
+    size_t n;
+    int hits;
+} worker;
+
+static bool count_hit(void *ud, const tl_term_match *m)
+{
+    (void)m;
+    (*(int *)ud)++;
+    return true;
+}
+
+static void *scan_many(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < 50; i++) {
+        int hits = 0;
+        tl_terms_scan(w->t, w->text, w->n, count_hit, &hits);
+        if (i && hits != w->hits)
+            w->hits = -1;
+        else
+            w->hits = hits;
+    }
+    return NULL;
+}
+
+/* One dictionary, read by several threads at once. */
+static void test_shared_by_threads(void **state)
+{
+    const tl_terms *t = *state;
+    const char *text = "Go, Kafka and PostgreSQL on k8s; BLS, ACLS, Epic; SQL, R, Excel";
+    worker w[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker){t, text, strlen(text), 0};
+        assert_int_equal(pthread_create(&th[i], NULL, scan_many, &w[i]), 0);
+    }
+    int joined = 0;
+    for (int i = 0; i < 4; i++)
+        joined += pthread_join(th[i], NULL) == 0;
+    assert_int_equal(joined, 4); /* all joined before any check can jump out */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(w[i].hits, 10);
+}
+
 /* ---- speed ---- */
 
 static void test_scan_speed(void **state)
@@ -518,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_user_file_extends),
         cmocka_unit_test(test_malformed_lines),
         cmocka_unit_test(test_markers),
+        cmocka_unit_test(test_shared_by_threads),
         cmocka_unit_test(test_scan_speed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
