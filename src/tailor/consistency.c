@@ -17,17 +17,17 @@
 /* One text the pass may change. */
 typedef struct tslot {
     char **slot;
-    int section;   /* -1: basics.summary */
+    int section; /* -1: basics.summary */
     size_t entry;
-    int bullet;    /* -1: the entry's summary */
+    int bullet; /* -1: the entry's summary */
 } tslot;
 
 /* One dictionary term occurrence in a text. */
 typedef struct occ {
-    size_t text;  /* index into the slot list */
+    size_t text;       /* index into the slot list */
     size_t start, len; /* len: without a plural "s" (tl_term_stem) */
     int id;
-    size_t order; /* position of first meeting, for ties */
+    size_t order;     /* position of first meeting, for ties */
     bool informative; /* its capitalisation means something */
 } occ;
 
@@ -118,8 +118,9 @@ static tl_err scan_terms(pass *p)
             }
             const tl_term_match *tm = &p->tm.terms[i];
             size_t len = tl_term_stem(p->terms, tm->id, s + tm->start, tm->len);
-            p->occs[p->n_occs] = (occ){t,  tm->start,  len, tm->id, p->n_occs,
-                                       tl_case_informative(s, strlen(s), tm->start, len)};
+            p->occs[p->n_occs] =
+                (occ){t,      tm->start, len,
+                      tm->id, p->n_occs, tl_case_informative(s, strlen(s), tm->start, len)};
             p->n_occs++;
         }
     }
@@ -177,9 +178,10 @@ static spelling most_used(const pass *p, size_t from, size_t to)
         }
         bool is_canon = canon && strlen(canon) == p->occs[i].len &&
                         memcmp(canon, occ_text(p, &p->occs[i]), p->occs[i].len) == 0;
-        bool better = count > best_count ||
-                      (count == best_count && count > 0 &&
-                       ((is_canon && !best_canon) || (is_canon == best_canon && order < best_order)));
+        bool better =
+            count > best_count ||
+            (count == best_count && count > 0 &&
+             ((is_canon && !best_canon) || (is_canon == best_canon && order < best_order)));
         if (better) {
             best = i;
             best_count = count;
@@ -380,7 +382,8 @@ static tl_err fix_tense(pass *p, const tslot *ts, bool past)
     slot_id(p, ts, id);
     if (!e && p->ch)
         e = tl_changes_add(p->ch, TL_CHANGE_TENSE, id, s, *ts->slot, "%s: \"%.*s\" became \"%s\"%s",
-                           past ? "past tense for a past role" : "present tense for the current role",
+                           past ? "past tense for a past role"
+                                : "present tense for the current role",
                            (int)w[0].len, s + w[0].start, verb[0],
                            second ? " (and the verb after \"and\" too)" : "");
     return e;
@@ -409,8 +412,7 @@ static tl_err unify_tense(pass *p)
 
 static bool styled_bullet(const pass *p, const tslot *ts)
 {
-    return ts->section >= 0 && ts->bullet >= 0 &&
-           p->r->sections[ts->section].kind != TL_SEC_SKILLS;
+    return ts->section >= 0 && ts->bullet >= 0 && p->r->sections[ts->section].kind != TL_SEC_SKILLS;
 }
 
 /* Length without trailing spaces. */

@@ -109,25 +109,29 @@ struct tl_guard {
     const tl_job *job;
     const tl_terms *terms;
     tl_matcher *m;
-    u64set words;    /* every word of the original, case-folded */
-    u64set numbers;  /* num_key of every number */
-    u64set dates;    /* year * 100 + month (month 0: a year alone) */
-    u64set degrees;  /* word_key of normalised degree words ("phd", "ms") */
-    u64set term_ids; /* canonical ids of the dictionary terms mentioned */
-    bool *orig_kw;   /* job keyword i is mentioned by the original */
-    tl_buf blob;     /* " word word ... ": the original, case-folded, one space between words */
+    u64set words;     /* every word of the original, case-folded */
+    u64set numbers;   /* num_key of every number */
+    u64set dates;     /* year * 100 + month (month 0: a year alone) */
+    u64set degrees;   /* word_key of normalised degree words ("phd", "ms") */
+    u64set term_ids;  /* canonical ids of the dictionary terms mentioned */
+    bool *orig_kw;    /* job keyword i is mentioned by the original */
+    tl_buf blob;      /* " word word ... ": the original, case-folded, one space between words */
     tl_text_match tm; /* scratch for building only */
 };
 
 /* ---- recognisers shared by indexing and checking ---- */
 
+/* clang-format off */
 static const char *const number_words[] = {
     "two",     "three",    "four",     "five",    "six",     "seven",  "eight",
     "nine",    "ten",      "eleven",   "twelve",  "thirteen", "fourteen", "fifteen",
     "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty",
     "fifty",   "sixty",    "seventy",  "eighty",  "ninety",  "hundred"};
+/* clang-format on */
+/* clang-format off */
 static const int number_values[] = {2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
                                     16, 17, 18, 19, 20, 30, 40, 50, 60, 70, 80, 90, 100};
+/* clang-format on */
 
 static int number_word(const char *w, size_t n)
 {
@@ -195,7 +199,7 @@ static uint64_t degree_at(const char *s, size_t n, size_t i, size_t *end)
     buf[k] = '\0';
     bool capital = isupper((unsigned char)s[i]);
     bool upper2 = k >= 2 && isupper((unsigned char)s[i]) && isupper((unsigned char)s[j - 1]);
-    static const char *const any_form[] = {"phd", "mba", "msc", "bsc", "bsn", "msn", "dnp",
+    static const char *const any_form[] = {"phd",  "mba",  "msc", "bsc", "bsn", "msn", "dnp",
                                            "meng", "beng", "mph", "mfa", "edd", "llm"};
     static const char *const capital_words[] = {"bachelor", "bachelors", "master", "masters",
                                                 "doctorate"};
@@ -212,6 +216,7 @@ static uint64_t degree_at(const char *s, size_t n, size_t i, size_t *end)
     return 0;
 }
 
+/* clang-format off */
 static const char *const title_words[] = {
     "engineer",    "developer",  "manager",      "director",   "analyst",       "scientist",
     "architect",   "designer",   "consultant",   "specialist", "coordinator",   "administrator",
@@ -222,6 +227,7 @@ static const char *const title_words[] = {
     "therapist",   "pharmacist", "teacher",      "professor",  "lecturer",      "instructor",
     "programmer",  "assistant",  "head",         "chief",      "principal",     "staff",
     "fellow",      "paralegal",  "attorney",     "lawyer"};
+/* clang-format on */
 
 static bool is_title_word(const char *w, size_t n)
 {
@@ -233,10 +239,12 @@ static bool is_title_word(const char *w, size_t n)
     return false;
 }
 
+/* clang-format off */
 static const char *const cert_acronyms[] = {
     "CCRN", "PCCN", "BLS",  "ACLS", "PALS", "NRP",   "TNCC", "CEN",  "CNOR", "CPN",  "RNC",
     "PMP",  "CAPM", "CPA",  "CFA",  "CMA",  "CISSP", "CISM", "CISA", "CCNA", "CCNP", "CKA",
     "CKAD", "CKS",  "CSM",  "CSPO", "PHR",  "SPHR",  "SHRM", "RHCE", "RHCSA", "OSCP", "FRM"};
+/* clang-format on */
 
 static bool is_cert_acronym(const char *w, size_t n)
 {
@@ -246,11 +254,13 @@ static bool is_cert_acronym(const char *w, size_t n)
     return false;
 }
 
+/* clang-format off */
 static const char *const org_suffixes[] = {
     "inc",   "llc",        "ltd",      "corp",     "corporation", "company",  "co",
     "labs",  "group",      "technologies", "systems", "bank",     "hospital", "clinic",
     "clinics", "university", "college", "institute", "health",    "partners", "capital",
     "ventures", "gmbh",     "plc",      "foundation", "agency",   "studios",  "holdings"};
+/* clang-format on */
 
 static bool in_list(const char *w, size_t n, const char *const *list, size_t count)
 {
@@ -614,8 +624,7 @@ static bool harmless_opener(const check *c, const tl_word *w, const tl_word *nex
         return true;
     if (all_caps(p, w->len) || is_title_word(p, w->len))
         return false;
-    return !(next && is_capitalised(c->s + next->start) &&
-             !sentence_start(c->s, next->start));
+    return !(next && is_capitalised(c->s + next->start) && !sentence_start(c->s, next->start));
 }
 
 /* What an unknown capitalised word probably is. */
@@ -623,8 +632,8 @@ static tl_fact_kind classify(const check *c, const tl_word *w, const tl_word *pr
                              const tl_word *next)
 {
     const char *p = c->s + w->start;
-    if (is_title_word(p, w->len) ||
-        (next && is_capitalised(c->s + next->start) && is_title_word(c->s + next->start, next->len)))
+    if (is_title_word(p, w->len) || (next && is_capitalised(c->s + next->start) &&
+                                     is_title_word(c->s + next->start, next->len)))
         return TL_FACT_TITLE;
     if (is_cert_acronym(p, w->len))
         return TL_FACT_CERTIFICATION;
@@ -645,16 +654,16 @@ static tl_err check_names(check *c)
         bool have_next = tl_next_word(c->s, c->n, &pos, &ws[2]);
         const tl_word *w = &ws[1];
         const char *p = c->s + w->start;
-        bool skip = !is_capitalised(p) || covered(c, w->start, w->len) ||
-                    known_word(c->g, p, w->len) || tl_month_from_word(p, w->len) ||
-                    (sentence_start(c->s, w->start) &&
-                     harmless_opener(c, w, have_next ? &ws[2] : NULL));
+        bool skip =
+            !is_capitalised(p) || covered(c, w->start, w->len) || known_word(c->g, p, w->len) ||
+            tl_month_from_word(p, w->len) ||
+            (sentence_start(c->s, w->start) && harmless_opener(c, w, have_next ? &ws[2] : NULL));
         if (!skip) {
             size_t degree_end;
             bool degree = degree_at(c->s, c->n, w->start, &degree_end) != 0;
-            tl_fact_kind k = degree ? TL_FACT_DEGREE
-                                    : classify(c, w, have_prev ? &ws[0] : NULL,
-                                               have_next ? &ws[2] : NULL);
+            tl_fact_kind k =
+                degree ? TL_FACT_DEGREE
+                       : classify(c, w, have_prev ? &ws[0] : NULL, have_next ? &ws[2] : NULL);
             return reject(c, k, p, w->len);
         }
         ws[0] = ws[1];
@@ -741,7 +750,8 @@ static tl_err check_titles(check *c)
         const char *p = c->s + w.start;
         bool cap = is_capitalised(p);
         bool joins = r.len > 0 && joined(c->s, r.end, w.start);
-        bool connector = !cap && (tl_str_ieqn(p, w.len, "of", 2) || tl_str_ieqn(p, w.len, "and", 3));
+        bool connector =
+            !cap && (tl_str_ieqn(p, w.len, "of", 2) || tl_str_ieqn(p, w.len, "and", 3));
         if (joins && (cap || connector)) {
             run_add(&r, p, w.len, w.start, connector);
             continue;
@@ -855,8 +865,8 @@ static bool same_date(const char *a, const char *b)
     if (tl_date_is_present(a) && tl_date_is_present(b))
         return true;
     tl_date x, y;
-    return tl_date_parse(a, strlen(a), &x) && tl_date_parse(b, strlen(b), &y) &&
-           x.year == y.year && x.month == y.month && x.day == y.day;
+    return tl_date_parse(a, strlen(a), &x) && tl_date_parse(b, strlen(b), &y) && x.year == y.year &&
+           x.month == y.month && x.day == y.day;
 }
 
 static tl_err fixed_field(target_check *tc, bool same, tl_fact_kind kind, const char *value,
@@ -896,7 +906,7 @@ static void entry_keywords(const tl_guard *g, const tl_entry *e, tl_text_match *
 {
     const char *texts[3] = {e->title, e->org, e->summary};
     for (size_t i = 0; i < 3 + e->n_bullets + e->n_fields; i++) {
-        const char *s = i < 3                ? texts[i]
+        const char *s = i < 3                  ? texts[i]
                         : i < 3 + e->n_bullets ? e->bullets[i - 3]
                                                : e->fields[i - 3 - e->n_bullets].value;
         if (!s)
@@ -969,8 +979,10 @@ static tl_err check_basics(const tl_guard *g, const tl_resume *tailored, tl_guar
     static const struct {
         size_t off;
         const char *key;
-    } fixed[] = {{offsetof(tl_basics, name), "name"},   {offsetof(tl_basics, email), "email"},
-                 {offsetof(tl_basics, phone), "phone"}, {offsetof(tl_basics, url), "url"},
+    } fixed[] = {{offsetof(tl_basics, name), "name"},
+                 {offsetof(tl_basics, email), "email"},
+                 {offsetof(tl_basics, phone), "phone"},
+                 {offsetof(tl_basics, url), "url"},
                  {offsetof(tl_basics, location), "location"}};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         const char *a = *(char *const *)((const char *)o + fixed[i].off);

@@ -37,12 +37,12 @@
 typedef enum tl_fact_kind {
     TL_FACT_NUMBER,
     TL_FACT_DATE,
-    TL_FACT_EMPLOYER,      /* a capitalised name after "at", "for", "joined", "from", or before "Inc" */
+    TL_FACT_EMPLOYER, /* a capitalised name after "at", "for", "joined", "from", or before "Inc" */
     TL_FACT_TITLE,
     TL_FACT_DEGREE,
     TL_FACT_CERTIFICATION,
     TL_FACT_SKILL,
-    TL_FACT_NAME           /* any other capitalised name */
+    TL_FACT_NAME /* any other capitalised name */
 } tl_fact_kind;
 
 /* "number", "date", "employer", "title", "degree", "certification",

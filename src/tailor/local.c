@@ -114,8 +114,8 @@ int tl_target_id(const tl_resume *r, const tl_target *t, char *out, size_t cap)
  * as written into out. */
 static bool find_years(const char *s, char *out, size_t cap)
 {
-    static const char *const words[] = {"two",   "three", "four",   "five",   "six",
-                                        "seven", "eight", "nine",   "ten",    "eleven",
+    static const char *const words[] = {"two",    "three",   "four",  "five", "six",
+                                        "seven",  "eight",   "nine",  "ten",  "eleven",
                                         "twelve", "fifteen", "twenty"};
     if (!s)
         return false;
@@ -408,6 +408,7 @@ static tl_err match_and_respell(const tl_local_ctx *c, tl_resume *out, char **sl
 
 typedef enum family { FAM_OWN, FAM_WORK, FAM_HELP, FAM_PART, FAM_WITH } family;
 
+/* clang-format off */
 static const struct {
     const char *phrase;
     family fam;
@@ -419,6 +420,7 @@ static const struct {
     {"assisted", FAM_HELP},           {"involved in", FAM_PART},    {"was involved in", FAM_PART},
     {"participated in", FAM_PART},    {"took part in", FAM_PART},
 };
+/* clang-format on */
 
 /* Action verbs chosen by what the bullet is about. `owning` verbs claim
  * leadership or ownership, so only bullets that said "Responsible for"
@@ -729,8 +731,8 @@ static tl_err strengthen_bullets(entry_job *j)
         bullet_id(j, b, id);
         if (!e && j->ch)
             e = tl_changes_add(j->ch, TL_CHANGE_REWRITE, id, before, *slot,
-                               "stronger opening: \"%.*s\" became \"%s\", as %s", (int)plen,
-                               before, rw->opening, rw->why);
+                               "stronger opening: \"%.*s\" became \"%s\", as %s", (int)plen, before,
+                               rw->opening, rw->why);
     }
     free(rw);
     return e;
@@ -742,8 +744,9 @@ static tl_err tailor_entry(const tl_local_ctx *c, const tl_target *t, tl_resume 
     if (t->section >= out->n_sections || t->entry >= out->sections[t->section].n_entries)
         return TL_EINVAL;
     tl_section *sec = &out->sections[t->section];
-    entry_job j = {c, out, t->section, t->entry, &sec->entries[t->entry], 0, 0,
-                   sec->kind == TL_SEC_SKILLS, ch, NULL};
+    entry_job j = {
+        c,  out, t->section, t->entry, &sec->entries[t->entry], 0, 0, sec->kind == TL_SEC_SKILLS,
+        ch, NULL};
     j.from = t->bullet_from;
     j.to = t->bullet_to && t->bullet_to < j.e->n_bullets ? t->bullet_to : j.e->n_bullets;
     if (j.from > j.to)
@@ -791,8 +794,9 @@ static bool abbreviation_before(const char *s, size_t i)
     size_t len = i - k;
     if (len == 1)
         return true;
-    static const char *const abbr[] = {"eg", "ie", "etc", "vs", "dr", "mr", "mrs", "ms", "inc",
-                                       "ltd", "co", "st", "jr", "sr", "no", "approx", "e.g", "i.e"};
+    static const char *const abbr[] = {"eg",  "ie", "etc", "vs",     "dr",  "mr",
+                                       "mrs", "ms", "inc", "ltd",    "co",  "st",
+                                       "jr",  "sr", "no",  "approx", "e.g", "i.e"};
     for (size_t a = 0; a < sizeof abbr / sizeof abbr[0]; a++)
         if (tl_str_ieqn(s + k, len, abbr[a], strlen(abbr[a])))
             return true;

@@ -46,6 +46,7 @@ bool tl_next_word(const char *s, size_t n, size_t *pos, tl_word *w)
     return true;
 }
 
+/* clang-format off */
 static const char *const stopwords[] = {
     "a",     "about", "across", "after", "all",   "also",  "an",    "and",    "any",   "are",
     "as",    "at",    "be",     "been",  "being", "both",  "but",   "by",     "can",   "could",
@@ -55,6 +56,7 @@ static const char *const stopwords[] = {
     "that",  "the",   "their",  "them",  "then",  "there", "these", "they",   "this",  "those",
     "to",    "up",    "us",     "very",  "via",   "was",   "we",    "were",   "what",  "when",
     "where", "which", "while",  "who",   "will",  "with",  "within", "would", "you",   "your"};
+/* clang-format on */
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -175,10 +177,10 @@ struct tl_matcher {
     const tl_terms *terms;
     term_kw *by_term; /* sorted by id */
     size_t n_by_term;
-    htab phrases;     /* hash of a normalised word sequence -> keyword */
-    int max_words;    /* longest phrase, in words */
-    htab job_words;   /* content words of the job description */
-    const char **js;  /* per keyword: the job's spelling (into job->text) or NULL */
+    htab phrases;    /* hash of a normalised word sequence -> keyword */
+    int max_words;   /* longest phrase, in words */
+    htab job_words;  /* content words of the job description */
+    const char **js; /* per keyword: the job's spelling (into job->text) or NULL */
     size_t *jl;
 };
 
@@ -493,8 +495,8 @@ static bool single_word(const char *p, size_t n)
  * "mentored"). */
 static bool inflection(const char *a, size_t an, const char *b, size_t bn)
 {
-    static const char *const endings[] = {"s",   "es",   "ed",  "d",    "ing",  "er",
-                                          "ers", "ion",  "ions", "ment", "ments", "ship"};
+    static const char *const endings[] = {"s",   "es",  "ed",   "d",    "ing",   "er",
+                                          "ers", "ion", "ions", "ment", "ments", "ship"};
     if (bn <= an || !tl_str_ieqn(a, an, b, an))
         return false;
     for (size_t i = 0; i < sizeof endings / sizeof endings[0]; i++)
@@ -768,6 +770,7 @@ typedef struct verb {
     const char *base, *past, *gerund;
 } verb;
 
+/* clang-format off */
 static const verb verbs[] = {
     {"accelerate", NULL, NULL}, {"accomplish", NULL, NULL}, {"achieve", NULL, NULL},
     {"acquire", NULL, NULL},    {"adapt", NULL, NULL},      {"address", NULL, NULL},
@@ -840,6 +843,7 @@ static const verb verbs[] = {
     {"validate", NULL, NULL},   {"verify", NULL, NULL},     {"win", "won", "winning"},      {"work", NULL, NULL},
     {"write", "wrote", NULL},
 };
+/* clang-format on */
 
 #define N_VERBS (sizeof verbs / sizeof verbs[0])
 
@@ -878,8 +882,8 @@ static size_t verb_form(const verb *v, tl_verb_form f, char *out, size_t cap)
         break;
     case TL_VERB_GERUND: {
         size_t pl = v->past ? strlen(v->past) : 0;
-        bool doubled = v->past && pl == n + 3 && v->past[n] == b[n - 1] &&
-                       strcmp(v->past + n + 1, "ed") == 0;
+        bool doubled =
+            v->past && pl == n + 3 && v->past[n] == b[n - 1] && strcmp(v->past + n + 1, "ed") == 0;
         if (v->gerund)
             w = snprintf(out, cap, "%s", v->gerund);
         else if (doubled)
@@ -915,8 +919,7 @@ static int cmp_vform(const void *a, const void *b)
 
 static void build_vforms(void)
 {
-    static const tl_verb_form order[] = {TL_VERB_BASE, TL_VERB_PAST, TL_VERB_THIRD,
-                                         TL_VERB_GERUND};
+    static const tl_verb_form order[] = {TL_VERB_BASE, TL_VERB_PAST, TL_VERB_THIRD, TL_VERB_GERUND};
     for (size_t i = 0; i < N_VERBS; i++) {
         for (size_t f = 0; f < 4; f++) {
             vform *v = &vforms[n_vforms];
@@ -968,9 +971,9 @@ size_t tl_verb_spell(int v, tl_verb_form form, bool cap_first, char *out, size_t
 
 /* ------------------------------------------------------------------ dates */
 
-static const char *const month_names[12] = {"January", "February", "March",     "April",
-                                            "May",     "June",     "July",      "August",
-                                            "September", "October", "November", "December"};
+static const char *const month_names[12] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
 
 int tl_month_from_word(const char *w, size_t n)
 {
@@ -1145,8 +1148,8 @@ bool tl_section_tailorable(tl_section_kind k)
            k == TL_SEC_SKILLS || k == TL_SEC_CUSTOM;
 }
 
-static bool visit(tl_text_cb cb, void *ud, int section, size_t entry, int bullet,
-                  tl_text_slot slot, const char *text)
+static bool visit(tl_text_cb cb, void *ud, int section, size_t entry, int bullet, tl_text_slot slot,
+                  const char *text)
 {
     if (!text || !text[0])
         return true;

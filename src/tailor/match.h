@@ -193,9 +193,9 @@ typedef enum tl_text_slot {
 
 /* One text of a resume, as the walker reports it. */
 typedef struct tl_text_ref {
-    int section;      /* -1 for basics */
+    int section; /* -1 for basics */
     size_t entry;
-    int bullet;       /* -1 unless slot is TL_SLOT_BULLET */
+    int bullet; /* -1 unless slot is TL_SLOT_BULLET */
     tl_text_slot slot;
     const char *text; /* never NULL */
 } tl_text_ref;

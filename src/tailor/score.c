@@ -39,13 +39,13 @@ typedef struct memo {
 typedef struct walk_ctx {
     const tl_resume *r;
     const tl_matcher *m;
-    kw_seen *seen;        /* one per job keyword */
-    bool *in_section;     /* one per job keyword per section slot */
+    kw_seen *seen;    /* one per job keyword */
+    bool *in_section; /* one per job keyword per section slot */
     size_t n_kw;
-    size_t n_slots;       /* 1 (the summary) + the resume's sections */
-    memo *memo;           /* may be NULL */
+    size_t n_slots; /* 1 (the summary) + the resume's sections */
+    memo *memo;     /* may be NULL */
     bool oom;
-    tl_text_match tm;     /* scratch */
+    tl_text_match tm; /* scratch */
     hit scratch[TL_MATCH_MAX_KW];
 } walk_ctx;
 
@@ -313,9 +313,9 @@ static json_t *keywords_json(const tl_score_keyword *k, size_t n)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
-        json_t *o = json_pack("{s:s, s:f, s:i, s:i, s:s}", "term", k[i].term, "weight",
-                              k[i].weight, "job_count", k[i].job_count, "resume_count",
-                              k[i].resume_count, "part", tl_jd_part_name(k[i].part));
+        json_t *o = json_pack("{s:s, s:f, s:i, s:i, s:s}", "term", k[i].term, "weight", k[i].weight,
+                              "job_count", k[i].job_count, "resume_count", k[i].resume_count,
+                              "part", tl_jd_part_name(k[i].part));
         if (!o || json_array_append_new(arr, o) != 0) {
             json_decref(arr);
             return NULL;
@@ -328,8 +328,8 @@ static json_t *sections_json(const tl_score *s)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < s->n_sections; i++) {
-        json_t *o = json_pack("{s:s, s:i}", "key", s->sections[i].key, "score",
-                              s->sections[i].score);
+        json_t *o =
+            json_pack("{s:s, s:i}", "key", s->sections[i].key, "score", s->sections[i].score);
         if (!o || json_array_append_new(arr, o) != 0) {
             json_decref(arr);
             return NULL;

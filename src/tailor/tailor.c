@@ -18,8 +18,8 @@ static double now_ms(void)
 }
 
 /* Tailors every target of res->tailored with the embedded engine. */
-static tl_err tailor_all(const tl_local_ctx *ctx, const tl_resume *r,
-                         const tl_customize_opts *opts, tl_result *res)
+static tl_err tailor_all(const tl_local_ctx *ctx, const tl_resume *r, const tl_customize_opts *opts,
+                         tl_result *res)
 {
     tl_target *targets = NULL;
     size_t n = 0;
@@ -135,8 +135,8 @@ static json_t *missing_json(const tl_score *s)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < s->n_missing; i++) {
         const tl_score_keyword *k = &s->missing[i];
-        json_t *o = json_pack("{s:s, s:f, s:i}", "term", k->term, "weight", k->weight,
-                              "job_count", k->job_count);
+        json_t *o = json_pack("{s:s, s:f, s:i}", "term", k->term, "weight", k->weight, "job_count",
+                              k->job_count);
         if (!o || json_array_append_new(arr, o) != 0) {
             json_decref(arr);
             return NULL;
@@ -182,9 +182,9 @@ tl_err tl_result_to_json(const tl_result *res, tl_format fmt, char **out)
     bad |= json_object_set_new(doc, "score", scores_json(res));
     bad |= json_object_set_new(doc, "missing_keywords", missing_json(res->after));
     bad |= json_object_set_new(doc, "changes", changes_json(res->changes));
-    bad |= json_object_set_new(doc, "metrics",
-                               json_pack("{s:f, s:i}", "elapsed_ms", res->elapsed_ms,
-                                         "subsections", res->subsections));
+    bad |= json_object_set_new(
+        doc, "metrics",
+        json_pack("{s:f, s:i}", "elapsed_ms", res->elapsed_ms, "subsections", res->subsections));
     char *text = bad ? NULL : json_dumps(doc, JSON_INDENT(2));
     json_decref(doc);
     if (!text)

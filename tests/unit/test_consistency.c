@@ -100,7 +100,7 @@ static void test_whole_pass(void **state)
     assert_string_equal(role(r, 1)->bullets[0], "Built weekly demand forecasts in Python");
     assert_string_equal(role(r, 1)->bullets[1], "Owned the Kafka topics");
     assert_string_equal(role(r, 2)->bullets[0], "Managed the reporting stack");
-    assert_string_equal(role(r, 2)->bullets[1], "Wrote sql reports"); /* its only spelling */
+    assert_string_equal(role(r, 2)->bullets[1], "Wrote sql reports");       /* its only spelling */
     assert_string_equal(role(r, 2)->bullets[3], "Set up Kafka monitoring"); /* same in both */
     const tl_change *c = find_change(ch, TL_CHANGE_TENSE, "work[1].highlights[0]");
     assert_non_null(c);

@@ -160,15 +160,15 @@ static tl_resume *edited(const fixture *fx)
     return c;
 }
 
-static void expect_target(const fixture *fx, tl_resume *t, const tl_target *target,
-                          tl_err want, tl_fact_kind kind, const char *text, const char *id)
+static void expect_target(const fixture *fx, tl_resume *t, const tl_target *target, tl_err want,
+                          tl_fact_kind kind, const char *text, const char *id)
 {
     tl_guard_finding f;
     memset(&f, 0, sizeof f);
     tl_err e = tl_guard_check_target(fx->g, t, target, &f);
     if (e != want)
-        fail_msg("target %zu/%zu: got %s, finding %s \"%s\" at %s", target->section,
-                 target->entry, tl_strerror(e), tl_fact_kind_name(f.kind), f.text, f.id);
+        fail_msg("target %zu/%zu: got %s, finding %s \"%s\" at %s", target->section, target->entry,
+                 tl_strerror(e), tl_fact_kind_name(f.kind), f.text, f.id);
     if (want == TL_EREJECTED) {
         assert_int_equal(f.kind, kind);
         assert_string_equal(f.text, text);
@@ -197,8 +197,7 @@ static void test_targets(void **state)
 
     /* Fixed fields: the employer, the title, the dates. */
     t = edited(fx);
-    assert_int_equal(tl_resume_set(t, &t->sections[0].entries[0].org, "Lumen Payments Inc"),
-                     TL_OK);
+    assert_int_equal(tl_resume_set(t, &t->sections[0].entries[0].org, "Lumen Payments Inc"), TL_OK);
     expect_target(fx, t, &w0, TL_EREJECTED, TL_FACT_EMPLOYER, "Lumen Payments Inc", "work[0].org");
     tl_resume_free(t);
     t = edited(fx);

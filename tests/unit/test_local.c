@@ -367,10 +367,9 @@ static tl_resume *weak_resume(void)
     assert_int_equal(tl_resume_set(r, &e->org, "Widgets Ltd"), TL_OK);
     assert_int_equal(tl_resume_set(r, &e->start_date, "2018-01"), TL_OK);
     assert_int_equal(tl_resume_set(r, &e->end_date, "2021-12"), TL_OK);
-    static const char *const past[] = {"Responsible for the billing system on postgres",
-                                       "Helped with onboarding new hires",
-                                       "Participated in design reviews",
-                                       "Shipped the kafka consumer rewrite"};
+    static const char *const past[] = {
+        "Responsible for the billing system on postgres", "Helped with onboarding new hires",
+        "Participated in design reviews", "Shipped the kafka consumer rewrite"};
     for (int i = 0; i < 4; i++)
         assert_int_equal(tl_entry_add_bullet(r, e, past[i], strlen(past[i])), TL_OK);
     tl_section *sk = tl_resume_add_section(r, TL_SEC_SKILLS, NULL, NULL);
@@ -382,7 +381,7 @@ static tl_resume *weak_resume(void)
 
 static bool starts_weak(const char *s)
 {
-    static const char *const weak[] = {"Responsible for", "Worked on", "Helped", "Assisted",
+    static const char *const weak[] = {"Responsible for", "Worked on",   "Helped",     "Assisted",
                                        "Participated in", "Involved in", "Tasked with"};
     for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++)
         if (strncmp(s, weak[i], strlen(weak[i])) == 0)
@@ -417,8 +416,8 @@ static void test_extensive_openings(void **state)
     /* The summary opens with a sentence made of what the resume says: the
      * current title, the label's "8 years", the job's skills it shows. */
     assert_non_null(out->basics.summary);
-    assert_true(strncmp(out->basics.summary, "Platform Engineer with 8 years of experience in ",
-                        48) == 0);
+    assert_true(
+        strncmp(out->basics.summary, "Platform Engineer with 8 years of experience in ", 48) == 0);
     assert_non_null(strstr(out->basics.summary, "Go"));
     assert_non_null(strstr(out->basics.summary, "Kafka"));
     assert_non_null(find_change(ch, TL_CHANGE_SUMMARY, "basics.summary", "composed"));

@@ -188,9 +188,9 @@ static void test_spelling_and_prominence(void **state)
         assert_int_equal(tl_entry_add_bullet(r, e, bullets[i], strlen(bullets[i])), TL_OK);
     tl_score *before = NULL, *after = NULL;
     assert_int_equal(tl_score_compute(r, j, terms, &before), TL_OK);
-    assert_int_equal(tl_resume_set(r, &e->bullets[2],
-                                   "Built pipelines on Kafka with PostgreSQL and Kubernetes"),
-                     TL_OK);
+    assert_int_equal(
+        tl_resume_set(r, &e->bullets[2], "Built pipelines on Kafka with PostgreSQL and Kubernetes"),
+        TL_OK);
     char *tmp = e->bullets[0]; /* move it up: a leading bullet */
     e->bullets[0] = e->bullets[2];
     e->bullets[2] = tmp;
@@ -271,9 +271,12 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_backend),   cmocka_unit_test(test_analytics),
-        cmocka_unit_test(test_nurse),     cmocka_unit_test(test_unrelated),
-        cmocka_unit_test(test_spelling_and_prominence), cmocka_unit_test(test_json),
+        cmocka_unit_test(test_backend),
+        cmocka_unit_test(test_analytics),
+        cmocka_unit_test(test_nurse),
+        cmocka_unit_test(test_unrelated),
+        cmocka_unit_test(test_spelling_and_prominence),
+        cmocka_unit_test(test_json),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -170,8 +170,7 @@ static void test_result_json(void **state)
     json_t *resume = json_object_get(o, "resume");
     assert_true(json_is_object(resume));
     assert_string_equal(
-        json_string_value(json_object_get(json_object_get(resume, "basics"), "name")),
-        "Alex Chen");
+        json_string_value(json_object_get(json_object_get(resume, "basics"), "name")), "Alex Chen");
     assert_string_equal(json_string_value(json_object_get(o, "format")), "json");
     assert_null(json_object_get(o, "rendered")); /* JSON needs no second rendering */
     json_t *score = json_object_get(o, "score");
@@ -287,9 +286,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_backend),        cmocka_unit_test(test_extensive_hand_built),
-        cmocka_unit_test(test_result_json),    cmocka_unit_test(test_markdown_input),
-        cmocka_unit_test(test_speed),          cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_backend),     cmocka_unit_test(test_extensive_hand_built),
+        cmocka_unit_test(test_result_json), cmocka_unit_test(test_markdown_input),
+        cmocka_unit_test(test_speed),       cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
