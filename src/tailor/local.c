@@ -228,7 +228,8 @@ static tl_err pick_skills(tl_local_ctx *c)
 tl_err tl_local_ctx_create(const tl_resume *original, const tl_job *job, const tl_terms *terms,
                            tl_strength strength, tl_local_ctx **out)
 {
-    if (!original || !job || !terms || !out)
+    if (!original || !job || !terms || !out || (int)strength < 0 ||
+        strength > TL_STRENGTH_EXTENSIVE)
         return TL_EINVAL;
     tl_local_ctx *c = calloc(1, sizeof *c);
     if (!c)

@@ -77,7 +77,7 @@ typedef struct tl_local_ctx tl_local_ctx;
  * job, the dictionary and the strength (0 means BALANCED), and what is
  * derived from them once (the job's keyword index, the resume's facts
  * usable in a summary). original, job and terms must outlive the context.
- * On failure *out is untouched. */
+ * TL_EINVAL for a strength that is not 0-3. On failure *out is untouched. */
 TL_MUST_CHECK tl_err tl_local_ctx_create(const tl_resume *original, const tl_job *job,
                                          const tl_terms *terms, tl_strength strength,
                                          tl_local_ctx **out);

@@ -578,6 +578,7 @@ static void test_bad_arguments(void **state)
     tl_job *j = load_job("senior-backend-engineer.txt");
     tl_local_ctx *ctx = NULL;
     assert_int_equal(tl_local_ctx_create(NULL, j, terms, 0, &ctx), TL_EINVAL);
+    assert_int_equal(tl_local_ctx_create(r, j, terms, (tl_strength)7, &ctx), TL_EINVAL);
     assert_null(ctx);
     assert_int_equal(tl_local_ctx_create(r, j, terms, 0, &ctx), TL_OK);
     tl_resume *out = NULL;
