@@ -1,0 +1,215 @@
+/* The engine's public header: submit customization jobs, get each task's
+ * result as it completes and the job's result once the consistency pass
+ * has run. It knows tasks, jobs, providers and callbacks; nothing of HTTP
+ * or storage.
+ *
+ * Two processors sit behind this one interface:
+ *
+ *   ENHANCED  every job is planned into subsection tasks (engine/task.h);
+ *             tasks of all jobs share one scheduler (aging, deadlines) and
+ *             flow: scheduler -> batcher -> cache (single flight) -> rate
+ *             limiter -> breaker -> provider -> codec apply (fact guard) ->
+ *             result, with retries (backoff, jitter, Retry-After, budget),
+ *             hedging after the provider's observed p95, and a fallback
+ *             chain that always ends in the embedded engine (tailor/local.h),
+ *             so every task completes. A task whose job deadline has passed
+ *             runs on the embedded engine at once.
+ *   ORIGINAL  the baseline: per job, one provider call per section (all of
+ *             a section's subsections in one request), sections in
+ *             document order, one retry (honouring Retry-After), no cache,
+ *             no batching across sections, no breaker, no hedging; what a
+ *             provider cannot do is done by the embedded engine.
+ * Both finish a job with the same consistency pass and scores as
+ * tl_customize (tailor/tailor.h), so with no provider in the chain their
+ * result equals tl_customize's.
+ *
+ * Threads and time. The engine runs on one loop: either its own thread
+ * (opts.loop_thread) on the real clock, or the caller's thread, which
+ * then pumps it with tl_engine_poll() (tests and simulations, on a
+ * tl_test_clock). Provider callbacks may arrive on any thread: they only
+ * queue an event for the loop. CPU work (the embedded engine, the
+ * consistency pass, scores) runs on opts.workers worker threads, or inline
+ * on the loop when workers is 0. No thread is ever created per call.
+ * Writes to a job's output resume are serialised by a per-job lock.
+ * Every callback (task results, job done) runs on the loop thread (or in
+ * tl_engine_poll), never under an engine lock: it may call back into the
+ * engine (submit, metrics) but must not block for long. */
+#ifndef TL_ENGINE_PROCESSOR_H
+#define TL_ENGINE_PROCESSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "doc/job.h"
+#include "doc/resume.h"
+#include "doc/terms.h"
+#include "engine/breaker.h"
+#include "engine/clock.h"
+#include "engine/ratelimit.h"
+#include "engine/retry.h"
+#include "engine/task.h"
+#include "provider/prompt.h"
+#include "provider/provider.h"
+#include "tailor/tailor.h"
+#include "util/err.h"
+
+typedef struct tl_engine tl_engine;
+
+/* ---- codec: tasks to requests and answers back ---- */
+
+/* How tasks become a chat request and an answer becomes tailored
+ * subsections. The prompt module (provider/prompt.h) is the real one;
+ * tests use a scripted one (engine/scripted.h). Every function may be
+ * called from any thread; apply is called with the job's output lock
+ * held. */
+typedef struct tl_codec {
+    tl_err (*ctx_create)(const tl_resume *original, const tl_job *job, const tl_terms *terms,
+                         tl_strength strength, void **ctx);
+    void (*ctx_free)(void *ctx);
+    tl_err (*render)(void *ctx, const tl_prompt_task *tasks, size_t n, char **system,
+                     char **user);
+    tl_err (*apply)(void *ctx, const char *answer, size_t len, const tl_prompt_task *tasks,
+                    size_t n, tl_resume *out, tl_changes *changes, tl_prompt_outcome *outcomes);
+    int version; /* part of every cache key (TL_PROMPT_VERSION for the prompt module) */
+} tl_codec;
+
+/* The prompt module as a codec, or NULL when provider/prompt.c is not
+ * linked into this program (then jobs run on the embedded engine). */
+const tl_codec *tl_codec_prompt(void);
+
+/* ---- providers ---- */
+
+/* Per-provider settings, fixed when the provider is first used. */
+typedef struct tl_provider_conf {
+    tl_ratelimit_opts ratelimit; /* clock is the engine's */
+    tl_breaker_opts breaker;     /* default tl_breaker_opts_llm(); clock is the engine's */
+    tl_retry_opts retry;         /* default max 3 attempts, 200 ms base; clock the engine's */
+    const char *model_small;     /* model of SMALL tier tasks; NULL: the provider's default */
+    const char *model_large;     /* model of LARGE tier tasks; NULL: the provider's default */
+    double usd_per_mtok_in;      /* price per million input tokens (metrics); default 0 */
+    double usd_per_mtok_out;
+    bool hedge;                  /* hedge slow calls to the next link; default true */
+    uint64_t hedge_after_ns;     /* 0 (default): the provider's observed p95 latency */
+} tl_provider_conf;
+
+/* Defaults as stated above. */
+void tl_provider_conf_default(tl_provider_conf *c);
+
+/* Registers p with its settings (conf NULL: the defaults). A provider used
+ * in a job's chain without being registered gets the defaults. p must
+ * outlive the engine. TL_EINVAL if p is already known or an option is out
+ * of range; TL_ENOMEM. Any thread. */
+TL_MUST_CHECK tl_err tl_engine_add_provider(tl_engine *e, tl_provider *p,
+                                            const tl_provider_conf *conf);
+
+/* ---- engine ---- */
+
+typedef enum tl_engine_kind { TL_ENGINE_ENHANCED = 0, TL_ENGINE_ORIGINAL } tl_engine_kind;
+
+typedef struct tl_engine_opts {
+    tl_engine_kind kind;         /* default ENHANCED */
+    const tl_clock *clock;       /* default NULL: tl_clock_real() */
+    bool loop_thread;            /* default false: the caller pumps tl_engine_poll() */
+    unsigned workers;            /* CPU worker threads; default 0: inline on the loop */
+    const tl_codec *codec;       /* default NULL: tl_codec_prompt() */
+    uint64_t seed;               /* retry jitter; default 0: from the system */
+    /* batcher */
+    unsigned max_batch;          /* default 8 (1 disables batching) */
+    uint32_t max_batch_tokens;   /* default 2048 */
+    uint32_t small_tokens;       /* tasks up to this estimate are batched; default 400 */
+    uint64_t max_queue_delay_ns; /* default 20 ms */
+    /* cache */
+    size_t cache_bytes;          /* default 64 MiB; 0 keeps the default */
+    uint64_t cache_ttl_ns;       /* default 1 hour */
+    bool no_cache;               /* default false */
+    /* scheduler */
+    uint64_t aging_interval_ns;  /* default 100 ms (engine/sched.h) */
+    uint64_t urgency_window_ns;  /* default 5 s */
+    unsigned max_in_flight;      /* provider calls in flight, all providers; default 256 */
+    unsigned hedge_min_samples;  /* latencies seen before hedging by p95; default 20 */
+} tl_engine_opts;
+
+void tl_engine_opts_default(tl_engine_opts *o);
+
+/* Creates an engine; opts NULL means the defaults. On error (TL_EINVAL,
+ * TL_ENOMEM) *out is untouched. */
+TL_MUST_CHECK tl_err tl_engine_create(tl_engine **out, const tl_engine_opts *opts);
+/* Stops the loop thread and the workers, cancels provider calls in flight
+ * and drops unfinished jobs (their done callbacks never run). Call it
+ * from neither a callback nor a worker. NULL does nothing. */
+void tl_engine_destroy(tl_engine *e);
+
+/* ---- jobs ---- */
+
+/* One task's result, delivered as soon as the task completes. */
+typedef struct tl_task_result {
+    uint64_t job_id;
+    uint32_t task_id;
+    const char *section_id; /* "work[0].highlights[0-5]" (valid during the callback) */
+    tl_task_kind kind;
+    const char *provider;   /* name of the provider that produced it, "local" for the
+                               embedded engine, "cache" for a cache hit */
+    bool fell_back;         /* produced by a later link than the chain's first */
+    bool cached;            /* from the cache (a hit, or a coalesced flight) */
+    unsigned attempts;      /* provider calls made for it */
+} tl_task_result;
+
+/* Metrics of one job (and, summed, of the engine). */
+typedef struct tl_job_metrics {
+    double wall_ms;
+    uint64_t tasks, provider_calls, tokens_in, tokens_out;
+    uint64_t cache_hits, cache_misses, cache_coalesced;
+    uint64_t batches, batched_tasks, max_batch; /* requests of 2+ tasks, tasks in them */
+    uint64_t retries, failures, fallbacks, hedges, hedge_wins;
+    uint64_t breaker_refusals, breaker_transitions, ratelimit_waits, deadline_expired;
+    double queue_wait_p50_ms, queue_wait_p99_ms;
+    double cost_usd;
+} tl_job_metrics;
+
+typedef void (*tl_task_cb)(void *ud, const tl_task_result *r);
+/* The job's end: status TL_OK with *result (the callee owns it: free with
+ * tl_result_free), or an error (TL_ENOMEM...) with result NULL. m is valid
+ * during the call. */
+typedef void (*tl_job_done_cb)(void *ud, uint64_t job_id, tl_err status, tl_result *result,
+                               const tl_job_metrics *m);
+
+typedef struct tl_job_opts {
+    tl_strength strength;  /* 0: BALANCED */
+    tl_provider **chain;   /* providers tried in order; the embedded engine is always
+                              last (implicit); n_chain 0: embedded engine only */
+    size_t n_chain;
+    int32_t priority;      /* added to every task's base priority; default 0 */
+    uint64_t deadline_ns;  /* absolute, on the engine's clock; 0: none */
+    tl_task_cb on_task;    /* optional */
+    tl_job_done_cb on_done; /* optional (but how else would you get the result?) */
+    void *ud;
+    const tl_plan_opts *plan; /* NULL: the defaults (strength taken from above) */
+} tl_job_opts;
+
+#define TL_ENGINE_MAX_CHAIN 8
+
+/* Submits a job: plans it and queues its tasks. resume, job and terms are
+ * only read and must outlive the job (until its done callback has
+ * returned); the chain array is copied. *job_id (may be NULL) gets the
+ * job's id (> 0). Any thread. On error (TL_EINVAL, TL_ENOMEM) no callback
+ * ever runs. */
+TL_MUST_CHECK tl_err tl_engine_submit(tl_engine *e, const tl_resume *resume, const tl_job *job,
+                                      const tl_terms *terms, const tl_job_opts *o,
+                                      uint64_t *job_id);
+
+/* Without a loop thread: runs everything that is due now (events from
+ * providers and workers, timers) and delivers callbacks, then returns.
+ * With a loop thread it only wakes the loop. */
+void tl_engine_poll(tl_engine *e);
+/* The next time (engine clock) at which a timer of the engine is due, or
+ * UINT64_MAX when none is armed. */
+uint64_t tl_engine_next_timer(tl_engine *e);
+/* Jobs submitted and not yet done. Any thread. */
+size_t tl_engine_pending(tl_engine *e);
+
+/* Cumulative metrics since create (jobs done so far; wall_ms sums the jobs'
+ * wall times; queue waits over all tasks). Any thread. */
+void tl_engine_metrics(tl_engine *e, tl_job_metrics *out);
+
+#endif
