@@ -62,6 +62,7 @@ struct tl_req {
     tl_route_params params;
     tl_buf body;
     bool too_big;
+    uint64_t received;  /* body bytes received, kept or not */
     bool started; /* the first call (headers) is past */
     double t0;    /* monotonic ms */
     char id[72];  /* request id */
