@@ -924,6 +924,26 @@ static bool company_line(const char *s, size_t n)
     return words < 12;
 }
 
+/* Company from "Acme Corp is hiring ..." in the first lines, or NULL. */
+static char *company_hiring(tl_arena *a, const char *s)
+{
+    for (int line = 0; line < 10 && *s; line++) {
+        const char *e = strchr(s, '\n');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        const char *h = tl_str_ifind(s, n, " is hiring");
+        if (h && h > s && h - s <= 80) {
+            const char *p = s;
+            size_t pn = (size_t)(h - s);
+            size_t bl = bullet_len(p, pn);
+            return company_from(a, p + bl, pn - bl);
+        }
+        if (!e)
+            break;
+        s = e + 1;
+    }
+    return NULL;
+}
+
 static tl_err parse_lines(ctx *c)
 {
     tl_job *j = c->j;
@@ -987,6 +1007,8 @@ static tl_err parse_lines(ctx *c)
         scan_line(c, a + bl, a + pn, part);
         i = next;
     }
+    if (c->err == TL_OK && !j->company)
+        j->company = company_hiring(j->arena, s);
     return c->err;
 }
 

@@ -288,6 +288,10 @@ static void test_no_headings(void **state)
     j = parse_str(t, "Nurse\nCompany: Mercy Health | Chicago\n");
     assert_string_equal(j->company, "Mercy Health");
     tl_job_free(j);
+    j = parse_str(
+        t, "Staff Engineer\n\nAbout us\nGlobex Corporation is hiring engineers who love Go.\n");
+    assert_string_equal(j->company, "Globex Corporation");
+    tl_job_free(j);
     /* Markdown and CRLF */
     j = parse_str(t, "# Senior Engineer\r\n**Acme Inc** \xe2\x80\x94 NYC\r\n\r\n"
                      "## Requirements\r\n- Go\r\n- Kubernetes\r\n");
