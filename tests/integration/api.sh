@@ -149,6 +149,52 @@ if TAILOR_API_KEYS="env-one, env-two" start_server --db "$DB" --quiet; then
     stop_server INT
 fi
 
+# count_done FIRST LAST KEY: how many of jobs FIRST..LAST are done.
+count_done() {
+    local n=0 id
+    for id in $(seq "$1" "$2"); do
+        http GET "/api/v1/enhance-customize/$id" "" "$3"
+        case "$BODY" in *'"status":"done"'*) n=$((n + 1)) ;; esac
+    done
+    printf '%s' "$n"
+}
+
+# batch_body N: one resume, N times the same job description, async.
+batch_body() {
+    local ids
+    ids=$(seq -s, 1 "$1" | sed "s/[0-9][0-9]*/$JD_ID/g")
+    printf '{"resume_id":%s,"job_description_ids":[%s],"async":true}' "$RESUME_ID" "$ids"
+}
+
+# --- SIGTERM with jobs queued: they all finish before the exit --------------
+if start_server --db "$DB" --api-keys "$WORK/keys" --workers 1 --drain-s 60 --quiet; then
+    batch_body 100 >"$WORK/batch.json"
+    http POST /api/v1/enhance-customize/batch "$WORK/batch.json" first-key
+    check "batch accepted" "$STATUS" 202
+    FIRST=$(printf '%s' "$BODY" | sed -nE 's/.*"jobs":\[\{"job_id":([0-9]+).*/\1/p')
+    stop_server TERM
+fi
+if start_server --db "$DB" --api-keys "$WORK/keys" --quiet; then
+    check "drained jobs all done" "$(count_done "$FIRST" $((FIRST + 99)) first-key)" 100
+    # --- kill -9 with jobs queued: the next start runs them ---------------------
+    http POST /api/v1/enhance-customize/batch "$WORK/batch.json" first-key
+    check "second batch accepted" "$STATUS" 202
+    FIRST=$(printf '%s' "$BODY" | sed -nE 's/.*"jobs":\[\{"job_id":([0-9]+).*/\1/p')
+    kill -KILL "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=
+fi
+if start_server --db "$DB" --api-keys "$WORK/keys" --quiet; then
+    done_n=0
+    for _ in $(seq 1 50); do
+        done_n=$(count_done "$FIRST" $((FIRST + 99)) first-key)
+        if [ "$done_n" -eq 100 ]; then break; fi
+        sleep 0.2
+    done
+    check "jobs of a killed server all done after restart" "$done_n" 100
+    stop_server TERM
+fi
+
 # --- environment defaults ---------------------------------------------------
 if TAILOR_DB=":memory:" start_server; then
     http GET /health
