@@ -898,13 +898,80 @@ static tl_err compose_sentence(const tl_local_ctx *c, tl_buf *b)
     return e ? e : tl_buf_putc(b, '.');
 }
 
+/* "Skilled in A, B and C." from the job's skills the resume already has. */
+static tl_err skills_sentence(const tl_local_ctx *c, tl_buf *b)
+{
+    tl_err e = tl_buf_puts(b, "Skilled in ");
+    for (size_t i = 0; i < c->n_skills && !e; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == c->n_skills ? " and " : ", ";
+        char nb[64];
+        e = tl_buf_printf(b, "%s%s", sep, kw_text(c, c->skills[i], nb, sizeof nb));
+    }
+    return e ? e : tl_buf_putc(b, '.');
+}
+
+/* Length of the first sentence of s (through its full stop), or 0 when s
+ * is one sentence. */
+static size_t first_sentence_len(const char *s)
+{
+    const char *dot = strstr(s, ". ");
+    return dot ? (size_t)(dot - s) + 1 : 0;
+}
+
+/* True when the summary opens by naming the resume's title, or the end of
+ * it ("Software engineer with..." for "Senior Software Engineer"). */
+static bool opens_with_title(const char *summary, const char *title)
+{
+    if (tl_str_istarts(summary, title))
+        return true;
+    const char *with = strstr(summary, " with ");
+    if (!with || with - summary > 60)
+        return false;
+    size_t n = (size_t)(with - summary), tn = strlen(title);
+    return n >= 4 && n <= tn && tl_str_ieqn(title + tn - n, n, summary, n);
+}
+
+/* The new summary text into b. A summary that already opens with the
+ * resume's title ("Registered nurse with 6 years...") keeps that opening
+ * and gets the skills as its second sentence, so the title is not said
+ * twice; any other summary gets the composed sentence in front. */
+static tl_err build_composed_summary(const tl_local_ctx *c, const char *old, tl_buf *b)
+{
+    if (old && old[0] && opens_with_title(old, c->title)) {
+        size_t head = first_sentence_len(old);
+        if (head == 0)
+            head = strlen(old);
+        tl_err e = tl_buf_append(b, old, head);
+        if (!e)
+            e = tl_buf_putc(b, ' ');
+        if (!e)
+            e = skills_sentence(c, b);
+        if (!e && old[head])
+            e = tl_buf_puts(b, old + head);
+        return e;
+    }
+    tl_err e = compose_sentence(c, b);
+    if (!e && old && old[0])
+        e = tl_buf_printf(b, " %s", old);
+    return e;
+}
+
 static tl_err compose_summary(const tl_local_ctx *c, tl_resume *out, tl_changes *ch)
 {
+    if (!c->title[0] || c->n_skills == 0)
+        return TL_OK;
+    const char *old = out->basics.summary;
+    tl_buf probe;
+    tl_buf_init(&probe, TL_MAX_FIELD_BYTES);
+    tl_err e = skills_sentence(c, &probe);
+    bool done_before = !e && old && strstr(old, tl_buf_str(&probe));
+    tl_buf_free(&probe);
+    if (e || done_before)
+        return e;
     tl_buf b;
     tl_buf_init(&b, TL_MAX_FIELD_BYTES);
-    tl_err e = compose_sentence(c, &b);
-    const char *old = out->basics.summary;
-    if (e || b.len == 0 || (old && tl_str_istarts(old, tl_buf_str(&b)))) {
+    e = build_composed_summary(c, old, &b);
+    if (e || (old && tl_str_istarts(old, tl_buf_str(&b)) && strlen(old) == b.len)) {
         tl_buf_free(&b);
         return e;
     }
@@ -916,16 +983,13 @@ static tl_err compose_summary(const tl_local_ctx *c, tl_resume *out, tl_changes 
                          kw_text(c, c->skills[i], nb, sizeof nb));
         sl += k > 0 ? (size_t)k : 0;
     }
-    if (old && old[0])
-        e = tl_buf_printf(&b, " %s", old);
     char *before = out->basics.summary;
-    if (!e)
-        e = tl_resume_set(out, &out->basics.summary, tl_buf_str(&b));
+    e = tl_resume_set(out, &out->basics.summary, tl_buf_str(&b));
     tl_buf_free(&b);
     if (!e && ch)
         e = tl_changes_add(ch, TL_CHANGE_SUMMARY, "basics.summary", before, out->basics.summary,
-                           "opening sentence composed from the resume's own title (%s) and the "
-                           "skills it shows that the job asks for (%s)",
+                           "composed from the resume's own title (%s) and the skills it shows "
+                           "that the job asks for (%s)",
                            c->title, skills);
     return e;
 }

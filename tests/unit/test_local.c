@@ -436,6 +436,26 @@ static void test_extensive_openings(void **state)
     tl_resume_free(r);
 }
 
+/* A summary that does not open with the role gets a composed opening. */
+static void test_extensive_summary_composed_opening(void **state)
+{
+    (void)state;
+    tl_resume *r = load_resume("alex-chen.json");
+    assert_int_equal(tl_resume_set(r, &r->basics.summary,
+                                   "Comfortable across the stack, with a focus on reliability."),
+                     TL_OK);
+    tl_job *j = load_job("senior-backend-engineer.txt");
+    tl_changes *ch = NULL;
+    tl_resume *out = tailor(r, j, TL_STRENGTH_EXTENSIVE, &ch);
+    const char *s = out->basics.summary;
+    assert_true(strncmp(s, "Senior Software Engineer with experience in Go", 46) == 0);
+    assert_non_null(strstr(s, "Comfortable across the stack, with a focus on reliability."));
+    tl_changes_free(ch);
+    tl_resume_free(out);
+    tl_job_free(j);
+    tl_resume_free(r);
+}
+
 static void test_extensive_summary_of_fixtures(void **state)
 {
     (void)state;
@@ -444,10 +464,16 @@ static void test_extensive_summary_of_fixtures(void **state)
     tl_changes *ch = NULL;
     tl_resume *out = tailor(r, j, TL_STRENGTH_EXTENSIVE, &ch);
     const char *s = out->basics.summary;
-    assert_true(strncmp(s, "Senior Software Engineer with experience in Go", 46) == 0);
+    /* The summary already opens with the role ("Software engineer with 8
+     * years..."), so it keeps that opening and the job's skills it has come
+     * second, instead of naming the role twice. */
+    assert_true(strncmp(s, "Software engineer with 8 years of experience building backend "
+                           "services and data pipelines. Skilled in Go",
+                        104) == 0);
     assert_non_null(strstr(s, "Kafka"));
-    /* The original summary follows, whole. */
-    assert_non_null(strstr(s, "8 years of experience building backend services"));
+    assert_null(strstr(s, "Senior Software Engineer with"));
+    /* The rest of the original summary follows, whole. */
+    assert_non_null(strstr(s, "Comfortable across the stack, with a focus on reliability"));
     /* "8 years" is said once: the summary already says it. */
     assert_ptr_equal(strstr(s, "8 years"), strrchr(s, '8'));
     tl_changes_free(ch);
@@ -619,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_balanced_summary_order),
         cmocka_unit_test(test_extensive_openings),
         cmocka_unit_test(test_extensive_summary_of_fixtures),
+        cmocka_unit_test(test_extensive_summary_composed_opening),
         cmocka_unit_test(test_nothing_invented),
         cmocka_unit_test(test_verbs),
         cmocka_unit_test(test_bad_arguments),
