@@ -7,8 +7,10 @@
  *            (ties: the first met);
  *   tense    the opening verb of a bullet in the past tense for a role with
  *            an end date ("Build" -> "Built", "Own" -> "Owned") and in the
- *            present for the current role ("Led" -> "Lead"); undated
- *            entries (projects) are left alone;
+ *            present for the current role ("Led" -> "Lead"), except a
+ *            bullet of the current role that reports a finished result
+ *            (a percentage, "cutting ...", "saving ..."), which keeps its
+ *            past tense; undated entries (projects) are left alone;
  *   style    one bullet style: a trailing period on every bullet or on none
  *            (what most bullets do; none on a tie), first letter capitalised;
  *   dates    one date format ("2021-03", "Mar 2021", "March 2021",

@@ -180,6 +180,31 @@ static void test_job_spelling_wins(void **state)
     tl_job_free(j);
 }
 
+/* In the current role, duties go to the present tense but a finished
+ * achievement with its outcome keeps the past. */
+static void test_current_role_results_stay_past(void **state)
+{
+    (void)state;
+    tl_resume *r = tl_resume_new();
+    assert_non_null(r);
+    static const char *const b[] = {"Led the ledger redesign, cutting p99 latency to 95ms",
+                                    "Introduced canary deploys, reducing incidents by 40%",
+                                    "Managed the on-call rota"};
+    add_role(r, "Engineer", "2021-03", NULL, b, 3);
+    tl_changes *ch = tl_changes_new();
+    assert_non_null(ch);
+    assert_int_equal(tl_consistency_run(r, NULL, terms, ch), TL_OK);
+    assert_string_equal(role(r, 0)->bullets[0],
+                        "Led the ledger redesign, cutting p99 latency to 95ms");
+    assert_string_equal(role(r, 0)->bullets[1],
+                        "Introduced canary deploys, reducing incidents by 40%");
+    assert_string_equal(role(r, 0)->bullets[2], "Manage the on-call rota");
+    assert_null(find_change(ch, TL_CHANGE_TENSE, "work[0].highlights[0]"));
+    assert_non_null(find_change(ch, TL_CHANGE_TENSE, "work[0].highlights[2]"));
+    tl_changes_free(ch);
+    tl_resume_free(r);
+}
+
 /* Periods added when most bullets have them; a date style that only
  * month-and-year dates share. */
 static void test_periods_and_month_names(void **state)
@@ -257,6 +282,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whole_pass),
         cmocka_unit_test(test_job_spelling_wins),
+        cmocka_unit_test(test_current_role_results_stay_past),
         cmocka_unit_test(test_periods_and_month_names),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_bad_arguments),
