@@ -177,14 +177,16 @@ static tl_err render_requests(tl_metrics *m, tl_buf *b)
 static tl_err render_jobs(tl_metrics *m, const tl_metrics_gauges *g, tl_buf *b)
 {
     tl_err e = tl_buf_printf(b,
-                             "# HELP tailor_jobs Customization jobs by status (queued and"
-                             " running now; the others since start).\n"
+                             "# HELP tailor_jobs Customization jobs queued or running now.\n"
                              "# TYPE tailor_jobs gauge\n"
                              "tailor_jobs{status=\"queued\"} %ld\n"
-                             "tailor_jobs{status=\"running\"} %ld\n",
+                             "tailor_jobs{status=\"running\"} %ld\n"
+                             "# HELP tailor_jobs_total Customization jobs ended since start, by"
+                             " status.\n"
+                             "# TYPE tailor_jobs_total counter\n",
                              g ? g->jobs_queued : 0, g ? g->jobs_running : 0);
     for (int i = 0; i < N_JOB_STATUS && e == TL_OK; i++)
-        e = tl_buf_printf(b, "tailor_jobs{status=\"%s\"} %llu\n", job_statuses[i],
+        e = tl_buf_printf(b, "tailor_jobs_total{status=\"%s\"} %llu\n", job_statuses[i],
                           (unsigned long long)load(&m->jobs_ended[i]));
     if (e == TL_OK)
         e = tl_buf_puts(b, "# HELP tailor_customize_duration_seconds Wall time of a"

@@ -196,8 +196,8 @@ static void test_metrics(void **state)
     assert_non_null(
         strstr(text, "tailor_http_request_duration_seconds_count{route=\"/health\"} 2\n"));
     assert_non_null(strstr(text, "tailor_jobs{status=\"queued\"} 3\n"));
-    assert_non_null(strstr(text, "tailor_jobs{status=\"done\"} 1\n"));
-    assert_non_null(strstr(text, "tailor_jobs{status=\"failed\"} 1\n"));
+    assert_non_null(strstr(text, "tailor_jobs_total{status=\"done\"} 1\n"));
+    assert_non_null(strstr(text, "tailor_jobs_total{status=\"failed\"} 1\n"));
     assert_non_null(strstr(text, "tailor_customize_duration_seconds_count 2\n"));
     assert_non_null(strstr(text, "# TYPE tailor_customize_duration_seconds histogram\n"));
     free(text);
