@@ -107,12 +107,13 @@ bool tl__bullet(tl__span line, tl__span *rest);
 typedef enum tl__pend {
     TL__PEND_NONE,
     TL__PEND_SUMMARY,       /* basics.summary text */
-    TL__PEND_ENTRY_SUMMARY, /* the current entry's summary */
+    TL__PEND_ENTRY_SUMMARY, /* an entry's summary */
     TL__PEND_ITEM           /* a list item, dispatched by section kind */
 } tl__pend;
 
 /* State of a line reader. Sections and entries are held by index, since
- * adding one may move the arrays. */
+ * adding one may move the arrays. A list item and summary text are
+ * collected apart (continuation lines join them) and stored when complete. */
 typedef struct tl__lines {
     tl_resume *r;
     tl_doc_error *err;
@@ -121,8 +122,11 @@ typedef struct tl__lines {
     bool in_summary;    /* under a summary heading */
     int ent;            /* current entry of sec, -1 when none */
     bool ent_from_item; /* that entry was made from a list item */
-    tl__pend pend;
+    tl__pend pend;      /* NONE or ITEM: buf holds a list item */
     tl_buf buf;
+    tl__pend text_pend; /* NONE, SUMMARY or ENTRY_SUMMARY: text holds it */
+    int text_sec, text_ent;
+    tl_buf text;
     bool para_break;    /* a blank line since the last text line */
     bool md;            /* clean Markdown inline markup (**bold**, \x) */
 } tl__lines;
@@ -132,6 +136,8 @@ void tl__lines_init(tl__lines *L, tl_resume *r, tl_doc_error *err, bool md);
 TL_MUST_CHECK tl_err tl__lines_finish(tl__lines *L);
 void tl__lines_free(tl__lines *L);
 TL_MUST_CHECK tl_err tl__lines_flush(tl__lines *L);
+/* True when an item or summary text is collected but not yet stored. */
+bool tl__lines_pending(const tl__lines *L);
 
 /* The kind of the current section (TL_SEC_COUNT_ before the first). */
 tl_section_kind tl__lines_kind(const tl__lines *L);

@@ -61,12 +61,29 @@ static const char *kind_slot_key(tl_section_kind k, int slot)
     }
 }
 
-/* The JSON key of a slot for an entry object obj (may be NULL). */
+/* The keys a slot may be read from, canonical first. Older JSON Resume
+ * files name a work entry's employer "company". */
+static const char *const *slot_aliases(tl_section_kind k, int slot, const char **one)
+{
+    static const char *const work_org[] = {"name", "company", NULL};
+    if (k == TL_SEC_CUSTOM)
+        return custom_aliases[slot];
+    if (k == TL_SEC_WORK && slot == SLOT_ORG)
+        return work_org;
+    one[0] = kind_slot_key(k, slot);
+    one[1] = NULL;
+    return one;
+}
+
+/* The JSON key of a slot for an entry object obj (may be NULL): the first
+ * alias that holds a string, the reader and the writer alike. */
 static const char *slot_key(tl_section_kind k, int slot, const json_t *obj)
 {
-    if (k != TL_SEC_CUSTOM)
-        return kind_slot_key(k, slot);
-    const char *const *al = custom_aliases[slot];
+    const char *one[2];
+    const char *const *al = slot_aliases(k, slot, one);
+    /* a known kind's own key always counts (and a wrong type is refused) */
+    if (!al[1] || (k != TL_SEC_CUSTOM && json_object_get(obj, al[0])))
+        return al[0];
     for (size_t i = 0; al[i]; i++)
         if (json_is_string(json_object_get(obj, al[i])))
             return al[i];

@@ -226,7 +226,7 @@ static bool org_line_fits(const md_reader *m, tl__span s)
 {
     const tl_entry *e = tl__lines_entry_ptr(&m->L);
     return m->after_head && e && !e->org && e->n_bullets == 0 && !e->summary &&
-           m->L.pend == TL__PEND_NONE && !tl__prose(s) && !m->blank;
+           !tl__lines_pending(&m->L) && !tl__prose(s) && !m->blank;
 }
 
 static tl_err md_plain(md_reader *m, tl__span raw, tl__span s)

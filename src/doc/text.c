@@ -558,8 +558,9 @@ static void split_org_location(tl__span s, tl__span *org, tl__span *loc)
         *org = tl__span_trim(span(s.p, (size_t)(parts[n - 2].p - s.p)));
         *org = strip_trailing_seps(*org);
         *loc = span(parts[n - 2].p, (size_t)(s.p + s.n - parts[n - 2].p));
-    } else if (n == 2 && place_tail(parts[1]) && count_words(parts[1], title_words) == 0 &&
-               word_in(parts[1].p, parts[1].n, (const char *const[]){"remote", "hybrid", NULL})) {
+    } else if (n == 2 && word_in(parts[1].p, parts[1].n,
+                                 (const char *const[]){"remote", "hybrid", NULL})) {
+        /* "Acme, Remote"; but "University of California, Davis" stays */
         *org = parts[0];
         *loc = parts[1];
     }
@@ -727,12 +728,15 @@ void tl__lines_init(tl__lines *L, tl_resume *r, tl_doc_error *err, bool md)
     L->sec = -1;
     L->ent = -1;
     L->md = md;
+    L->text_sec = L->text_ent = -1;
     tl_buf_init(&L->buf, TL_MAX_FIELD_BYTES);
+    tl_buf_init(&L->text, TL_MAX_FIELD_BYTES);
 }
 
 void tl__lines_free(tl__lines *L)
 {
     tl_buf_free(&L->buf);
+    tl_buf_free(&L->text);
 }
 
 tl_section_kind tl__lines_kind(const tl__lines *L)
@@ -892,7 +896,7 @@ tl_err tl__lines_entry_more(tl__lines *L, const tl__entry_head *h)
 }
 
 /* "military service" -> "military_service"; unique among section keys. */
-static tl_err custom_key(tl__lines *L, const char *title, char *out, size_t cap)
+static void custom_key(const char *title, char *out, size_t cap)
 {
     size_t n = 0;
     for (const char *p = title; *p && n + 1 < cap && n < 40; p++) {
@@ -913,8 +917,6 @@ static tl_err custom_key(tl__lines *L, const char *title, char *out, size_t cap)
         if (snprintf(out, cap, "section_%s", tmp) < 0)
             out[0] = '\0';
     }
-    (void)L;
-    return TL_OK;
 }
 
 /* Title case for an ALL-CAPS heading: "LICENSES AND CERTIFICATIONS" ->
@@ -978,7 +980,7 @@ tl_err tl__lines_section(tl__lines *L, tl__span heading, bool loose)
     char key[64];
     if (!tl__heading_kind(span(title, strlen(title)), loose, &kind, &summary)) {
         kind = TL_SEC_CUSTOM;
-        custom_key(L, title, key, sizeof key);
+        custom_key(title, key, sizeof key);
     } else {
         snprintf(key, sizeof key, "%s", tl_section_kind_key(kind));
     }
@@ -1237,44 +1239,74 @@ static tl_err append_slot(tl__lines *L, char **slot, const char *sep, tl__span s
     return fail(L, err, "text too long");
 }
 
-tl_err tl__lines_flush(tl__lines *L)
+/* Stores the pending list item. */
+static tl_err flush_item(tl__lines *L)
 {
-    tl__pend p = L->pend;
-    L->pend = TL__PEND_NONE;
-    L->para_break = false;
-    if (p == TL__PEND_NONE)
+    if (L->pend == TL__PEND_NONE)
         return TL_OK;
+    L->pend = TL__PEND_NONE;
     tl__span s = tl__span_trim(span(tl_buf_str(&L->buf), L->buf.len));
-    tl_err err = TL_OK;
-    if (!s.n) {
-        /* nothing */
-    } else if (p == TL__PEND_SUMMARY) {
-        err = append_slot(L, &L->r->basics.summary, "\n\n", s);
-    } else if (p == TL__PEND_ENTRY_SUMMARY) {
-        tl_entry *e = tl__lines_entry_ptr(L);
-        if (!e)
-            err = new_entry(L, false, &e);
-        if (err == TL_OK)
-            err = append_slot(L, &e->summary, "\n\n", s);
-    } else {
-        err = dispatch_item(L, s);
-    }
+    tl_err err = s.n ? dispatch_item(L, s) : TL_OK;
     tl_buf_reset(&L->buf);
     return err;
 }
 
-/* Appends cleaned text to the pending buffer. */
-static tl_err pend_text(tl__lines *L, tl__span s, const char *sep)
+/* Stores the pending summary text where it belongs. Text is collected in
+ * its own buffer and stored once, so a long summary costs no copies. */
+static tl_err flush_text(tl__lines *L)
+{
+    tl__pend p = L->text_pend;
+    L->text_pend = TL__PEND_NONE;
+    L->para_break = false;
+    tl__span s = tl__span_trim(span(tl_buf_str(&L->text), L->text.len));
+    tl_err err = TL_OK;
+    if (!s.n || p == TL__PEND_NONE) {
+        /* nothing */
+    } else if (p == TL__PEND_SUMMARY) {
+        err = append_slot(L, &L->r->basics.summary, "\n\n", s);
+    } else {
+        tl_entry *e = &L->r->sections[L->text_sec].entries[L->text_ent];
+        err = append_slot(L, &e->summary, "\n\n", s);
+    }
+    tl_buf_reset(&L->text);
+    return err;
+}
+
+tl_err tl__lines_flush(tl__lines *L)
+{
+    tl_err err = flush_item(L);
+    tl_err err2 = flush_text(L);
+    return err != TL_OK ? err : err2;
+}
+
+/* Appends cleaned text to b. */
+static tl_err pend_to(tl__lines *L, tl_buf *b, tl__span s, const char *sep)
 {
     tl_err err = TL_OK;
-    if (L->buf.len && sep)
-        err = tl_buf_puts(&L->buf, sep);
+    if (b->len && sep)
+        err = tl_buf_puts(b, sep);
     if (err == TL_OK)
-        err = append_clean(&L->buf, tl__span_trim(s), L->md);
+        err = append_clean(b, tl__span_trim(s), L->md);
     if (err == TL_ETOOBIG)
         return tl__doc_fail(L->err, err, L->line, "line %d: text longer than %u bytes", L->line,
                             TL_MAX_FIELD_BYTES);
     return fail(L, err, "");
+}
+
+/* Appends a line of summary text for the basics (sec < 0) or an entry. */
+static tl_err text_to(tl__lines *L, tl__pend want, int sec, int ent, tl__span s)
+{
+    tl_err err = flush_item(L);
+    if (err == TL_OK && (L->text_pend != want || L->text_sec != sec || L->text_ent != ent))
+        err = flush_text(L);
+    if (err != TL_OK)
+        return err;
+    L->text_pend = want;
+    L->text_sec = sec;
+    L->text_ent = ent;
+    const char *sep = L->para_break ? "\n\n" : " ";
+    L->para_break = false;
+    return pend_to(L, &L->text, s, sep);
 }
 
 tl_err tl__lines_item(tl__lines *L, tl__span text)
@@ -1283,47 +1315,49 @@ tl_err tl__lines_item(tl__lines *L, tl__span text)
         return tl__lines_text(L, text);
     if (L->sec < 0)
         return tl__lines_header(L, text);
-    tl_err err = tl__lines_flush(L);
+    tl_err err = flush_item(L);
     if (err != TL_OK)
         return err;
     L->pend = TL__PEND_ITEM;
-    return pend_text(L, text, NULL);
+    return pend_to(L, &L->buf, text, NULL);
 }
 
 tl_err tl__lines_continue(tl__lines *L, tl__span text)
 {
     if (L->pend == TL__PEND_NONE)
         return tl__lines_text(L, text);
-    return pend_text(L, text, " ");
+    return pend_to(L, &L->buf, text, " ");
 }
 
 tl_err tl__lines_text(tl__lines *L, tl__span text)
 {
     if (L->sec < 0 && !L->in_summary)
         return tl__lines_header(L, text);
-    tl__pend want = L->in_summary ? TL__PEND_SUMMARY : TL__PEND_ENTRY_SUMMARY;
+    if (L->in_summary)
+        return text_to(L, TL__PEND_SUMMARY, -1, -1, text);
     tl_section_kind k = tl__lines_kind(L);
-    if (!L->in_summary && k != TL_SEC_WORK && k != TL_SEC_VOLUNTEER && k != TL_SEC_PROJECTS &&
-        k != TL_SEC_CUSTOM && !(k == TL_SEC_EDUCATION && L->ent >= 0 && !L->ent_from_item))
+    if (k != TL_SEC_WORK && k != TL_SEC_VOLUNTEER && k != TL_SEC_PROJECTS && k != TL_SEC_CUSTOM &&
+        !(k == TL_SEC_EDUCATION && L->ent >= 0 && !L->ent_from_item))
         return tl__lines_item(L, text);
-    if (L->pend != want) {
-        tl_err err = tl__lines_flush(L);
-        if (err != TL_OK)
-            return err;
-        L->pend = want;
+    tl_err err = flush_item(L);
+    if (err == TL_OK && L->ent < 0) {
+        tl_entry *e;
+        err = new_entry(L, false, &e);
     }
-    const char *sep = L->para_break ? "\n\n" : " ";
-    L->para_break = false;
-    return pend_text(L, text, sep);
+    return err == TL_OK ? text_to(L, TL__PEND_ENTRY_SUMMARY, L->sec, L->ent, text) : err;
 }
 
 tl_err tl__lines_blank(tl__lines *L)
 {
-    if (L->pend == TL__PEND_ITEM)
-        return tl__lines_flush(L);
-    if (L->pend != TL__PEND_NONE)
+    tl_err err = flush_item(L);
+    if (L->text_pend != TL__PEND_NONE)
         L->para_break = true;
-    return TL_OK;
+    return err;
+}
+
+bool tl__lines_pending(const tl__lines *L)
+{
+    return L->pend != TL__PEND_NONE || L->text_pend != TL__PEND_NONE;
 }
 
 tl_err tl__lines_finish(tl__lines *L)
@@ -1488,13 +1522,7 @@ static tl_err header_free(tl__lines *L, tl__span s, bool alone)
     if (!b->label && s.n < 80)
         return put_span(L, &b->label, s);
     /* Longer prose before any heading: a summary without a heading. */
-    if (L->pend != TL__PEND_SUMMARY) {
-        tl_err err = tl__lines_flush(L);
-        if (err != TL_OK)
-            return err;
-        L->pend = TL__PEND_SUMMARY;
-    }
-    return pend_text(L, s, " ");
+    return text_to(L, TL__PEND_SUMMARY, -1, -1, s);
 }
 
 /* Splits on the primary separators; without any, on commas, keeping
@@ -1769,7 +1797,7 @@ static tl_err text_entry_line(text_reader *t, size_t i, size_t *used)
     }
     /* The rest of the current entry's head, or its summary. */
     if (e && e->n_bullets == 0 && L->pend != TL__PEND_ITEM && !L->ent_from_item) {
-        if (t->head_lines < 2 && !tl__prose(s) && !e->org && (dated || !tl__entry_has_dates(e)) &&
+        if (t->head_lines < 2 && L->text_pend == TL__PEND_NONE && !tl__prose(s) && !e->org && (dated || !tl__entry_has_dates(e)) &&
             !t->blank) {
             tl__parse_head(s, k, &h);
             if (!h.title.n && !h.org.n)

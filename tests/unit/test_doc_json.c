@@ -190,6 +190,26 @@ static void test_round_trip_unknown(void **state)
 }
 
 /* Edits reach the output; cleared slots are removed; nothing is added. */
+/* Older files name the employer "company": read, and written back there. */
+static void test_company_alias(void **state)
+{
+    (void)state;
+    const char *s = "{\"work\":[{\"company\":\"Acme\",\"position\":\"Dev\"}]}";
+    tl_resume *r = parse_str(s);
+    tl_entry *e = &r->sections[0].entries[0];
+    assert_string_equal(e->org, "Acme");
+    assert_int_equal(tl_resume_set(r, &e->org, "Acme Corp"), TL_OK);
+    char *out = NULL;
+    assert_int_equal(tl_resume_write(r, TL_FORMAT_JSON, &out, NULL), TL_OK);
+    json_t *want = json_pack("{s:[{s:s,s:s}]}", "work", "company", "Acme Corp", "position", "Dev");
+    json_t *got = load_json(out, strlen(out));
+    assert_true(json_equal(want, got));
+    json_decref(want);
+    json_decref(got);
+    free(out);
+    tl_resume_free(r);
+}
+
 static void test_write_edits(void **state)
 {
     (void)state;
@@ -294,6 +314,10 @@ static void test_bad_shapes(void **state)
          "work[1].highlights[1]: expected a string"},
         {"{\"work\":[{\"highlights\":\"a\"}]}", TL_EFORMAT, "work[0].highlights: expected an array"},
         {"{\"work\":[{\"position\":true}]}", TL_EFORMAT, "work[0].position: expected a string"},
+        {"{\"work\":[{\"name\":1,\"company\":\"C\"}]}", TL_EFORMAT,
+         "work[0].name: expected a string"},
+        {"{\"education\":[{\"startDate\":2019}]}", TL_EFORMAT,
+         "education[0].startDate: expected a string"},
         {"{\"skills\":[{\"keywords\":[null]}]}", TL_EFORMAT, "skills[0].keywords[0]"},
         {"{\"basics\":{\"profiles\":[\"x\"]}}", TL_EFORMAT, "basics.profiles[0]"},
         {"{\"a\":1,\"a\":2}", TL_EFORMAT, "duplicate"},
@@ -384,7 +408,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alex_fields),        cmocka_unit_test(test_round_trip_equal),
-        cmocka_unit_test(test_round_trip_unknown), cmocka_unit_test(test_write_edits),
+        cmocka_unit_test(test_round_trip_unknown), cmocka_unit_test(test_company_alias),
+        cmocka_unit_test(test_write_edits),
         cmocka_unit_test(test_write_fresh),        cmocka_unit_test(test_bad_shapes),
         cmocka_unit_test(test_bad_input),          cmocka_unit_test(test_limits),
     };
