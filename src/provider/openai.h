@@ -1,0 +1,40 @@
+/* The openai provider: any OpenAI-compatible chat-completions server
+ * (OpenAI, Azure-style gateways, vLLM, llama.cpp server, Ollama's /v1,
+ * LM Studio, LiteLLM, fake-llm).
+ *
+ * POST {base_url}/chat/completions with "Authorization: Bearer <key>" when
+ * a key is set. A request with json asks for response_format json_object;
+ * a server that answers 400 naming response_format is asked again without
+ * it, and the provider remembers not to send it again. Streaming requests
+ * (stream: true, SSE) ask for usage in the last chunk
+ * (stream_options.include_usage). Tokens come from the answer's usage,
+ * else are estimated (4 bytes a token). The key never appears in a log or
+ * in a response's message.
+ *
+ * Threads: any thread may submit or cancel; callbacks run on the I/O
+ * thread (provider/io.h). Destroy only once no call is in flight (cancel
+ * first), and not from the I/O thread. */
+#ifndef TL_PROVIDER_OPENAI_H
+#define TL_PROVIDER_OPENAI_H
+
+#include <stdbool.h>
+
+#include "provider/io.h"
+#include "provider/provider.h"
+#include "util/err.h"
+
+typedef struct tl_openai_opts {
+    tl_io *io;            /* default NULL: the process's shared loop */
+    const char *base_url; /* default $OPENAI_BASE_URL, else "https://api.openai.com/v1" */
+    const char *api_key;  /* default $OPENAI_API_KEY; none: no Authorization header */
+    const char *model;    /* default $TAILOR_OPENAI_MODEL, else "gpt-4o-mini" */
+    int timeout_ms;       /* per call when the request sets none; default 120000 */
+    int max_tokens;       /* when the request sets none; default 2048 */
+    bool no_json_mode;    /* never send response_format; default false */
+} tl_openai_opts;
+
+/* opts NULL means the defaults. Strings are copied. On failure *out is
+ * untouched. */
+TL_MUST_CHECK tl_err tl_openai_create(const tl_openai_opts *opts, tl_provider **out);
+
+#endif
