@@ -160,6 +160,18 @@ static tl_err md_entry_heading(md_reader *m, tl__span text)
     return tl__lines_entry(&m->L, &h);
 }
 
+/* "### Acme Corp" then "**Senior Engineer** | 2020 – Present": the bold
+ * line completes the head above it, whose heading named the employer. */
+static bool completes_head(const md_reader *m, const tl__entry_head *h, tl_section_kind k)
+{
+    const tl_entry *e = tl__lines_entry_ptr(&m->L);
+    if (!m->after_head || !e || !e->title || e->org || e->n_bullets ||
+        tl__lines_pending(&m->L) || h->org.n)
+        return false;
+    tl__span was = {e->title, strlen(e->title)};
+    return tl__swapped(was, h->title, k);
+}
+
 /* "**Title** — Org, 2019" in a section of entries. */
 static tl_err md_bold_entry(md_reader *m, tl__span bold, tl__span rest)
 {
@@ -174,6 +186,12 @@ static tl_err md_bold_entry(md_reader *m, tl__span bold, tl__span rest)
     rest = tl__strip_leading_seps(rest);
     if (rest.n)
         tl__parse_org_line(rest, &h);
+    if (completes_head(m, &h, k)) {
+        tl_entry *e = tl__lines_entry_ptr(&m->L);
+        e->org = e->title; /* both live in the resume's arena */
+        e->title = NULL;
+        return tl__lines_entry_more(&m->L, &h);
+    }
     if (tl__swapped(h.title, h.org, k)) {
         tl__span t = h.title;
         h.title = h.org;

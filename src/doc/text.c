@@ -1170,6 +1170,27 @@ static tl_err reference_item(tl__lines *L, tl__span s, tl_entry *e)
     return put_span(L, &e->summary, s);
 }
 
+/* "Music: jazz, piano" is one interest with keywords; "Climbing, chess"
+ * two interests. e is the entry made for the item. */
+static tl_err interests_item(tl__lines *L, tl__span s, tl_entry *e)
+{
+    tl__span name, rest;
+    if (named_list(s, &name, &rest)) {
+        tl_err err = put_span(L, &e->title, name);
+        return err == TL_OK ? add_keywords(L, e, rest) : err;
+    }
+    tl__span parts[64];
+    size_t n = split_list(s, parts, 64);
+    tl_err err = TL_OK;
+    for (size_t i = 0; i < n && err == TL_OK; i++) {
+        if (i)
+            err = new_entry(L, true, &e);
+        if (err == TL_OK)
+            err = put_span(L, &e->title, parts[i]);
+    }
+    return err;
+}
+
 /* A list item of a section whose entries are one line each. Under an
  * entry that came from a heading, the item is that entry's bullet. */
 static tl_err list_item(tl__lines *L, tl__span s, tl_section_kind k)
@@ -1187,14 +1208,8 @@ static tl_err list_item(tl__lines *L, tl__span s, tl_section_kind k)
         tl__parse_head(s, k, &h);
         return fill_head(L, e, &h, false);
     }
-    if (k == TL_SEC_INTERESTS) {
-        tl__span name, rest;
-        if (named_list(s, &name, &rest)) {
-            err = put_span(L, &e->title, name);
-            return err == TL_OK ? add_keywords(L, e, rest) : err;
-        }
-        return put_span(L, &e->title, s);
-    }
+    if (k == TL_SEC_INTERESTS)
+        return interests_item(L, s, e);
     return certificate_item(L, s, e);
 }
 
@@ -1779,6 +1794,7 @@ static tl_err text_entry_line(text_reader *t, size_t i, size_t *used)
     tl_entry *e = tl__lines_entry_ptr(L);
     *used = 1;
     tl__entry_head h;
+    memset(&h, 0, sizeof h);
     tl__span probe = s;
     bool dated = tl__take_dates(&probe, &h);
     /* Continuation of a wrapped bullet. */
@@ -1794,6 +1810,11 @@ static tl_err text_entry_line(text_reader *t, size_t i, size_t *used)
             err = tl_resume_setn(L->r, &e->url, s.p, s.n);
         t->head_lines = 2; /* what follows a link is no longer the head */
         return fail(L, err, "URL too long");
+    }
+    /* Dates on a line of their own under the head. */
+    if (e && e->n_bullets == 0 && !tl__lines_pending(L) && !L->ent_from_item &&
+        !tl__entry_has_dates(e) && dated && !probe.n) {
+        return tl__lines_entry_more(L, &h);
     }
     /* The rest of the current entry's head, or its summary. */
     if (e && e->n_bullets == 0 && L->pend != TL__PEND_ITEM && !L->ent_from_item) {
@@ -1855,6 +1876,25 @@ static tl_err text_line_in_section(text_reader *t, size_t i, size_t *used)
     return err;
 }
 
+/* A heading here: a known heading, or an ALL-CAPS line. An ALL-CAPS line
+ * that names no known section ("MILITARY SERVICE") must stand apart (after
+ * a blank line, no commas, four letters or more) and not sit in the
+ * header, so that "SQL" in a skills list or a capitalised name is not one. */
+static bool text_is_heading(const text_reader *t, tl__span s, bool *loose)
+{
+    if (!t->L.r->basics.name || !text_heading(s, loose))
+        return false;
+    tl_section_kind k;
+    bool summary;
+    if (!*loose || tl__heading_kind(s, true, &k, &summary))
+        return true;
+    size_t letters = 0;
+    for (size_t i = 0; i < s.n; i++)
+        letters += isupper((unsigned char)s.p[i]) != 0;
+    bool in_header = t->L.sec < 0 && !t->L.in_summary;
+    return !in_header && t->blank && letters >= 4 && !has_ch(s, ',');
+}
+
 static tl_err split_lines(const char *p, size_t n, text_line **out, size_t *count)
 {
     size_t cap = 1;
@@ -1905,9 +1945,7 @@ tl_err tl__text_read(tl_resume *r, const char *p, size_t n, tl_doc_error *err)
             i++;
             continue;
         }
-        if (r->basics.name && text_heading(s, &loose) &&
-            !(t.L.sec < 0 && !t.L.in_summary && loose &&
-              !tl__heading_kind(s, true, &(tl_section_kind){0}, &(bool){0}))) {
+        if (text_is_heading(&t, s, &loose)) {
             e = tl__lines_section(&t.L, s, loose);
             t.last_bullet = false;
         } else if (t.L.sec < 0 && !t.L.in_summary) {

@@ -233,6 +233,70 @@ static void test_entry_variants(void **state)
     tl_resume_free(r);
 }
 
+/* Employer as heading with the role in bold below, a head over three
+ * lines, links in the contact line, list-style education and languages. */
+static void test_more_variants(void **state)
+{
+    (void)state;
+    const char *md = "# Jane Roe\n"
+                     "**Senior Product Designer**\n"
+                     "jane@roe.io \xc2\xb7 [LinkedIn](https://linkedin.com/in/janeroe) \xc2\xb7 "
+                     "Berlin, Germany\n"
+                     "\n"
+                     "## About\n"
+                     "I design things people like.\n"
+                     "\n"
+                     "## Experience\n"
+                     "### Acme Corp\n"
+                     "**Senior Engineer** | Jan 2020 \xe2\x80\x93 Present\n"
+                     "- Shipped the thing\n"
+                     "\n"
+                     "### Senior Data Analyst\n"
+                     "Greenleaf Grocers \xc2\xb7 Austin, TX\n"
+                     "Jan 2022 \xe2\x80\x93 Present\n"
+                     "- Built dashboards\n"
+                     "\n"
+                     "**Globex** \xe2\x80\x94 Designer (2016 \xe2\x80\x93 2019)\n"
+                     "* Drew stuff\n"
+                     "\n"
+                     "## Education\n"
+                     "- B.Sc. Design, Universit\xc3\xa4t der K\xc3\xbcnste Berlin, 2015\n"
+                     "- A.A., Community College, 2012\n"
+                     "\n"
+                     "## Languages\n"
+                     "English (native), German (C1)\n"
+                     "## Interests\n"
+                     "- Music: jazz, piano\n";
+    tl_resume *r = td_parse_str(md, TL_FORMAT_AUTO);
+    assert_string_equal(r->basics.label, "Senior Product Designer");
+    assert_string_equal(r->basics.location, "Berlin, Germany");
+    assert_string_equal(r->basics.summary, "I design things people like.");
+    assert_int_equal(r->basics.n_profiles, 1);
+    assert_string_equal(r->basics.profiles[0].url, "https://linkedin.com/in/janeroe");
+    tl_section *w = tl_resume_find_section(r, TL_SEC_WORK);
+    assert_int_equal(w->n_entries, 3);
+    check_work(&w->entries[0], "Senior Engineer", "Acme Corp", "Jan 2020", NULL, 1);
+    check_work(&w->entries[1], "Senior Data Analyst", "Greenleaf Grocers", "Jan 2022", NULL, 1);
+    assert_string_equal(w->entries[1].location, "Austin, TX");
+    check_work(&w->entries[2], "Designer", "Globex", "2016", "2019", 1);
+    tl_section *ed = tl_resume_find_section(r, TL_SEC_EDUCATION);
+    assert_int_equal(ed->n_entries, 2);
+    assert_string_equal(ed->entries[0].title, "B.Sc. Design");
+    assert_string_equal(ed->entries[0].org, "Universit\xc3\xa4t der K\xc3\xbcnste Berlin");
+    assert_string_equal(ed->entries[1].end_date, "2012");
+    tl_section *la = tl_resume_find_section(r, TL_SEC_LANGUAGES);
+    assert_int_equal(la->n_entries, 2);
+    assert_string_equal(la->entries[1].title, "German");
+    assert_string_equal(tl_entry_field(&la->entries[1], "fluency"), "C1");
+    tl_section *in = tl_resume_find_section(r, TL_SEC_INTERESTS);
+    assert_string_equal(in->entries[0].title, "Music");
+    assert_int_equal(in->entries[0].n_bullets, 2);
+    tl_resume *b = td_reparse(r, TL_FORMAT_MARKDOWN, NULL);
+    td_model_eq(r, b);
+    tl_resume_free(b);
+    tl_resume_free(r);
+}
+
 /* Sections as "#" headings, entries as "##". */
 static void test_top_level_sections(void **state)
 {
@@ -312,7 +376,7 @@ int main(void)
         cmocka_unit_test(test_maria_fixture),      cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_from_json),          cmocka_unit_test(test_entry_variants),
         cmocka_unit_test(test_top_level_sections), cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_empty_and_bad),
+        cmocka_unit_test(test_more_variants),      cmocka_unit_test(test_empty_and_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

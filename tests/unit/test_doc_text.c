@@ -220,6 +220,71 @@ static void test_variants(void **state)
     tl_resume_free(r);
 }
 
+/* Dates on the title line, a head over three lines, employer first, a
+ * two-line degree, one skill per line (an ALL-CAPS skill is no heading). */
+static void test_more_variants(void **state)
+{
+    (void)state;
+    const char *txt = "John Doe\n"
+                      "john@doe.com | 555-555-5555 | Remote\n"
+                      "\n"
+                      "EXPERIENCE\n"
+                      "Software Engineer, Google                    2019 - Present\n"
+                      "- Built X\n"
+                      "- Led Y\n"
+                      "\n"
+                      "Senior Engineer\n"
+                      "Acme Corp\n"
+                      "Jan 2017 \xe2\x80\x93 Dec 2018\n"
+                      "- Did Z\n"
+                      "\n"
+                      "Acme Corp\n"
+                      "Junior Engineer | 2015 - 2017\n"
+                      "* Learned\n"
+                      "\n"
+                      "EDUCATION\n"
+                      "University of Michigan\n"
+                      "B.S. Computer Science, 2015\n"
+                      "\n"
+                      "SKILLS\n"
+                      "Python\n"
+                      "SQL\n"
+                      "Excel\n"
+                      "\n"
+                      "INTERESTS\n"
+                      "Climbing, chess\n";
+    tl_resume *r = td_parse_str(txt, TL_FORMAT_TEXT);
+    assert_string_equal(r->basics.location, "Remote");
+    tl_section *w = tl_resume_find_section(r, TL_SEC_WORK);
+    assert_int_equal(w->n_entries, 3);
+    assert_string_equal(w->entries[0].title, "Software Engineer");
+    assert_string_equal(w->entries[0].org, "Google");
+    assert_string_equal(w->entries[0].start_date, "2019");
+    assert_null(w->entries[0].end_date);
+    assert_int_equal(w->entries[0].n_bullets, 2);
+    assert_string_equal(w->entries[1].title, "Senior Engineer");
+    assert_string_equal(w->entries[1].org, "Acme Corp");
+    assert_string_equal(w->entries[1].start_date, "Jan 2017");
+    assert_string_equal(w->entries[1].end_date, "Dec 2018");
+    assert_int_equal(w->entries[1].n_bullets, 1);
+    assert_string_equal(w->entries[2].title, "Junior Engineer");
+    assert_string_equal(w->entries[2].org, "Acme Corp");
+    tl_section *ed = tl_resume_find_section(r, TL_SEC_EDUCATION);
+    assert_int_equal(ed->n_entries, 1);
+    assert_string_equal(ed->entries[0].title, "B.S. Computer Science");
+    assert_string_equal(ed->entries[0].org, "University of Michigan");
+    assert_string_equal(ed->entries[0].end_date, "2015");
+    tl_section *s = tl_resume_find_section(r, TL_SEC_SKILLS);
+    assert_int_equal(s->n_entries, 1);
+    assert_int_equal(s->entries[0].n_bullets, 3);
+    assert_string_equal(s->entries[0].bullets[1], "SQL");
+    tl_section *in = tl_resume_find_section(r, TL_SEC_INTERESTS);
+    assert_int_equal(in->n_entries, 2);
+    assert_string_equal(in->entries[1].title, "chess");
+    assert_int_equal(r->n_sections, 4);
+    tl_resume_free(r);
+}
+
 static void test_bad(void **state)
 {
     (void)state;
@@ -251,7 +316,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sam_fixture), cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_cross_formats), cmocka_unit_test(test_variants),
-        cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_more_variants), cmocka_unit_test(test_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
