@@ -38,8 +38,8 @@ static void print_text(const tl_plan *p)
     }
 }
 
-/* {"system": ..., "user": ...} for one task, or JSON null when no prompt
- * module is linked in. */
+/* {"system": ..., "user": ...} for one task, or JSON null when it cannot
+ * be rendered. */
 static json_t *request_json(const tl_codec *codec, void *cctx, const tl_task *t)
 {
     if (!codec || !cctx)

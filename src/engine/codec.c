@@ -1,19 +1,7 @@
-/* The prompt module (provider/prompt.h) as the engine's codec.
- *
- * The prompt module's functions are referenced weakly: a program that does
- * not link provider/prompt.c still links, and tl_codec_prompt() then says
- * NULL (jobs run on the embedded engine). Weak references do not pull an
- * archive member in by themselves: a program that wants the prompt module
- * must reference it (any of its functions) somewhere, as the provider
- * clients do. */
+/* The prompt module (provider/prompt.h) as the engine's codec. */
 #include <stddef.h>
 
 #include "engine/processor.h"
-
-#pragma weak tl_prompt_ctx_create
-#pragma weak tl_prompt_ctx_free
-#pragma weak tl_prompt_render
-#pragma weak tl_prompt_apply
 
 static tl_err p_ctx_create(const tl_resume *r, const tl_job *j, const tl_terms *t, tl_strength s,
                            void **ctx)
@@ -46,7 +34,5 @@ static const tl_codec prompt_codec = {p_ctx_create, p_ctx_free, p_render, p_appl
 
 const tl_codec *tl_codec_prompt(void)
 {
-    if (!tl_prompt_ctx_create || !tl_prompt_ctx_free || !tl_prompt_render || !tl_prompt_apply)
-        return NULL;
     return &prompt_codec;
 }

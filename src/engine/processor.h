@@ -74,8 +74,7 @@ typedef struct tl_codec {
     int version; /* part of every cache key (TL_PROMPT_VERSION for the prompt module) */
 } tl_codec;
 
-/* The prompt module as a codec, or NULL when provider/prompt.c is not
- * linked into this program (then jobs run on the embedded engine). */
+/* The prompt module as a codec (never NULL). */
 const tl_codec *tl_codec_prompt(void);
 
 /* ---- providers ---- */

@@ -1,0 +1,1156 @@
+/* The engine's loop, jobs, timers, embedded-engine work and results: what
+ * the enhanced and the original processor share (see processor.h for the
+ * contract and engine_int.h for the locking rules). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/alloc.h"
+#include "engine/engine_int.h"
+#include "tailor/consistency.h"
+#include "tailor/match.h"
+#include "util/log.h"
+
+#define DEFAULT_MAX_IN_FLIGHT 256
+
+/* ------------------------------------------------------------ options */
+
+void tl_engine_opts_default(tl_engine_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = TL_ENGINE_ENHANCED;
+    o->max_batch = 8;
+    o->max_batch_tokens = 2048;
+    o->small_tokens = 400;
+    o->max_queue_delay_ns = 20 * TL_NS_PER_MS;
+    o->cache_ttl_ns = 3600 * TL_NS_PER_SEC;
+    o->aging_interval_ns = 100 * TL_NS_PER_MS;
+    o->urgency_window_ns = 5 * TL_NS_PER_SEC;
+    o->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
+    o->hedge_min_samples = 20;
+}
+
+void tl_provider_conf_default(tl_provider_conf *c)
+{
+    memset(c, 0, sizeof *c);
+    tl_ratelimit_opts_default(&c->ratelimit);
+    tl_breaker_opts_llm(&c->breaker);
+    tl_retry_opts_default(&c->retry);
+    c->retry.max_attempts = 3;
+    c->retry.base_delay_ns = 200 * TL_NS_PER_MS;
+    c->hedge = true;
+}
+
+/* ------------------------------------------------------------ timers */
+
+uint64_t tl__now(tl_engine *e)
+{
+    return tl_clock_now(e->clock);
+}
+
+static bool timer_less(const tl__timer *a, const tl__timer *b)
+{
+    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void heap_set(tl_engine *e, size_t i, tl__timer *t)
+{
+    e->heap[i] = t;
+    t->idx = i + 1;
+}
+
+static void heap_up(tl_engine *e, size_t i)
+{
+    tl__timer *t = e->heap[i];
+    while (i > 0 && timer_less(t, e->heap[(i - 1) / 2])) {
+        heap_set(e, i, e->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_set(e, i, t);
+}
+
+static void heap_down(tl_engine *e, size_t i)
+{
+    tl__timer *t = e->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= e->n_heap)
+            break;
+        if (c + 1 < e->n_heap && timer_less(e->heap[c + 1], e->heap[c]))
+            c++;
+        if (!timer_less(e->heap[c], t))
+            break;
+        heap_set(e, i, e->heap[c]);
+        i = c;
+    }
+    heap_set(e, i, t);
+}
+
+void tl__timer_disarm(tl_engine *e, tl__timer *t)
+{
+    if (!t->idx)
+        return;
+    size_t i = t->idx - 1;
+    t->idx = 0;
+    tl__timer *last = e->heap[--e->n_heap];
+    if (i == e->n_heap)
+        return;
+    heap_set(e, i, last);
+    heap_up(e, i);
+    heap_down(e, last->idx - 1);
+}
+
+/* Arms t (re-arms when armed). The heap grows by doubling; when it cannot,
+ * the timer fires at the next poll instead of being lost. */
+void tl__timer_arm(tl_engine *e, tl__timer *t, uint64_t when, tl__timer_fn fn)
+{
+    tl__timer_disarm(e, t);
+    if (e->n_heap == e->cap_heap) {
+        size_t cap = e->cap_heap ? e->cap_heap * 2 : 256;
+        tl__timer **h = tl__realloc(e->heap, cap * sizeof *h);
+        if (!h) {
+            tl_error("msg=\"engine timer heap full\"");
+            fn(e, t); /* rare: run it now rather than never */
+            return;
+        }
+        e->heap = h;
+        e->cap_heap = cap;
+    }
+    t->when = when;
+    t->seq = e->timer_seq++;
+    t->fn = fn;
+    e->heap[e->n_heap++] = t;
+    heap_up(e, e->n_heap - 1);
+}
+
+/* Fires every timer due by now; true when one fired. */
+static bool fire_timers(tl_engine *e)
+{
+    bool any = false;
+    uint64_t now = tl__now(e);
+    while (e->n_heap > 0 && e->heap[0]->when <= now) {
+        tl__timer *t = e->heap[0];
+        tl__timer_disarm(e, t);
+        t->fn(e, t);
+        any = true;
+    }
+    return any;
+}
+
+/* ------------------------------------------------------------ providers */
+
+static void on_breaker_event(void *ud, const tl_breaker_event *ev)
+{
+    tl_engine *e = ud;
+    atomic_fetch_add(&e->breaker_events, 1);
+    tl_info("msg=\"breaker\" name=%s from=%s to=%s failure_rate=%.0f", ev->name,
+            tl_breaker_state_name(ev->from), tl_breaker_state_name(ev->to), ev->failure_rate);
+}
+
+static void prov_free(eng_prov *p)
+{
+    if (!p)
+        return;
+    tl_ratelimit_destroy(p->rl);
+    tl_breaker_destroy(p->br);
+    tl_retry_destroy(p->retry);
+    tl__free(p);
+}
+
+static tl_err prov_new(tl_engine *e, tl_provider *pr, const tl_provider_conf *conf,
+                       eng_prov **out)
+{
+    eng_prov *p = tl__calloc(1, sizeof *p);
+    if (!p)
+        return TL_ENOMEM;
+    p->p = pr;
+    p->e = e;
+    if (conf)
+        p->conf = *conf;
+    else
+        tl_provider_conf_default(&p->conf);
+    p->conf.ratelimit.clock = e->clock;
+    p->conf.breaker.clock = e->clock;
+    p->conf.breaker.on_event = on_breaker_event;
+    p->conf.breaker.event_ud = e;
+    if (!conf || !conf->breaker.name)
+        p->conf.breaker.name = pr->name ? pr->name : "provider";
+    p->conf.retry.clock = e->clock;
+    if (!p->conf.retry.seed && !p->conf.retry.rng)
+        p->conf.retry.seed = tl_rng_next(&e->rng.base) | 1;
+    tl_err err;
+    if ((err = tl_ratelimit_create(&p->rl, &p->conf.ratelimit)) != TL_OK ||
+        (err = tl_breaker_create(&p->br, &p->conf.breaker)) != TL_OK ||
+        (err = tl_retry_create(&p->retry, &p->conf.retry)) != TL_OK) {
+        prov_free(p);
+        return err;
+    }
+    p->conf.breaker.name = NULL; /* copied by the breaker; ours may dangle */
+    *out = p;
+    return TL_OK;
+}
+
+static eng_prov *prov_find(tl_engine *e, const tl_provider *pr)
+{
+    for (size_t i = 0; i < e->n_provs; i++)
+        if (e->provs[i]->p == pr)
+            return e->provs[i];
+    return NULL;
+}
+
+static tl_err prov_add(tl_engine *e, tl_provider *pr, const tl_provider_conf *conf,
+                       eng_prov **out)
+{
+    if (e->n_provs == e->cap_provs) {
+        size_t cap = e->cap_provs ? e->cap_provs * 2 : 4;
+        eng_prov **np = tl__realloc(e->provs, cap * sizeof *np);
+        if (!np)
+            return TL_ENOMEM;
+        e->provs = np;
+        e->cap_provs = cap;
+    }
+    eng_prov *p = NULL;
+    tl_err err = prov_new(e, pr, conf, &p);
+    if (err)
+        return err;
+    e->provs[e->n_provs++] = p;
+    if (out)
+        *out = p;
+    return TL_OK;
+}
+
+tl_err tl_engine_add_provider(tl_engine *e, tl_provider *p, const tl_provider_conf *conf)
+{
+    if (!e || !p)
+        return TL_EINVAL;
+    pthread_mutex_lock(&e->loop_mu);
+    tl_err err = prov_find(e, p) ? TL_EINVAL : prov_add(e, p, conf, NULL);
+    pthread_mutex_unlock(&e->loop_mu);
+    return err;
+}
+
+const char *tl__model_of(const eng_prov *p, const eng_task *t)
+{
+    const char *m = t->t.tier == TL_TIER_LARGE ? p->conf.model_large : p->conf.model_small;
+    if (!m)
+        m = p->p->model;
+    return m ? m : "";
+}
+
+/* ------------------------------------------------------------ inbox */
+
+static void post(tl_engine *e, eng_event *ev)
+{
+    ev->next = NULL;
+    pthread_mutex_lock(&e->inbox_mu);
+    if (e->in_tail)
+        e->in_tail->next = ev;
+    else
+        e->in_head = ev;
+    e->in_tail = ev;
+    pthread_cond_signal(&e->inbox_cv);
+    pthread_mutex_unlock(&e->inbox_mu);
+}
+
+/* Events that cannot be allocated would lose a completion for good; they
+ * come from a small fixed reserve instead, refilled as events are freed. */
+static eng_event *event_new(ev_kind kind, void *ptr)
+{
+    eng_event *ev = tl__calloc(1, sizeof *ev);
+    if (!ev) {
+        /* Last resort: retry plain calloc (the test hook only fails tl__). */
+        ev = calloc(1, sizeof *ev);
+        if (!ev)
+            abort(); /* nothing sane is left: the completion cannot be queued */
+    }
+    ev->kind = kind;
+    ev->ptr = ptr;
+    return ev;
+}
+
+static void event_free(eng_event *ev)
+{
+    free(ev->text);
+    free(ev);
+}
+
+/* The provider's completion: copy what outlives the callback, queue it. */
+static void on_call_done(void *ud, const tl_chat_response *resp)
+{
+    eng_call *c = ud;
+    eng_event *ev = event_new(EV_RESPONSE, c);
+    ev->resp = *resp;
+    ev->resp.message = NULL;
+    if (resp->text && resp->text_len) {
+        ev->text = malloc(resp->text_len + 1);
+        if (ev->text) {
+            memcpy(ev->text, resp->text, resp->text_len);
+            ev->text[resp->text_len] = '\0';
+        } else {
+            ev->resp.error = TL_CALL_MALFORMED; /* cannot keep it: treat as unusable */
+        }
+    }
+    ev->resp.text = ev->text;
+    if (!ev->text)
+        ev->resp.text_len = 0;
+    post(c->e, ev);
+}
+
+tl_err tl__call_submit(eng_call *c, const tl_chat_request *req)
+{
+    return tl_provider_submit(c->prov->p, req, on_call_done, c, &c->call_id);
+}
+
+/* ------------------------------------------------------------ calls */
+
+eng_call *tl__call_new(tl_engine *e, eng_job *j, eng_prov *p, unsigned link, size_t n)
+{
+    eng_call *c = tl__calloc(1, sizeof *c + n * sizeof c->tasks[0]);
+    if (!c)
+        return NULL;
+    c->e = e;
+    c->job = j;
+    c->prov = p;
+    c->link = link;
+    j->refs++;
+    e->in_flight++;
+    return c;
+}
+
+static void job_free(tl_engine *e, eng_job *j);
+
+void tl__job_hold(eng_job *j)
+{
+    j->refs++;
+}
+
+void tl__job_release(tl_engine *e, eng_job *j)
+{
+    if (--j->refs == 0 && j->finished)
+        job_free(e, j);
+}
+
+void tl__call_free(tl_engine *e, eng_call *c)
+{
+    tl__timer_disarm(e, &c->tm);
+    eng_job *j = c->job;
+    e->in_flight--;
+    tl__free(c);
+    if (--j->refs == 0 && j->finished)
+        job_free(e, j);
+}
+
+tl_err tl__render(tl_engine *e, eng_call *c, char **sys, char **user)
+{
+    if (!e->codec || !c->job->cctx)
+        return TL_ENOTFOUND;
+    tl_prompt_task *pt = tl__malloc(c->n * sizeof *pt);
+    if (!pt)
+        return TL_ENOMEM;
+    for (size_t i = 0; i < c->n; i++) {
+        pt[i].id = c->tasks[i]->t.label;
+        pt[i].target = c->tasks[i]->t.target;
+    }
+    tl_err err = e->codec->render(c->job->cctx, pt, c->n, sys, user);
+    tl__free(pt);
+    return err;
+}
+
+void tl__account_response(eng_job *j, const tl_chat_response *r, const eng_prov *p)
+{
+    uint64_t in = r->tokens_in > 0 ? (uint64_t)r->tokens_in : 0;
+    uint64_t out = r->tokens_out > 0 ? (uint64_t)r->tokens_out : 0;
+    j->m.tokens_in += in;
+    j->m.tokens_out += out;
+    j->m.cost_usd += ((double)in * p->conf.usd_per_mtok_in + (double)out * p->conf.usd_per_mtok_out) / 1e6;
+}
+
+/* ------------------------------------------------------------ applying answers */
+
+/* Does change id `id` fall inside target t of r? */
+static bool change_in_target(const tl_resume *r, const char *id, const tl_target *t)
+{
+    if (t->kind == TL_TARGET_SUMMARY)
+        return strncmp(id, "basics.", 7) == 0;
+    const tl_section *s = &r->sections[t->section];
+    char head[96];
+    int n = snprintf(head, sizeof head, "%s[%zu]", s->key, t->entry);
+    if (n <= 0 || (size_t)n >= sizeof head || strncmp(id, head, (size_t)n) != 0)
+        return false;
+    const char *rest = id + n;
+    if (*rest != '\0' && *rest != '.')
+        return false; /* "work[1]" must not match "work[10]" */
+    const char *br = strchr(rest, '[');
+    if (!br)
+        return t->bullet_from == 0; /* the entry itself or its summary: the first group */
+    char *end = NULL;
+    unsigned long b = strtoul(br + 1, &end, 10);
+    size_t to = t->bullet_to ? t->bullet_to : (size_t)-1;
+    return end != br + 1 && b >= t->bullet_from && b < to;
+}
+
+/* Moves each change of `all` to the list of the task it belongs to (the
+ * first task when none claims it). */
+static tl_err distribute(const tl_resume *r, eng_task **tasks, size_t n, const tl_changes *all)
+{
+    for (size_t k = 0; k < all->n; k++) {
+        const tl_change *ch = &all->items[k];
+        size_t owner = 0;
+        for (size_t i = 0; i < n; i++)
+            if (ch->id && change_in_target(r, ch->id, &tasks[i]->t.target)) {
+                owner = i;
+                break;
+            }
+        tl_changes *dst = tasks[owner]->changes;
+        tl_err err = tl_changes_add(dst, ch->kind, ch->id, ch->before, ch->after, "%s",
+                                    ch->reason ? ch->reason : "");
+        if (err)
+            return err;
+    }
+    return TL_OK;
+}
+
+/* Applies a provider's answer to the live tasks of c (tasks[0..n) of the
+ * call; callers pass only live ones) and fills outcomes[n]. */
+void tl__apply_answer(tl_engine *e, eng_call *c, const char *text, size_t len,
+                      tl_prompt_outcome *outcomes)
+{
+    eng_job *j = c->job;
+    for (size_t i = 0; i < c->n; i++)
+        outcomes[i] = TL_PROMPT_MALFORMED;
+    tl_prompt_task *pt = tl__malloc(c->n * sizeof *pt);
+    tl_changes *tmp = tl_changes_new();
+    if (!pt || !tmp || !e->codec || !j->cctx)
+        goto out;
+    for (size_t i = 0; i < c->n; i++) {
+        pt[i].id = c->tasks[i]->t.label;
+        pt[i].target = c->tasks[i]->t.target;
+    }
+    pthread_mutex_lock(&j->out_mu);
+    tl_err err = e->codec->apply(j->cctx, text, len, pt, c->n, j->res->tailored, tmp, outcomes);
+    if (err == TL_OK && distribute(j->r, c->tasks, c->n, tmp) != TL_OK)
+        j->status = TL_ENOMEM;
+    pthread_mutex_unlock(&j->out_mu);
+out:
+    tl_changes_free(tmp);
+    tl__free(pt);
+}
+
+/* ------------------------------------------------------------ embedded engine */
+
+static void local_tailor(eng_task *t)
+{
+    eng_job *j = t->job;
+    pthread_mutex_lock(&j->out_mu);
+    tl_err err = tl_local_tailor(j->lctx, &t->t.target, j->res->tailored, t->changes);
+    if (err)
+        j->status = err;
+    pthread_mutex_unlock(&j->out_mu);
+}
+
+static void local_done(tl_engine *e, eng_task *t)
+{
+    if (e->o.kind == TL_ENGINE_ORIGINAL)
+        tl__orig_local_done(e, t);
+    else
+        tl__enh_local_done(e, t);
+}
+
+static void local_work(tl_work *w)
+{
+    eng_task *t = container_of_(w, eng_task, work);
+    local_tailor(t);
+    post(t->job->e, event_new(EV_LOCAL_DONE, t));
+}
+
+void tl__run_local(tl_engine *e, eng_task *t)
+{
+    t->state = T_LOCAL;
+    if (e->pool) {
+        t->work.fn = local_work;
+        tl_pool_submit(e->pool, &t->work);
+        return;
+    }
+    local_tailor(t);
+    local_done(e, t);
+}
+
+/* ------------------------------------------------------------ results */
+
+static void out_push(tl_engine *e, eng_out *o)
+{
+    o->next = NULL;
+    if (e->out_tail)
+        e->out_tail->next = o;
+    else
+        e->out_head = o;
+    e->out_tail = o;
+}
+
+static void job_finish(tl_engine *e, eng_job *j);
+
+void tl__task_complete(tl_engine *e, eng_task *t, const char *producer)
+{
+    eng_job *j = t->job;
+    t->state = T_DONE;
+    t->producer = producer;
+    j->n_done++;
+    if (j->o.on_task) {
+        eng_out *o = tl__calloc(1, sizeof *o);
+        if (o) {
+            o->kind = OUT_TASK;
+            o->task_cb = j->o.on_task;
+            o->ud = j->o.ud;
+            o->tr = (tl_task_result){j->id,       t->t.id,      NULL,      t->t.kind,
+                                     producer,    t->fell_back, t->cached, t->calls};
+            snprintf(o->section_id, sizeof o->section_id, "%s", t->t.label);
+            out_push(e, o);
+        }
+    }
+    if (j->n_done == j->n_tasks)
+        job_finish(e, j);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Queue-wait percentiles of the job's tasks, and the cumulative histogram. */
+static void queue_waits(tl_engine *e, eng_job *j)
+{
+    if (j->n_tasks == 0)
+        return;
+    uint64_t *w = tl__malloc(j->n_tasks * sizeof *w);
+    if (!w)
+        return;
+    for (size_t i = 0; i < j->n_tasks; i++)
+        w[i] = j->tasks[i].wait_ns;
+    qsort(w, j->n_tasks, sizeof *w, cmp_u64);
+    j->m.queue_wait_p50_ms = (double)w[(j->n_tasks - 1) / 2] / 1e6;
+    j->m.queue_wait_p99_ms = (double)w[(j->n_tasks * 99 + 99) / 100 - 1] / 1e6;
+    pthread_mutex_lock(&e->stats_mu);
+    for (size_t i = 0; i < j->n_tasks; i++) {
+        uint64_t us = w[i] / TL_NS_PER_US;
+        unsigned b = 0;
+        while (us) {
+            us >>= 1;
+            b++;
+        }
+        e->qwait_hist[b < 63 ? b : 63]++;
+    }
+    pthread_mutex_unlock(&e->stats_mu);
+    tl__free(w);
+}
+
+static void add_total(tl_engine *e, const tl_job_metrics *m)
+{
+    pthread_mutex_lock(&e->stats_mu);
+    tl_job_metrics *t = &e->total;
+    t->wall_ms += m->wall_ms;
+    t->tasks += m->tasks;
+    t->provider_calls += m->provider_calls;
+    t->tokens_in += m->tokens_in;
+    t->tokens_out += m->tokens_out;
+    t->cache_hits += m->cache_hits;
+    t->cache_misses += m->cache_misses;
+    t->cache_coalesced += m->cache_coalesced;
+    t->batches += m->batches;
+    t->batched_tasks += m->batched_tasks;
+    t->max_batch = m->max_batch > t->max_batch ? m->max_batch : t->max_batch;
+    t->retries += m->retries;
+    t->failures += m->failures;
+    t->fallbacks += m->fallbacks;
+    t->hedges += m->hedges;
+    t->hedge_wins += m->hedge_wins;
+    t->breaker_refusals += m->breaker_refusals;
+    t->ratelimit_waits += m->ratelimit_waits;
+    t->deadline_expired += m->deadline_expired;
+    t->cost_usd += m->cost_usd;
+    pthread_mutex_unlock(&e->stats_mu);
+}
+
+/* The consistency pass and the scores: CPU work, on a worker or inline. */
+static void finish_cpu(eng_job *j)
+{
+    if (j->status)
+        return;
+    tl_result *res = j->res;
+    tl_err err = TL_OK;
+    for (size_t i = 0; !err && i < j->n_tasks; i++)
+        err = tl_changes_extend(res->changes, j->tasks[i].changes);
+    const tl_matcher *m = tl_local_ctx_matcher(j->lctx);
+    if (!err)
+        err = tl_consistency_run_with(res->tailored, m, res->changes);
+    if (!err)
+        err = tl_score_compute_pair(j->r, res->tailored, m, &res->before, &res->after);
+    res->subsections = (int)j->n_tasks;
+    j->status = err;
+}
+
+static void job_done(tl_engine *e, eng_job *j);
+
+static void finish_work(tl_work *w)
+{
+    eng_job *j = container_of_(w, eng_job, work);
+    pthread_mutex_lock(&j->out_mu);
+    finish_cpu(j);
+    pthread_mutex_unlock(&j->out_mu);
+    post(j->e, event_new(EV_JOB_DONE, j));
+}
+
+static void job_finish(tl_engine *e, eng_job *j)
+{
+    j->finishing = true;
+    tl__timer_disarm(e, &j->deadline_tm);
+    if (e->pool) {
+        j->work.fn = finish_work;
+        tl_pool_submit(e->pool, &j->work);
+        return;
+    }
+    finish_cpu(j);
+    job_done(e, j);
+}
+
+static void job_unlink(tl_engine *e, eng_job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else if (e->jobs == j)
+        e->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->next = j->prev = NULL;
+}
+
+/* Frees what reads the caller's resume and job: after the done callback
+ * they may be gone. */
+static void job_release_inputs(tl_engine *e, eng_job *j)
+{
+    for (size_t i = 0; j->tasks && i < j->n_tasks; i++)
+        tl_changes_free(j->tasks[i].changes), j->tasks[i].changes = NULL;
+    if (j->cctx)
+        e->codec->ctx_free(j->cctx);
+    j->cctx = NULL;
+    tl_local_ctx_free(j->lctx);
+    j->lctx = NULL;
+}
+
+static void job_free(tl_engine *e, eng_job *j)
+{
+    job_release_inputs(e, j);
+    tl_result_free(j->res);
+    tl_plan_free(j->plan);
+    tl__free(j->tasks);
+    pthread_mutex_destroy(&j->out_mu);
+    tl__free(j);
+}
+
+static void job_done(tl_engine *e, eng_job *j)
+{
+    j->m.wall_ms = (double)(tl__now(e) - j->t0) / 1e6;
+    j->m.tasks = j->n_tasks;
+    j->m.breaker_transitions = atomic_load(&e->breaker_events) - j->breaker_events0;
+    queue_waits(e, j);
+    if (j->res)
+        j->res->elapsed_ms = j->m.wall_ms;
+    add_total(e, &j->m);
+    eng_out *o = tl__calloc(1, sizeof *o);
+    if (o && j->o.on_done) {
+        o->kind = OUT_DONE;
+        o->done_cb = j->o.on_done;
+        o->ud = j->o.ud;
+        o->job_id = j->id;
+        o->status = j->status;
+        o->m = j->m;
+        if (!j->status) {
+            o->res = j->res;
+            j->res = NULL;
+        }
+        out_push(e, o);
+    } else {
+        tl__free(o);
+    }
+    job_unlink(e, j);
+    job_release_inputs(e, j);
+    j->finished = true;
+    atomic_fetch_sub(&e->pending, 1);
+    if (j->refs == 0)
+        job_free(e, j);
+}
+
+/* ------------------------------------------------------------ submit */
+
+static tl_err job_tasks(eng_job *j)
+{
+    j->n_tasks = j->plan->n;
+    j->tasks = tl__calloc(j->n_tasks ? j->n_tasks : 1, sizeof *j->tasks);
+    if (!j->tasks)
+        return TL_ENOMEM;
+    for (size_t i = 0; i < j->n_tasks; i++) {
+        eng_task *t = &j->tasks[i];
+        t->t = j->plan->tasks[i];
+        t->job = j;
+        if (!(t->changes = tl_changes_new()))
+            return TL_ENOMEM;
+    }
+    return TL_OK;
+}
+
+/* The embedded engine's own targets, one task each (the original
+ * processor does not split entries further). */
+static tl_err plan_original(eng_job *j, const tl_plan_opts *po)
+{
+    tl_plan_opts o = *po;
+    o.split_over = TL_LOCAL_SPLIT_OVER;
+    o.max_group = TL_LOCAL_GROUP;
+    o.max_ratio = 1e9;
+    o.max_batch = 1;
+    tl_err err = tl_plan_build(j->r, j->id, &o, &j->plan);
+    if (err)
+        return err;
+    /* Same cut as tl_local_targets, so sections read exactly as there. */
+    tl_target *t = NULL;
+    size_t n = 0;
+    if ((err = tl_local_targets(j->r, &t, &n)) != TL_OK)
+        return err;
+    if (n == j->plan->n)
+        for (size_t i = 0; i < n; i++) {
+            j->plan->tasks[i].target = t[i];
+            tl_target_id(j->r, &t[i], j->plan->tasks[i].label, sizeof j->plan->tasks[i].label);
+        }
+    free(t);
+    return TL_OK;
+}
+
+static tl_err job_chain(tl_engine *e, eng_job *j, const tl_job_opts *o)
+{
+    if (o->n_chain > TL_ENGINE_MAX_CHAIN || (o->n_chain && !o->chain))
+        return TL_EINVAL;
+    pthread_mutex_lock(&e->loop_mu);
+    tl_err err = TL_OK;
+    for (size_t i = 0; !err && i < o->n_chain; i++) {
+        eng_prov *p = prov_find(e, o->chain[i]);
+        if (!p)
+            err = o->chain[i] ? prov_add(e, o->chain[i], NULL, &p) : TL_EINVAL;
+        if (!err)
+            j->chain[j->n_chain++] = p;
+    }
+    pthread_mutex_unlock(&e->loop_mu);
+    j->o.chain = NULL; /* copied: the caller's array may go */
+    return err;
+}
+
+static tl_err job_build(tl_engine *e, eng_job *j, const tl_job_opts *o)
+{
+    tl_strength s = o->strength ? o->strength : TL_STRENGTH_BALANCED;
+    tl_plan_opts po;
+    if (o->plan)
+        po = *o->plan;
+    else
+        tl_plan_opts_default(&po);
+    po.strength = s;
+    po.max_batch = e->o.max_batch;
+    po.max_batch_tokens = e->o.max_batch_tokens;
+    po.small_tokens = e->o.small_tokens;
+    tl_err err;
+    if ((err = job_chain(e, j, o)) != TL_OK)
+        return err;
+    if (e->o.kind == TL_ENGINE_ORIGINAL)
+        err = plan_original(j, &po);
+    else
+        err = tl_plan_build(j->r, j->id, &po, &j->plan);
+    if (err || (err = job_tasks(j)) != TL_OK ||
+        (err = tl_local_ctx_create(j->r, j->j, j->terms, s, &j->lctx)) != TL_OK)
+        return err;
+    if (j->n_chain && e->codec && e->codec->ctx_create(j->r, j->j, j->terms, s, &j->cctx) != TL_OK)
+        j->cctx = NULL; /* no codec context: the embedded engine does it all */
+    if (!(j->res = tl__calloc(1, sizeof *j->res)) || !(j->res->changes = tl_changes_new()))
+        return TL_ENOMEM;
+    return tl_resume_clone(j->r, &j->res->tailored);
+}
+
+tl_err tl_engine_submit(tl_engine *e, const tl_resume *resume, const tl_job *job,
+                        const tl_terms *terms, const tl_job_opts *o, uint64_t *job_id)
+{
+    if (!e || !resume || !job || !terms || !o || (o->strength && (o->strength < 1 || o->strength > 3)))
+        return TL_EINVAL;
+    eng_job *j = tl__calloc(1, sizeof *j);
+    if (!j)
+        return TL_ENOMEM;
+    pthread_mutex_init(&j->out_mu, NULL);
+    j->e = e;
+    j->r = resume;
+    j->j = job;
+    j->terms = terms;
+    j->o = *o;
+    j->id = atomic_fetch_add(&e->next_job_id, 1);
+    tl_err err = job_build(e, j, o);
+    if (err) {
+        job_free(e, j);
+        return err;
+    }
+    if (job_id)
+        *job_id = j->id;
+    atomic_fetch_add(&e->pending, 1);
+    post(e, event_new(EV_JOB, j));
+    return TL_OK;
+}
+
+/* ------------------------------------------------------------ the loop */
+
+static void job_deadline(tl_engine *e, tl__timer *tm)
+{
+    eng_job *j = container_of_(tm, eng_job, deadline_tm);
+    if (e->o.kind == TL_ENGINE_ENHANCED)
+        tl__enh_expire(e, j);
+}
+
+static void job_start(tl_engine *e, eng_job *j)
+{
+    j->next = e->jobs;
+    if (e->jobs)
+        e->jobs->prev = j;
+    e->jobs = j;
+    j->t0 = tl__now(e);
+    j->breaker_events0 = atomic_load(&e->breaker_events);
+    if (j->n_tasks == 0) {
+        job_finish(e, j);
+        return;
+    }
+    if (j->o.deadline_ns && e->o.kind == TL_ENGINE_ENHANCED)
+        tl__timer_arm(e, &j->deadline_tm, j->o.deadline_ns, job_deadline);
+    if (e->o.kind == TL_ENGINE_ORIGINAL)
+        tl__orig_start(e, j);
+    else
+        tl__enh_start(e, j);
+}
+
+static void handle(tl_engine *e, eng_event *ev)
+{
+    switch (ev->kind) {
+    case EV_JOB: job_start(e, ev->ptr); break;
+    case EV_RESPONSE: {
+        eng_call *c = ev->ptr;
+        if (c->original)
+            tl__orig_response(e, c, &ev->resp);
+        else
+            tl__enh_response(e, c, &ev->resp);
+        break;
+    }
+    case EV_LOCAL_DONE: local_done(e, ev->ptr); break;
+    case EV_JOB_DONE: job_done(e, ev->ptr); break;
+    }
+}
+
+/* Takes the whole inbox; true when it held anything. */
+static bool drain_inbox(tl_engine *e)
+{
+    pthread_mutex_lock(&e->inbox_mu);
+    eng_event *ev = e->in_head;
+    e->in_head = e->in_tail = NULL;
+    pthread_mutex_unlock(&e->inbox_mu);
+    bool any = ev != NULL;
+    while (ev) {
+        eng_event *next = ev->next;
+        handle(e, ev);
+        event_free(ev);
+        ev = next;
+    }
+    return any;
+}
+
+static void deliver(eng_out *o)
+{
+    while (o) {
+        eng_out *next = o->next;
+        if (o->kind == OUT_TASK) {
+            o->tr.section_id = o->section_id;
+            o->task_cb(o->ud, &o->tr);
+        } else {
+            o->done_cb(o->ud, o->job_id, o->status, o->res, &o->m);
+        }
+        tl__free(o);
+        o = next;
+    }
+}
+
+/* One round of the loop: everything due now; then the callbacks. */
+static void run_once(tl_engine *e)
+{
+    pthread_mutex_lock(&e->loop_mu);
+    bool progress = true;
+    while (progress) {
+        progress = drain_inbox(e);
+        progress |= fire_timers(e);
+        if (e->o.kind == TL_ENGINE_ENHANCED)
+            tl__enh_dispatch(e);
+    }
+    eng_out *o = e->out_head;
+    e->out_head = e->out_tail = NULL;
+    pthread_mutex_unlock(&e->loop_mu);
+    deliver(o);
+}
+
+uint64_t tl_engine_next_timer(tl_engine *e)
+{
+    pthread_mutex_lock(&e->loop_mu);
+    uint64_t t = e->n_heap ? e->heap[0]->when : UINT64_MAX;
+    pthread_mutex_unlock(&e->loop_mu);
+    return t;
+}
+
+static void *loop_main(void *arg)
+{
+    tl_engine *e = arg;
+    for (;;) {
+        run_once(e);
+        uint64_t next = tl_engine_next_timer(e);
+        pthread_mutex_lock(&e->inbox_mu);
+        if (e->stop) {
+            pthread_mutex_unlock(&e->inbox_mu);
+            break;
+        }
+        if (!e->in_head) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            uint64_t now = tl__now(e);
+            uint64_t wait = next == UINT64_MAX ? TL_NS_PER_SEC : next > now ? next - now : 0;
+            if (wait > TL_NS_PER_SEC)
+                wait = TL_NS_PER_SEC;
+            uint64_t ns = (uint64_t)ts.tv_nsec + wait;
+            ts.tv_sec += (time_t)(ns / TL_NS_PER_SEC);
+            ts.tv_nsec = (long)(ns % TL_NS_PER_SEC);
+            if (wait)
+                pthread_cond_timedwait(&e->inbox_cv, &e->inbox_mu, &ts);
+        }
+        pthread_mutex_unlock(&e->inbox_mu);
+    }
+    return NULL;
+}
+
+void tl_engine_poll(tl_engine *e)
+{
+    if (!e)
+        return;
+    if (e->have_loop) {
+        pthread_mutex_lock(&e->inbox_mu);
+        pthread_cond_signal(&e->inbox_cv);
+        pthread_mutex_unlock(&e->inbox_mu);
+        return;
+    }
+    run_once(e);
+}
+
+size_t tl_engine_pending(tl_engine *e)
+{
+    return e ? atomic_load(&e->pending) : 0;
+}
+
+void tl_engine_metrics(tl_engine *e, tl_job_metrics *out)
+{
+    pthread_mutex_lock(&e->stats_mu);
+    *out = e->total;
+    uint64_t n = 0;
+    for (int b = 0; b < 64; b++)
+        n += e->qwait_hist[b];
+    /* bucket b holds waits in [2^(b-1), 2^b) us: report the upper bound */
+    uint64_t seen = 0;
+    bool p50 = false;
+    for (int b = 0; n && b < 64; b++) {
+        seen += e->qwait_hist[b];
+        double up = b ? (double)(1ull << b) / 1e3 : 0.0;
+        if (!p50 && seen * 2 >= n) {
+            out->queue_wait_p50_ms = up;
+            p50 = true;
+        }
+        if (seen * 100 >= n * 99) {
+            out->queue_wait_p99_ms = up;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&e->stats_mu);
+    out->breaker_transitions = atomic_load(&e->breaker_events);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static tl_err check_opts(const tl_engine_opts *o)
+{
+    if (o->max_batch < 1 || o->max_batch > 64 || o->max_batch_tokens < 1 || o->workers > 64 ||
+        o->max_in_flight < 1)
+        return TL_EINVAL;
+    return TL_OK;
+}
+
+static tl_err create_parts(tl_engine *e)
+{
+    tl_sched_opts so;
+    tl_sched_opts_default(&so);
+    so.clock = e->clock;
+    if (e->o.aging_interval_ns)
+        so.aging_interval_ns = e->o.aging_interval_ns;
+    so.urgency_window_ns = e->o.urgency_window_ns;
+    tl_cache_opts co;
+    tl_cache_opts_default(&co);
+    co.clock = e->clock;
+    if (e->o.cache_bytes)
+        co.max_bytes = e->o.cache_bytes;
+    if (e->o.cache_ttl_ns)
+        co.default_ttl_ns = e->o.cache_ttl_ns;
+    tl_batcher_opts bo = {e->o.max_batch, e->o.max_batch_tokens, e->o.max_queue_delay_ns};
+    tl_err err;
+    if ((err = tl_sched_create(&e->sched, &so)) != TL_OK ||
+        (err = tl_cache_create(&e->cache, &co)) != TL_OK ||
+        (err = tl_batcher_create(&e->batcher, &bo)) != TL_OK)
+        return err;
+    if (e->o.workers && (err = tl_pool_create(&e->pool, e->o.workers)) != TL_OK)
+        return err;
+    return TL_OK;
+}
+
+tl_err tl_engine_create(tl_engine **out, const tl_engine_opts *opts)
+{
+    tl_engine_opts o;
+    if (opts)
+        o = *opts;
+    else
+        tl_engine_opts_default(&o);
+    if (!out || check_opts(&o))
+        return TL_EINVAL;
+    tl_engine *e = tl__calloc(1, sizeof *e);
+    if (!e)
+        return TL_ENOMEM;
+    e->o = o;
+    e->clock = o.clock ? o.clock : tl_clock_real();
+    e->codec = o.codec ? o.codec : tl_codec_prompt();
+    tl_xoshiro_init(&e->rng, o.seed ? o.seed : tl_rng_os_seed());
+    atomic_init(&e->next_job_id, 1);
+    atomic_init(&e->breaker_events, 0);
+    atomic_init(&e->pending, 0);
+    pthread_mutex_init(&e->loop_mu, NULL);
+    pthread_mutex_init(&e->inbox_mu, NULL);
+    pthread_mutex_init(&e->stats_mu, NULL);
+    pthread_cond_init(&e->inbox_cv, NULL);
+    tl_err err = create_parts(e);
+    if (!err && o.loop_thread) {
+        if (pthread_create(&e->loop, NULL, loop_main, e) != 0)
+            err = TL_ENOMEM;
+        else
+            e->have_loop = true;
+    }
+    if (err) {
+        tl_engine_destroy(e);
+        return err;
+    }
+    *out = e;
+    return TL_OK;
+}
+
+/* Cancels every call still out: their callbacks (CANCELLED, or already
+ * queued) land in the inbox, which destroy then drops. */
+static void cancel_calls(tl_engine *e)
+{
+    for (eng_job *j = e->jobs; j; j = j->next)
+        for (size_t i = 0; i < j->n_tasks; i++) {
+            eng_task *t = &j->tasks[i];
+            if (t->state == T_CALL && t->call && t->call->sent)
+                tl_provider_cancel(t->call->prov->p, t->call->call_id);
+            if (t->hedge && t->hedge->sent)
+                tl_provider_cancel(t->hedge->prov->p, t->hedge->call_id);
+        }
+}
+
+/* Frees a call at destroy time: its tasks forget it first. */
+static void drop_call(tl_engine *e, eng_call *c)
+{
+    for (size_t k = 0; k < c->n; k++) {
+        if (c->tasks[k]->call == c)
+            c->tasks[k]->call = NULL;
+        if (c->tasks[k]->hedge == c)
+            c->tasks[k]->hedge = NULL;
+    }
+    tl__call_free(e, c);
+}
+
+static void drop_events(tl_engine *e)
+{
+    for (eng_event *ev = e->in_head, *next; ev; ev = next) {
+        next = ev->next;
+        if (ev->kind == EV_JOB) {
+            atomic_fetch_sub(&e->pending, 1);
+            job_free(e, ev->ptr);
+        } else if (ev->kind == EV_RESPONSE) {
+            drop_call(e, ev->ptr);
+        }
+        event_free(ev);
+    }
+    e->in_head = e->in_tail = NULL;
+}
+
+static void drop_jobs(tl_engine *e)
+{
+    for (size_t i = 0; i < e->n_provs; i++) {
+        eng_call *c = e->provs[i]->busy_head;
+        e->provs[i]->busy_head = e->provs[i]->busy_tail = NULL;
+        for (eng_call *next; c; c = next) {
+            next = c->busy_next;
+            drop_call(e, c);
+        }
+    }
+    while (e->jobs) {
+        eng_job *j = e->jobs;
+        job_unlink(e, j);
+        j->finished = true; /* freed with its last call */
+        j->refs++;
+        for (size_t i = 0; i < j->n_tasks; i++) {
+            eng_task *t = &j->tasks[i];
+            if (t->call)
+                drop_call(e, t->call);
+            if (t->hedge)
+                drop_call(e, t->hedge);
+        }
+        if (--j->refs == 0)
+            job_free(e, j);
+    }
+    for (eng_out *o = e->out_head, *next; o; o = next) {
+        next = o->next;
+        tl_result_free(o->res);
+        tl__free(o);
+    }
+    e->out_head = e->out_tail = NULL;
+}
+
+void tl_engine_destroy(tl_engine *e)
+{
+    if (!e)
+        return;
+    if (e->have_loop) {
+        pthread_mutex_lock(&e->inbox_mu);
+        e->stop = true;
+        pthread_cond_signal(&e->inbox_cv);
+        pthread_mutex_unlock(&e->inbox_mu);
+        pthread_join(e->loop, NULL);
+    }
+    tl_pool_destroy(e->pool); /* runs queued work: its events land in the inbox */
+    e->pool = NULL;
+    pthread_mutex_lock(&e->loop_mu);
+    cancel_calls(e);
+    drop_events(e);
+    drop_jobs(e);
+    pthread_mutex_unlock(&e->loop_mu);
+    for (size_t i = 0; i < e->n_provs; i++)
+        prov_free(e->provs[i]);
+    tl__free(e->provs);
+    tl__free(e->heap);
+    tl_sched_destroy(e->sched);
+    tl_cache_destroy(e->cache);
+    tl_batcher_destroy(e->batcher);
+    pthread_cond_destroy(&e->inbox_cv);
+    pthread_mutex_destroy(&e->stats_mu);
+    pthread_mutex_destroy(&e->inbox_mu);
+    pthread_mutex_destroy(&e->loop_mu);
+    tl__free(e);
+}
