@@ -108,22 +108,23 @@ static void client_address(tl_req *r, char *out, size_t cap)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
 }
 
-/* 401 or 429 when the request may not go on; MHD_YES-or-NO in *rc. */
-static bool admit(tl_req *r, bool needs_key, enum MHD_Result *rc)
+/* The API key (401) and the rate limit (429): false when the request may
+ * not go on, with the answer queued and MHD's verdict in *rc. */
+static bool admit(tl_req *r, enum MHD_Result *rc)
 {
     tl_server *s = r->srv;
     const char *auth =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     size_t klen = 0;
     const char *key = tl_bearer_token(auth, &klen);
-    if (needs_key && s->n_keys > 0 && (!key || !key_ok(s, key, klen))) {
+    if (s->n_keys > 0 && (!key || !key_ok(s, key, klen))) {
         tl__set_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"tailor\"");
         *rc = tl__reply_error(r, 401, "unauthorized",
                               key ? "the API key is not valid"
                                   : "this route needs Authorization: Bearer <API key>");
         return false;
     }
-    if (!s->limiter || !needs_key)
+    if (!s->limiter)
         return true;
     char who[INET6_ADDRSTRLEN + 8];
     if (s->n_keys > 0 && key) {
@@ -215,7 +216,7 @@ static enum MHD_Result dispatch(tl_req *r)
     bool metrics_locked = s->o.protect_metrics && routes[i].handler == tl__h_metrics;
     if (routes[i].api && atomic_load(&s->draining))
         return tl__reply_error(r, 503, "draining", "the server is shutting down");
-    if ((routes[i].api || metrics_locked) && !admit(r, true, &rc))
+    if ((routes[i].api || metrics_locked) && !admit(r, &rc))
         return rc;
     return routes[i].handler(r);
 }

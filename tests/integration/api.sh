@@ -62,11 +62,12 @@ http() {
 # start_server ARGS...: starts tailor serve on a free port, in $WORK, sets
 # PORT.
 start_server() {
+    rm -f "$WORK/server.log" # never read the previous server's port
     (cd "$WORK" && exec "$TAILOR" serve --port 0 "$@" 2>"$WORK/server.log") &
     SERVER_PID=$!
     PORT=
     for _ in $(seq 1 100); do
-        PORT=$(sed -nE 's|^tailor: serving on http://[^:]+:([0-9]+)/$|\1|p' "$WORK/server.log")
+        PORT=$(sed -nE 's|^tailor: serving on http://[^:]+:([0-9]+)/$|\1|p' "$WORK/server.log" 2>/dev/null)
         if [ -n "$PORT" ]; then return 0; fi
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
         sleep 0.1

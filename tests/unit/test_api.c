@@ -258,6 +258,14 @@ static void test_health(void **state)
     assert_non_null(header(&r, "Content-Type", v, sizeof v));
     assert_string_equal(v, "application/json");
     resp_free(&r);
+    r = http(f, "HEAD", "/health", NULL, NULL);
+    expect(&r, 200, NULL);
+    assert_int_equal(r.body.len, 0);
+    resp_free(&r);
+    r = http(f, "POST", "/health", "{}", NULL);
+    expect(&r, 405, "method_not_allowed");
+    assert_string_equal(header(&r, "Allow", v, sizeof v), "GET");
+    resp_free(&r);
     /* A sane request id from the client is kept. */
     req_opts o = {.extra = "X-Request-Id: trace-42"};
     r = http(f, "GET", "/health", NULL, &o);
@@ -287,6 +295,34 @@ static void test_page(void **state)
     r = get(f, "/index.html.bak");
     expect(&r, 404, "not_found");
     resp_free(&r);
+}
+
+/* --web-dir: the page comes from the directory, and only known names. */
+static void test_web_dir(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tailor-web-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    assert_int_equal(tl_file_write(path, "<html>from disk</html>", 22), TL_OK);
+    tl_server_opts o = {.web_dir = dir};
+    fixture *f = start_with(&o, NULL);
+    char v[512];
+    resp r = get(f, "/");
+    expect(&r, 200, NULL);
+    assert_string_equal(tl_buf_str(&r.body), "<html>from disk</html>");
+    assert_non_null(header(&r, "Content-Security-Policy", v, sizeof v));
+    resp_free(&r);
+    r = get(f, "/app.js");
+    expect(&r, 404, "not_found");
+    resp_free(&r);
+    r = get(f, "/../index.html");
+    assert_true(r.status == 404 || r.status == 400);
+    resp_free(&r);
+    stop(f);
+    unlink(path);
+    rmdir(dir);
 }
 
 /* Every path the OpenAPI document lists answers (neither 404 for an
@@ -469,6 +505,22 @@ static void test_resume_formats(void **state)
     r = post_json(f, "/api/v1/resumes", json_pack("{ss}", "content", txt));
     free(txt);
     expect(&r, 201, NULL);
+    resp_free(&r);
+
+    /* Text beyond ASCII comes back as it went in. */
+    r = post_json(f, "/api/v1/resumes",
+                  json_pack("{ss ss}", "format", "markdown", "content",
+                            "# José Núñez\n\n## Experience\n\n### Ingeniero — Café Señor "
+                            "(2020 – Present)\n\n- Construí servicios en Go 🚀\n"));
+    expect(&r, 201, NULL);
+    int64_t id = int_field(&r, "id");
+    assert_string_equal(json_string_value(json_object_get(r.json, "name")), "José Núñez");
+    resp_free(&r);
+    char path[64];
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld", (long long)id);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_non_null(strstr(tl_buf_str(&r.body), "servicios en Go 🚀"));
     resp_free(&r);
 
     char *json = fixture_text("alex-chen.json");
@@ -1367,6 +1419,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert, setup, teardown),
+        cmocka_unit_test(test_web_dir),
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_rate_limit),
