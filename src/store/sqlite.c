@@ -130,8 +130,12 @@ static const char *const statements[ST_COUNT_] = {
                    " error_code, error_message, new_version, created_at, updated_at"
                    " FROM jobs WHERE id = ?1",
     [ST_JOB_STATUS] = "UPDATE jobs SET status = ?2, updated_at = " NOW " WHERE id = ?1",
+    /* The request is kept only as long as the job may have to run again
+     * (and when it failed, to see why); a done job's result says it all. */
     [ST_JOB_FINISH] = "UPDATE jobs SET status = ?2, result = ?3, error_code = ?4,"
-                      " error_message = ?5, new_version = ?6, updated_at = " NOW " WHERE id = ?1",
+                      " error_message = ?5, new_version = ?6, updated_at = " NOW ","
+                      " request = CASE WHEN ?2 = 'failed' THEN request ELSE '{}' END"
+                      " WHERE id = ?1",
     [ST_JOB_UNFINISHED] = "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY id",
     [ST_JOB_ACTIVE_FOR] = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
                           " AND ((?1 > 0 AND resume_id = ?1) OR (?2 > 0 AND jd_id = ?2))",

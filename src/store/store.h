@@ -91,7 +91,7 @@ typedef struct tl_store_job {
     int resume_version;  /* the version customized, 0 when inline */
     int64_t jd_id;       /* 0 when the job description was inline */
     char *strength;      /* "CONSERVATIVE", "BALANCED", "EXTENSIVE" */
-    char *request_json;  /* what is needed to run it again after a restart */
+    char *request_json;  /* what is needed to run it again after a restart ("{}" once done) */
     char *result_json;   /* the full result once done, else NULL */
     char *error_code;    /* once failed, else NULL */
     char *error_message; /* once failed, else NULL */
@@ -216,6 +216,8 @@ TL_MUST_CHECK tl_err tl_store_job_add(tl_store *s, const tl_store_job_in *in, in
 TL_MUST_CHECK tl_err tl_store_job_get(tl_store *s, int64_t id, tl_store_job **out);
 /* Sets the status ("queued", "running", ...) without touching the rest. */
 TL_MUST_CHECK tl_err tl_store_job_set_status(tl_store *s, int64_t id, const char *status);
+/* Records the end of a job. Unless it failed, its request_json becomes
+ * "{}": it was only kept to run the job again after a restart. */
 TL_MUST_CHECK tl_err tl_store_job_finish(tl_store *s, int64_t id, const tl_store_job_end *end);
 /* Ids of jobs queued or running (oldest first), for a restarted server to
  * run again. *ids is malloc'd (NULL when *n is 0); the caller frees it. */

@@ -177,6 +177,7 @@ static void test_jobs(void **state)
     assert_int_equal(tl_store_job_get(s, a, &j), TL_OK);
     assert_string_equal(j->status, "done");
     assert_string_equal(j->result_json, "{\"ok\":true}");
+    assert_string_equal(j->request_json, "{}");
     assert_int_equal(j->new_version, 2);
     tl_store_job_free(j);
 
@@ -191,6 +192,7 @@ static void test_jobs(void **state)
     assert_int_equal(tl_store_job_finish(s, b, &fail), TL_OK);
     assert_int_equal(tl_store_job_get(s, b, &j), TL_OK);
     assert_string_equal(j->error_code, "internal");
+    assert_string_equal(j->request_json, "{\"r\":1}"); /* kept to see why */
     tl_store_job_free(j);
     assert_int_equal(tl_store_job_unfinished(s, &ids, &count), TL_OK);
     assert_int_equal(count, 0);
