@@ -229,7 +229,11 @@ static tl_err expand(const tl_resume *r, const tl_target *units, size_t n_units,
         size_t nb = u.kind == TL_TARGET_ENTRY
                         ? r->sections[u.section].entries[u.entry].n_bullets
                         : 0;
-        size_t groups = nb > o->split_over ? group_count(r, u, nb, o->max_group, cap) : 1;
+        /* A skills group is one ordered list ("the job's skills first"):
+         * cutting it would order each piece on its own. */
+        bool list = u.kind == TL_TARGET_ENTRY && r->sections[u.section].kind == TL_SEC_SKILLS;
+        size_t groups =
+            nb > o->split_over && !list ? group_count(r, u, nb, o->max_group, cap) : 1;
         int32_t prio = 0;
         for (size_t k = 0, from = 0; k < groups; k++) {
             tl_target t = u;

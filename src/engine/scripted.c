@@ -183,7 +183,7 @@ static size_t count_ids(const char *user, size_t n)
     size_t lines = 0;
     for (size_t i = 0; i < n; i++)
         lines += user[i] == '\n';
-    return lines; /* "TASKS\n" + one line per id, each ending in \n */
+    return lines ? lines - 1 : 0; /* "TASKS\n", then one line per id */
 }
 
 /* The answer to a call: ANSWER and the ids it echoes. */

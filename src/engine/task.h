@@ -8,6 +8,7 @@
  * role then never sits alone on the critical path. (The embedded engine's
  * own target list, tailor/local.h, splits only over 12 bullets; a plan
  * makes its own finer targets, which tl_target's bullet ranges allow.)
+ * Skills groups are never split: each is one list ordered as a whole.
  *
  * Base priority (higher runs first, the scheduler's points):
  *   summary 300, skills groups 250, the most recent role 250 (current, or

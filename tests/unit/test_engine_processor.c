@@ -1,0 +1,503 @@
+/* The enhanced processor end to end, on a test clock with scripted
+ * providers: same results as tl_customize, cache hits and single flight,
+ * breaker and fallback, 429 + Retry-After, retry budget, deadlines,
+ * hedging, partial batch answers, threads. */
+#include <pthread.h>
+
+#include "test_engine_fx.h"
+
+static const char *const fixtures[][2] = {
+    {"alex-chen.json", "senior-backend-engineer.txt"},
+    {"maria-lopez.md", "analytics-engineer.txt"},
+    {"sam-okafor.txt", "icu-registered-nurse.txt"},
+};
+
+/* With only the embedded engine in the chain, every fixture tailors
+ * exactly as tl_customize does, at every strength. */
+static void test_local_only_equals_customize(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 3; k++)
+        for (tl_strength s = TL_STRENGTH_CONSERVATIVE; s <= TL_STRENGTH_EXTENSIVE; s++) {
+            fx f;
+            fx_init(&f, fixtures[k][0], fixtures[k][1], NULL);
+            fx_submit(&f, NULL, 0, s, 0);
+            fx_drive(&f);
+            assert_int_equal(f.n_done, 1);
+            assert_int_equal(f.status[0], TL_OK);
+            tl_result *want = fx_customize(&f, s);
+            fx_assert_same(f.res[0], want);
+            assert_int_equal(f.m[0].provider_calls, 0);
+            assert_int_equal(f.n_tr, f.m[0].tasks);
+            for (size_t i = 0; i < f.n_tr; i++) {
+                assert_string_equal(f.tr[i].provider, "local");
+                assert_false(f.tr[i].fell_back);
+            }
+            tl_result_free(want);
+            fx_free(&f);
+        }
+}
+
+/* A healthy provider does every task; small ones share requests. */
+static void test_provider_does_all(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    tl_provider *p = fx_provider(&f, NULL, NULL);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
+    fx_assert_same(f.res[0], want);
+    tl_result_free(want);
+    for (size_t i = 0; i < f.n_tr; i++) {
+        assert_string_equal(f.tr[i].provider, "scripted");
+        assert_false(f.tr[i].fell_back);
+    }
+    tl_scripted_stats st;
+    tl_scripted_stats_get(p, &st);
+    assert_int_equal(st.tasks, f.m[0].tasks);
+    assert_true(st.calls < f.m[0].tasks); /* batched */
+    assert_true(f.m[0].batches >= 1);
+    assert_int_equal(f.m[0].provider_calls, st.calls);
+    assert_int_equal(f.m[0].tokens_in, st.billed_in);
+    assert_int_equal(f.m[0].fallbacks, 0);
+    /* the batch waited for companions at most max_queue_delay */
+    assert_true(f.done_at[0] - T0 <= 20 * MS + 100 * MS);
+    fx_free(&f);
+}
+
+/* A second identical job is served from the cache; two identical jobs
+ * at once call the provider once per task (single flight). */
+static void test_cache_hits_and_single_flight(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "maria-lopez.md", "analytics-engineer.txt", NULL);
+    tl_provider *p = fx_provider(&f, NULL, NULL);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    tl_scripted_stats st1;
+    tl_scripted_stats_get(p, &st1);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    tl_scripted_stats st2;
+    tl_scripted_stats_get(p, &st2);
+    assert_int_equal(f.n_done, 2);
+    assert_int_equal(st2.calls, st1.calls); /* no call for the second job */
+    assert_int_equal(f.m[1].cache_hits, f.m[1].tasks);
+    assert_int_equal(f.m[1].provider_calls, 0);
+    char *a = fx_json(f.res[0]->tailored), *b = fx_json(f.res[1]->tailored);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    assert_int_equal(f.res[0]->after->score, f.res[1]->after->score);
+    fx_free(&f);
+
+    /* single flight: the same job twice, at once, with a cold cache */
+    fx_init(&f, "maria-lopez.md", "analytics-engineer.txt", NULL);
+    p = fx_provider(&f, NULL, NULL);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    tl_scripted_stats st;
+    tl_scripted_stats_get(p, &st);
+    assert_int_equal(f.n_done, 2);
+    assert_int_equal(st.tasks, f.m[0].tasks); /* each task asked once */
+    assert_int_equal(f.m[0].cache_coalesced + f.m[1].cache_coalesced, f.m[0].tasks);
+    a = fx_json(f.res[0]->tailored);
+    b = fx_json(f.res[1]->tailored);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    fx_free(&f);
+}
+
+/* A provider in outage: the breaker opens, tasks fall back to the embedded
+ * engine, and calls to the dead provider stop. */
+static void test_breaker_opens_and_falls_back(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.outage_from_ns = 0;
+    so.outage_to_ns = UINT64_MAX;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.breaker.window_size = 6;
+    conf.breaker.minimum_calls = 6;
+    conf.retry.max_attempts = 2;
+    conf.hedge = false;
+    tl_provider *p = fx_provider(&f, &so, &conf);
+    for (int i = 0; i < 6; i++) {
+        fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+        fx_drive(&f);
+    }
+    tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
+    uint64_t refused = 0, transitions = 0;
+    for (size_t i = 0; i < f.n_done; i++) {
+        assert_int_equal(f.status[i], TL_OK);
+        fx_assert_same(f.res[i], want);
+        assert_int_equal(f.m[i].fallbacks, f.m[i].tasks);
+        refused += f.m[i].breaker_refusals;
+        transitions += f.m[i].breaker_transitions;
+    }
+    for (size_t i = 0; i < f.n_tr; i++) {
+        assert_string_equal(f.tr[i].provider, "local");
+        assert_true(f.tr[i].fell_back);
+    }
+    assert_true(refused > 0);
+    assert_true(transitions >= 1);
+    /* once open, the dead provider is not called: the last jobs made none */
+    assert_int_equal(f.m[f.n_done - 1].provider_calls, 0);
+    tl_scripted_stats st;
+    tl_scripted_stats_get(p, &st);
+    assert_true(st.calls <= 12);
+    tl_result_free(want);
+    fx_free(&f);
+}
+
+typedef struct ra_script {
+    uint64_t submit_at[16];
+    unsigned n;
+} ra_script;
+
+static void first_429(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
+                      tl_scripted_reply *r)
+{
+    ra_script *s = ud;
+    (void)req;
+    if (s->n < 16)
+        s->submit_at[s->n++] = now;
+    r->latency_ns = 50 * MS;
+    if (no == 0) {
+        r->error = TL_CALL_RATE_LIMITED;
+        r->retry_after_ms = 3000;
+    }
+}
+
+/* A 429 with Retry-After: nothing goes to that provider before it passed. */
+static void test_429_retry_after(void **state)
+{
+    (void)state;
+    fx f;
+    tl_engine_opts o;
+    tl_engine_opts_default(&o);
+    o.max_batch = 1;
+    fx_init(&f, "maria-lopez.md", "analytics-engineer.txt", &o);
+    ra_script s = {{0}, 0};
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.script = first_429;
+    so.script_ud = &s;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.ratelimit.max_concurrency = 1; /* one call at a time: the order is plain */
+    tl_provider *p = fx_provider(&f, &so, &conf);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_true(s.n >= 2);
+    uint64_t answered = s.submit_at[0] + 50 * MS;
+    assert_true(s.submit_at[1] >= answered + 3000 * MS);
+    assert_true(f.m[0].retries >= 1);
+    assert_int_equal(f.m[0].fallbacks, 0);
+    for (size_t i = 0; i < f.n_tr; i++)
+        assert_string_equal(f.tr[i].provider, "scripted");
+    fx_free(&f);
+}
+
+/* Retries never add more than the budget to a failing provider's load. */
+static void test_retry_budget_caps_retries(void **state)
+{
+    (void)state;
+    fx f;
+    tl_engine_opts o;
+    tl_engine_opts_default(&o);
+    o.max_batch = 1;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", &o);
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.p_server = 1.0;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.breaker.window_size = 100000; /* never opens: the budget alone decides */
+    conf.breaker.minimum_calls = 100000;
+    conf.retry.max_attempts = 10;
+    conf.retry.budget_percent = 20;
+    conf.retry.budget_floor_per_sec = 0;
+    conf.retry.budget_window_ns = 3600 * SEC;
+    conf.hedge = false;
+    tl_provider *p = fx_provider(&f, &so, &conf);
+    for (int i = 0; i < 5; i++)
+        fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    uint64_t retries = 0, tasks = 0;
+    for (size_t i = 0; i < f.n_done; i++) {
+        retries += f.m[i].retries;
+        tasks += f.m[i].tasks;
+        assert_int_equal(f.m[i].fallbacks, f.m[i].tasks);
+    }
+    tl_scripted_stats st;
+    tl_scripted_stats_get(p, &st);
+    uint64_t first = st.calls - retries;
+    assert_true(retries * 100 <= first * 20 + 100);
+    assert_true(st.calls < tasks * 2); /* without a budget: 10 per task */
+    fx_free(&f);
+}
+
+/* A job whose deadline has passed runs on the embedded engine at once;
+ * one whose deadline passes mid-flight finishes on it at the deadline. */
+static void test_deadline(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.latency_ns = 10 * SEC;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.hedge = false;
+    tl_provider *p = fx_provider(&f, &so, &conf);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, T0 - 1);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_int_equal(f.done_at[0], T0);
+    assert_int_equal(f.m[0].provider_calls, 0);
+    assert_int_equal(f.m[0].deadline_expired, f.m[0].tasks);
+    tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
+    fx_assert_same(f.res[0], want);
+
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, T0 + 1 * SEC);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 2);
+    assert_int_equal(f.done_at[1], T0 + 1 * SEC);
+    assert_true(f.m[1].provider_calls > 0);
+    assert_int_equal(f.m[1].deadline_expired, f.m[1].tasks);
+    fx_assert_same(f.res[1], want);
+    tl_scripted_stats st;
+    tl_scripted_stats_get(p, &st);
+    assert_int_equal(st.cancelled, st.calls); /* nobody waits for them: cancelled */
+    assert_int_equal(st.billed_in, 0);
+    tl_result_free(want);
+    fx_free(&f);
+}
+
+/* A slow provider is hedged to the next one after hedge_after; the hedge
+ * wins, the slow call is cancelled and billed nowhere. */
+static void test_hedge_wins(void **state)
+{
+    (void)state;
+    fx f;
+    tl_engine_opts o;
+    tl_engine_opts_default(&o);
+    o.max_batch = 1;
+    fx_init(&f, "maria-lopez.md", "analytics-engineer.txt", &o);
+    tl_scripted_opts slow, fast;
+    tl_scripted_opts_default(&slow);
+    slow.name = "slow";
+    slow.latency_ns = 8 * SEC;
+    tl_scripted_opts_default(&fast);
+    fast.name = "fast";
+    fast.latency_ns = 200 * MS;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.hedge_after_ns = 1 * SEC;
+    tl_provider *chain[2];
+    chain[0] = fx_provider(&f, &slow, &conf);
+    chain[1] = fx_provider(&f, &fast, NULL);
+    fx_submit(&f, chain, 2, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_int_equal(f.m[0].hedges, f.m[0].tasks);
+    assert_int_equal(f.m[0].hedge_wins, f.m[0].tasks);
+    assert_true(f.done_at[0] <= T0 + 1 * SEC + 200 * MS);
+    for (size_t i = 0; i < f.n_tr; i++) {
+        assert_string_equal(f.tr[i].provider, "fast");
+        assert_true(f.tr[i].fell_back);
+    }
+    tl_scripted_stats s1, s2;
+    tl_scripted_stats_get(chain[0], &s1);
+    tl_scripted_stats_get(chain[1], &s2);
+    assert_int_equal(s1.cancelled, s1.calls);
+    assert_int_equal(s1.billed_in, 0);
+    assert_int_equal(f.m[0].tokens_in, s2.billed_in); /* billed once */
+    tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
+    fx_assert_same(f.res[0], want);
+    tl_result_free(want);
+    fx_free(&f);
+}
+
+static void drop_last_of_first(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
+                               tl_scripted_reply *r)
+{
+    (void)ud;
+    (void)now;
+    (void)req;
+    if (no == 0)
+        r->drop = 1;
+}
+
+/* A batch answer that leaves a task out: the others complete, the missing
+ * one is asked again alone. */
+static void test_partial_batch_answer(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.script = drop_last_of_first;
+    tl_provider *p = fx_provider(&f, &so, NULL);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_true(f.m[0].batches >= 1);
+    assert_int_equal(f.m[0].retries, 1);
+    assert_int_equal(f.m[0].fallbacks, 0);
+    for (size_t i = 0; i < f.n_tr; i++)
+        assert_string_equal(f.tr[i].provider, "scripted");
+    tl_scripted_stats st;
+    tl_scripted_stats_get(p, &st);
+    assert_int_equal(st.tasks, f.m[0].tasks + 1);
+    tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
+    fx_assert_same(f.res[0], want);
+    tl_result_free(want);
+    fx_free(&f);
+}
+
+/* ---- threads: a loop thread, two workers, a provider answering inline */
+
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+    tl_result *res[4];
+} waiter;
+
+static void w_done(void *ud, uint64_t id, tl_err st, tl_result *res, const tl_job_metrics *m)
+{
+    waiter *w = ud;
+    (void)id;
+    (void)m;
+    assert_int_equal(st, TL_OK);
+    pthread_mutex_lock(&w->mu);
+    w->res[w->done++] = res;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    tl_terms *terms = NULL;
+    assert_int_equal(tl_terms_load_default(&terms), TL_OK);
+    tl_resume *r = fx_resume("alex-chen.json");
+    tl_job *j = fx_job(terms, "senior-backend-engineer.txt");
+    tl_engine_opts o;
+    tl_engine_opts_default(&o);
+    o.loop_thread = true;
+    o.workers = 2;
+    o.codec = tl_scripted_codec();
+    o.max_queue_delay_ns = 1 * MS;
+    tl_engine *e = NULL;
+    assert_int_equal(tl_engine_create(&e, &o), TL_OK);
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.clock = tl_clock_real();
+    so.inline_completion = true;
+    tl_provider *p = NULL;
+    assert_int_equal(tl_scripted_create(&p, &so), TL_OK);
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}};
+    tl_job_opts jo = {0};
+    jo.on_done = w_done;
+    jo.ud = &w;
+    assert_int_equal(tl_engine_submit(e, r, j, terms, &jo, NULL), TL_OK); /* local only */
+    jo.chain = &p;
+    jo.n_chain = 1;
+    assert_int_equal(tl_engine_submit(e, r, j, terms, &jo, NULL), TL_OK);
+    assert_int_equal(tl_engine_submit(e, r, j, terms, &jo, NULL), TL_OK);
+    pthread_mutex_lock(&w.mu);
+    while (w.done < 3)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    tl_customize_opts co = {TL_STRENGTH_BALANCED, NULL, NULL};
+    tl_result *want = NULL;
+    assert_int_equal(tl_customize(r, j, terms, &co, &want), TL_OK);
+    for (int i = 0; i < 3; i++) {
+        char *a = fx_json(w.res[i]->tailored), *b = fx_json(want->tailored);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+        tl_result_free(w.res[i]);
+    }
+    tl_result_free(want);
+    tl_engine_destroy(e);
+    tl_provider_destroy(p);
+    tl_job_free(j);
+    tl_resume_free(r);
+    tl_terms_free(terms);
+}
+
+/* Bad arguments are refused and no callback runs. */
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    tl_job_opts jo = {0};
+    jo.on_done = fx_on_done;
+    jo.ud = &f;
+    jo.n_chain = 1; /* and no chain */
+    assert_int_equal(tl_engine_submit(f.e, f.resume, f.job, f.terms, &jo, NULL), TL_EINVAL);
+    jo.n_chain = 0;
+    jo.strength = 7;
+    assert_int_equal(tl_engine_submit(f.e, f.resume, f.job, f.terms, &jo, NULL), TL_EINVAL);
+    assert_int_equal(tl_engine_submit(f.e, NULL, f.job, f.terms, &jo, NULL), TL_EINVAL);
+    tl_engine_poll(f.e);
+    assert_int_equal(f.n_done, 0);
+    tl_engine_opts o;
+    tl_engine_opts_default(&o);
+    o.max_batch = 0;
+    tl_engine *e = NULL;
+    assert_int_equal(tl_engine_create(&e, &o), TL_EINVAL);
+    assert_null(e);
+    fx_free(&f);
+}
+
+/* Destroying an engine with work in flight frees everything. */
+static void test_destroy_midway(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    tl_provider *p = fx_provider(&f, NULL, NULL);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_submit(&f, &p, 1, TL_STRENGTH_EXTENSIVE, 0);
+    fx_drive_until(&f, T0 + 30 * MS);
+    assert_int_equal(f.n_done, 0);
+    fx_free(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_local_only_equals_customize),
+        cmocka_unit_test(test_provider_does_all),
+        cmocka_unit_test(test_cache_hits_and_single_flight),
+        cmocka_unit_test(test_breaker_opens_and_falls_back),
+        cmocka_unit_test(test_429_retry_after),
+        cmocka_unit_test(test_retry_budget_caps_retries),
+        cmocka_unit_test(test_deadline),
+        cmocka_unit_test(test_hedge_wins),
+        cmocka_unit_test(test_partial_batch_answer),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_destroy_midway),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
