@@ -75,25 +75,24 @@ static int bad_value(const char *opt, const char *v)
 
 int cmd_fake_llm(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'},
-        {"bind", required_argument, NULL, 'b'},
-        {"threads", required_argument, NULL, 'T'},
-        {"latency-ms", required_argument, NULL, 'l'},
-        {"latency-dist", required_argument, NULL, 'D'},
-        {"latency-sigma", required_argument, NULL, 'S'},
-        {"ms-per-token", required_argument, NULL, 'k'},
-        {"error-rate", required_argument, NULL, 'e'},
-        {"timeout-rate", required_argument, NULL, 't'},
-        {"malformed-rate", required_argument, NULL, 'm'},
-        {"hallucinate-rate", required_argument, NULL, 'H'},
-        {"rpm", required_argument, NULL, 'r'},
-        {"tpm", required_argument, NULL, 'R'},
-        {"outage", required_argument, NULL, 'o'},
-        {"reject-response-format", no_argument, NULL, 'F'},
-        {"seed", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
+                                         {"bind", required_argument, NULL, 'b'},
+                                         {"threads", required_argument, NULL, 'T'},
+                                         {"latency-ms", required_argument, NULL, 'l'},
+                                         {"latency-dist", required_argument, NULL, 'D'},
+                                         {"latency-sigma", required_argument, NULL, 'S'},
+                                         {"ms-per-token", required_argument, NULL, 'k'},
+                                         {"error-rate", required_argument, NULL, 'e'},
+                                         {"timeout-rate", required_argument, NULL, 't'},
+                                         {"malformed-rate", required_argument, NULL, 'm'},
+                                         {"hallucinate-rate", required_argument, NULL, 'H'},
+                                         {"rpm", required_argument, NULL, 'r'},
+                                         {"tpm", required_argument, NULL, 'R'},
+                                         {"outage", required_argument, NULL, 'o'},
+                                         {"reject-response-format", no_argument, NULL, 'F'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     tl_fakellm_opts o;
     tl_fakellm_opts_default(&o);
     unsigned long long u;

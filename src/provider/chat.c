@@ -22,6 +22,7 @@ typedef struct chat_call {
     tl_chat_request req; /* strings below are owned copies */
     char *model, *system, *user;
     bool json_sent, reasked;
+    bool cancelled; /* under the provider's lock */
     uint64_t start_ns;
 } chat_call;
 
@@ -182,8 +183,10 @@ static tl_err call_send(chat_call *c)
         ir.body = tl_buf_str(&body);
         ir.body_len = body.len;
         ir.timeout_ms = c->req.timeout_ms > 0 ? c->req.timeout_ms : p->timeout_ms;
-        /* The total covers the first byte: a single answer arrives whole. */
-        ir.first_byte_timeout_ms = -1;
+        /* A plain answer arrives whole: its first byte comes at the end,
+         * so only the total applies. A stream gets the loop's first-byte
+         * (no data for that long) timeout. */
+        ir.first_byte_timeout_ms = c->req.stream ? 0 : -1;
         pthread_mutex_lock(&p->lock);
         e = tl_io_submit(p->io, &ir, io_done, c, &c->io_id);
         pthread_mutex_unlock(&p->lock);
@@ -218,14 +221,21 @@ static void io_done(void *ud, const tl_io_result *r)
     chat_call *c = ud;
     tl__chat *p = c->p;
     if (r->error == TL_CALL_CLIENT && c->json_sent && !c->reasked && rejects_json_mode(r)) {
-        /* A server without JSON mode: remember, and ask again without. */
+        /* A server without JSON mode: remember, and ask again without
+         * (unless the call was cancelled meanwhile). */
         atomic_store(&p->no_json, true);
         c->reasked = true;
-        if (call_send(c) == TL_OK)
+        pthread_mutex_lock(&p->lock);
+        bool cancelled = c->cancelled;
+        pthread_mutex_unlock(&p->lock);
+        if (!cancelled && call_send(c) == TL_OK)
             return;
     }
     tl_chat_response resp = {0};
-    resp.error = r->error;
+    pthread_mutex_lock(&p->lock);
+    bool cancelled = c->cancelled;
+    pthread_mutex_unlock(&p->lock);
+    resp.error = cancelled && r->error != TL_CALL_OK ? TL_CALL_CANCELLED : r->error;
     resp.http_status = r->http_status;
     resp.retry_after_ms = r->retry_after_ms;
     resp.remaining_requests = r->remaining_requests;
@@ -326,6 +336,7 @@ static void chat_cancel(tl_provider *base, uint64_t call_id)
     for (chat_call *c = p->calls; c; c = c->next)
         if (c->id == call_id) {
             io_id = c->io_id;
+            c->cancelled = true;
             break;
         }
     pthread_mutex_unlock(&p->lock);

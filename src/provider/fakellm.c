@@ -232,8 +232,8 @@ static char *respell(const char *s, json_t *map, json_t *changes)
                 if (changes) {
                     char what[200];
                     snprintf(what, sizeof what, "respelled %.80s as %.80s", key, v);
-                    json_array_append_new(changes, json_pack("{s:s,s:s}", "what", what, "why",
-                                                             "the job's spelling"));
+                    json_array_append_new(
+                        changes, json_pack("{s:s,s:s}", "what", what, "why", "the job's spelling"));
                 }
                 i += kn;
                 hit = true;
@@ -274,8 +274,10 @@ static int kw_score(const char *s, json_t *job, const char **first)
     return score;
 }
 
-static const char *const fake_employers[] = {" while at Initech Global", " for Vandelay Industries"};
-static const char *const fake_numbers[] = {", saving $3,700,000 a year", ", growing revenue by 917%"};
+static const char *const fake_employers[] = {" while at Initech Global",
+                                             " for Vandelay Industries"};
+static const char *const fake_numbers[] = {", saving $3,700,000 a year",
+                                           ", growing revenue by 917%"};
 
 /* The answer of one subsection. */
 static json_t *tailor_one(tl_fakellm *f, json_t *sub, json_t *job, bool hallucinate)
@@ -441,7 +443,8 @@ static struct MHD_Response *error_response(bool anthropic, const char *type, con
 static void content_text(json_t *content, tl_buf *out)
 {
     if (json_is_string(content)) {
-        if (tl_buf_puts(out, json_string_value(content)) != TL_OK || tl_buf_putc(out, '\n') != TL_OK)
+        if (tl_buf_puts(out, json_string_value(content)) != TL_OK ||
+            tl_buf_putc(out, '\n') != TL_OK)
             return; /* past the cap: the rest is not read */
         return;
     }
@@ -519,8 +522,9 @@ static struct MHD_Response *openai_ok(const char *model, const char *content, bo
                             "total_tokens", tin + tout));
     if (tl_buf_puts(&b, "data: [DONE]\n\n") != TL_OK)
         bad = true;
-    struct MHD_Response *r = bad ? NULL : MHD_create_response_from_buffer(b.len, (void *)tl_buf_str(&b),
-                                                             MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r =
+        bad ? NULL
+            : MHD_create_response_from_buffer(b.len, (void *)tl_buf_str(&b), MHD_RESPMEM_MUST_COPY);
     tl_buf_free(&b);
     if (r) {
         MHD_add_response_header(r, "Content-Type", "text/event-stream");
@@ -538,8 +542,7 @@ static struct MHD_Response *anthropic_ok(const char *model, const char *content,
         json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:[{s:s,s:s}],s:s,s:n,s:{s:i,s:i}}", "id", id,
                               "type", "message", "role", "assistant", "model", model, "content",
                               "type", "text", "text", content, "stop_reason", "end_turn",
-                              "stop_sequence", "usage", "input_tokens", tin, "output_tokens",
-                              tout);
+                              "stop_sequence", "usage", "input_tokens", tin, "output_tokens", tout);
         char *s = json_dumps(o, JSON_COMPACT);
         json_decref(o);
         struct MHD_Response *r = s ? json_response(s, strlen(s)) : NULL;
@@ -551,9 +554,9 @@ static struct MHD_Response *anthropic_ok(const char *model, const char *content,
     bool bad = false;
     sse_event(&b, &bad, "message_start",
               json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:[],s:n,s:{s:i,s:i}}}", "type", "message_start",
-                        "message", "id", id, "type", "message", "role", "assistant", "model",
-                        model, "content", "stop_reason", "usage", "input_tokens", tin,
-                        "output_tokens", 1));
+                        "message", "id", id, "type", "message", "role", "assistant", "model", model,
+                        "content", "stop_reason", "usage", "input_tokens", tin, "output_tokens",
+                        1));
     sse_event(&b, &bad, "content_block_start",
               json_pack("{s:s,s:i,s:{s:s,s:s}}", "type", "content_block_start", "index", 0,
                         "content_block", "type", "text", "text", ""));
@@ -567,14 +570,16 @@ static struct MHD_Response *anthropic_ok(const char *model, const char *content,
                             "delta", "type", "text_delta", "text", json_stringn(content + i, k)));
         i += k;
     }
-    sse_event(&b, &bad, "content_block_stop", json_pack("{s:s,s:i}", "type", "content_block_stop", "index", 0));
+    sse_event(&b, &bad, "content_block_stop",
+              json_pack("{s:s,s:i}", "type", "content_block_stop", "index", 0));
     sse_event(&b, &bad, "message_delta",
               json_pack("{s:s,s:{s:s,s:n},s:{s:i}}", "type", "message_delta", "delta",
                         "stop_reason", "end_turn", "stop_sequence", "usage", "output_tokens",
                         tout));
     sse_event(&b, &bad, "message_stop", json_pack("{s:s}", "type", "message_stop"));
-    struct MHD_Response *r = bad ? NULL : MHD_create_response_from_buffer(b.len, (void *)tl_buf_str(&b),
-                                                             MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r =
+        bad ? NULL
+            : MHD_create_response_from_buffer(b.len, (void *)tl_buf_str(&b), MHD_RESPMEM_MUST_COPY);
     tl_buf_free(&b);
     if (r) {
         MHD_add_response_header(r, "Content-Type", "text/event-stream");
@@ -784,8 +789,12 @@ static enum MHD_Result handle_chat(tl_fakellm *f, struct MHD_Connection *c, req_
             status = 500;
         } else if (flt == F_MALFORMED) {
             /* A 200 whose body stops in the middle. */
-            const char *cut = anthropic ? "{\"id\":\"msg_fake\",\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":\"{\\\"bul"
-                                        : "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"{\\\"bul";
+            const char *cut =
+                anthropic
+                    ? "{\"id\":\"msg_fake\",\"type\":\"message\",\"content\":[{\"type\":\"text\","
+                      "\"text\":\"{\\\"bul"
+                    : "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion\",\"choices\":[{"
+                      "\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"{\\\"bul";
             r = json_response(cut, strlen(cut));
             delay = (uint64_t)(lat_ms * 1e6);
         } else {
@@ -994,12 +1003,11 @@ tl_err tl_fakellm_start(const tl_fakellm_opts *opts, tl_fakellm **out)
     }
     f->timer_started = true;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
-    f->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &sa,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o.threads,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
+    f->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)o.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
     if (!f->d) {
         tl_fakellm_stop(f);
         return TL_EIO;

@@ -47,20 +47,20 @@ typedef enum tl_fakellm_dist { TL_FAKELLM_FIXED = 0, TL_FAKELLM_LOGNORMAL } tl_f
 #define TL_FAKELLM_MAX_OUTAGES 16
 
 typedef struct tl_fakellm_opts {
-    const char *bind;            /* default "127.0.0.1" */
-    unsigned port;               /* 0 (default): a free port, see tl_fakellm_port */
-    unsigned threads;            /* MHD worker threads; default 2 */
-    double latency_ms;           /* median latency; default 0 */
-    tl_fakellm_dist latency_dist;/* default FIXED */
-    double latency_sigma;        /* lognormal sigma; default 0.5 */
-    double ms_per_token;         /* added per answer token; default 0 */
-    double error_rate;           /* 0..1, each default 0 */
+    const char *bind;             /* default "127.0.0.1" */
+    unsigned port;                /* 0 (default): a free port, see tl_fakellm_port */
+    unsigned threads;             /* MHD worker threads; default 2 */
+    double latency_ms;            /* median latency; default 0 */
+    tl_fakellm_dist latency_dist; /* default FIXED */
+    double latency_sigma;         /* lognormal sigma; default 0.5 */
+    double ms_per_token;          /* added per answer token; default 0 */
+    double error_rate;            /* 0..1, each default 0 */
     double timeout_rate;
     double malformed_rate;
     double hallucinate_rate;
-    unsigned rpm, tpm;           /* limits; 0 (default): none */
+    unsigned rpm, tpm; /* limits; 0 (default): none */
     struct {
-        double start_s, end_s;   /* seconds since start */
+        double start_s, end_s; /* seconds since start */
     } outages[TL_FAKELLM_MAX_OUTAGES];
     size_t n_outages;
     uint64_t seed;               /* default 0: fixed seed 42 */
@@ -82,8 +82,8 @@ void tl_fakellm_stop(tl_fakellm *f);
 unsigned tl_fakellm_port(const tl_fakellm *f);
 
 typedef struct tl_fakellm_stats {
-    uint64_t calls, ok, errors, timeouts, rate_limited, malformed, hallucinated,
-        rejected_format, tokens_in, tokens_out;
+    uint64_t calls, ok, errors, timeouts, rate_limited, malformed, hallucinated, rejected_format,
+        tokens_in, tokens_out;
     uint64_t in_flight; /* calls received and not yet answered */
 } tl_fakellm_stats;
 

@@ -45,8 +45,8 @@ struct tl_io {
     io_call *pending_head, *pending_tail; /* under lock */
     uint64_t *cancels;                    /* under lock */
     size_t n_cancels, cap_cancels;
-    bool stop;                            /* under lock */
-    io_call *active;                      /* loop thread only */
+    bool stop;       /* under lock */
+    io_call *active; /* loop thread only */
     _Atomic uint64_t next_id, submitted, completed, cancelled, connects;
 };
 
@@ -324,7 +324,8 @@ static void call_finish(tl_io *io, io_call *c, CURLcode rc, bool cancelled)
         r.message = "answer too large";
     } else if (rc != CURLE_OK) {
         r.error = classify_curl(rc);
-        snprintf(c->msg, sizeof c->msg, "%.150s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+        snprintf(c->msg, sizeof c->msg, "%.150s",
+                 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
         r.message = c->msg;
     } else {
         r.error = classify_status((int)status);
@@ -622,8 +623,8 @@ tl_err tl_io_submit(tl_io *io, const tl_io_request *req, tl_io_done_cb cb, void 
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)io->opts.connect_timeout_ms);
     long total = req->timeout_ms > 0 ? req->timeout_ms : io->opts.total_timeout_ms;
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total);
-    int fb = req->first_byte_timeout_ms ? req->first_byte_timeout_ms
-                                        : io->opts.first_byte_timeout_ms;
+    int fb =
+        req->first_byte_timeout_ms ? req->first_byte_timeout_ms : io->opts.first_byte_timeout_ms;
     if (fb > 0) {
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)((fb + 999) / 1000));

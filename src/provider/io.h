@@ -35,14 +35,14 @@
 typedef struct tl_io tl_io;
 
 typedef struct tl_io_opts {
-    int connect_timeout_ms;      /* default 10000 */
-    int first_byte_timeout_ms;   /* no byte received for this long: timeout; default 60000
-                                    (whole seconds, at least 1 s; 0 keeps the default,
-                                    negative disables) */
-    int total_timeout_ms;        /* default 120000; a request may ask for its own */
+    int connect_timeout_ms;        /* default 10000 */
+    int first_byte_timeout_ms;     /* no byte received for this long: timeout; default 60000
+                                      (whole seconds, at least 1 s; 0 keeps the default,
+                                      negative disables) */
+    int total_timeout_ms;          /* default 120000; a request may ask for its own */
     unsigned max_host_connections; /* per host; calls past it wait in libcurl; default 256 */
-    unsigned max_connections;    /* connection cache size; default 256 */
-    size_t max_response_bytes;   /* default 8 MiB */
+    unsigned max_connections;      /* connection cache size; default 256 */
+    size_t max_response_bytes;     /* default 8 MiB */
 } tl_io_opts;
 
 void tl_io_opts_default(tl_io_opts *o);
@@ -62,13 +62,13 @@ TL_MUST_CHECK tl_err tl_io_shared_acquire(tl_io **out);
 void tl_io_shared_release(tl_io *io);
 
 typedef struct tl_io_request {
-    const char *method;          /* "POST" (default when body is set) or "GET" */
+    const char *method; /* "POST" (default when body is set) or "GET" */
     const char *url;
-    const char *const *headers;  /* "Name: value" strings; NULL-terminated array, or NULL */
-    const char *body;            /* copied at submit */
+    const char *const *headers; /* "Name: value" strings; NULL-terminated array, or NULL */
+    const char *body;           /* copied at submit */
     size_t body_len;
-    int timeout_ms;              /* total; 0 = the loop's default */
-    int first_byte_timeout_ms;   /* 0 = the loop's default */
+    int timeout_ms;            /* total; 0 = the loop's default */
+    int first_byte_timeout_ms; /* 0 = the loop's default */
     /* Optional: called on the I/O thread for every chunk of the body as it
      * arrives (streaming progress). The body is still delivered whole. */
     void (*on_data)(void *ud, const char *p, size_t n);
@@ -76,13 +76,13 @@ typedef struct tl_io_request {
 
 typedef struct tl_io_result {
     tl_call_error error;
-    int http_status;        /* 0 when no HTTP answer */
-    const char *body;       /* NUL-terminated; valid during the callback only */
+    int http_status;  /* 0 when no HTTP answer */
+    const char *body; /* NUL-terminated; valid during the callback only */
     size_t body_len;
-    int64_t latency_ns;     /* submit to completion */
-    int64_t retry_after_ms; /* -1 when absent */
+    int64_t latency_ns;                                     /* submit to completion */
+    int64_t retry_after_ms;                                 /* -1 when absent */
     int64_t remaining_requests, remaining_tokens, reset_ms; /* -1 when absent */
-    const char *message;    /* a short description of the failure, "" when none */
+    const char *message; /* a short description of the failure, "" when none */
 } tl_io_result;
 
 typedef void (*tl_io_done_cb)(void *ud, const tl_io_result *res);
@@ -97,8 +97,8 @@ void tl_io_cancel(tl_io *io, uint64_t id);
 
 typedef struct tl_io_stats {
     uint64_t submitted, completed, cancelled;
-    unsigned in_flight;     /* submitted and not yet reported */
-    uint64_t connects;      /* new connections opened (the rest reused one) */
+    unsigned in_flight; /* submitted and not yet reported */
+    uint64_t connects;  /* new connections opened (the rest reused one) */
 } tl_io_stats;
 
 void tl_io_stats_get(tl_io *io, tl_io_stats *st);

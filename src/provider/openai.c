@@ -32,22 +32,21 @@ static tl_err oa_build(const tl__chat *p, const tl_chat_request *req, bool json_
     bool bad = json_object_set_new(o, "model", json_string(req->model)) != 0 ||
                json_object_set_new(o, "messages", msgs) != 0;
     if (!bad && req->system)
-        bad = json_array_append_new(msgs, json_pack("{s:s,s:s}", "role", "system", "content",
-                                                    req->system)) != 0;
+        bad = json_array_append_new(
+                  msgs, json_pack("{s:s,s:s}", "role", "system", "content", req->system)) != 0;
     if (!bad)
-        bad = json_array_append_new(msgs, json_pack("{s:s,s:s}", "role", "user", "content",
-                                                    req->user)) != 0;
+        bad = json_array_append_new(
+                  msgs, json_pack("{s:s,s:s}", "role", "user", "content", req->user)) != 0;
     if (!bad)
-        bad = json_object_set_new(o, "max_tokens",
-                                  json_integer(req->max_tokens > 0 ? req->max_tokens
-                                                                   : p->max_tokens)) != 0 ||
+        bad = json_object_set_new(
+                  o, "max_tokens",
+                  json_integer(req->max_tokens > 0 ? req->max_tokens : p->max_tokens)) != 0 ||
               json_object_set_new(o, "temperature", json_real(req->temperature)) != 0;
     if (!bad && json_mode)
         bad = json_object_set_new(o, "response_format", json_pack("{s:s}", "type", "json_object"));
     if (!bad && req->stream)
         bad = json_object_set_new(o, "stream", json_true()) != 0 ||
-              json_object_set_new(o, "stream_options",
-                                  json_pack("{s:b}", "include_usage", 1)) != 0;
+              json_object_set_new(o, "stream_options", json_pack("{s:b}", "include_usage", 1)) != 0;
     char *s = bad ? NULL : json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!s)

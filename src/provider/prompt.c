@@ -221,7 +221,8 @@ static tl_err task_json(const tl_prompt_ctx *c, const tl_prompt_task *task, json
     if (t->kind == TL_TARGET_SUMMARY) {
         if (json_object_set_new(o, "kind", json_string("summary")) ||
             json_object_set_new(o, "label", str_or_null(r->basics.label)) ||
-            json_object_set_new(o, "summary", json_string(r->basics.summary ? r->basics.summary : "")))
+            json_object_set_new(o, "summary",
+                                json_string(r->basics.summary ? r->basics.summary : "")))
             goto fail;
         if ((e = add_term_map(c, r->basics.summary, map)) != TL_OK)
             goto fail;
@@ -234,8 +235,10 @@ static tl_err task_json(const tl_prompt_ctx *c, const tl_prompt_task *task, json
             json_object_set_new(o, "title", str_or_null(en->title)) ||
             json_object_set_new(o, "organisation", str_or_null(en->org)) ||
             json_object_set_new(o, "start", str_or_null(en->start_date)) ||
-            json_object_set_new(o, "end", str_or_null(en->end_date ? en->end_date
-                                                      : en->start_date ? "present" : NULL)))
+            json_object_set_new(o, "end",
+                                str_or_null(en->end_date     ? en->end_date
+                                            : en->start_date ? "present"
+                                                             : NULL)))
             goto fail;
         if (t->bullet_from == 0 && en->summary) {
             if (json_object_set_new(o, "summary", json_string(en->summary)))
@@ -352,13 +355,15 @@ tl_err tl_prompt_render(const tl_prompt_ctx *ctx, const tl_prompt_task *tasks, s
         (e = tl_buf_printf(&b, "### Subsections (JSON)\n%s\n\n", tasks_s)) != TL_OK)
         goto done;
     if (n == 1)
-        e = tl_buf_printf(&b, "Tailor this subsection (id \"%s\"). Keep exactly %s. Answer JSON only.\n",
-                          tasks[0].id,
-                          tasks[0].target.kind == TL_TARGET_SUMMARY ? "its facts"
-                                                                     : "its bullet count and its facts");
+        e = tl_buf_printf(
+            &b, "Tailor this subsection (id \"%s\"). Keep exactly %s. Answer JSON only.\n",
+            tasks[0].id,
+            tasks[0].target.kind == TL_TARGET_SUMMARY ? "its facts"
+                                                      : "its bullet count and its facts");
     else
-        e = tl_buf_printf(&b, "Tailor these %zu subsections. For each, keep its bullet count and "
-                              "its facts. Answer one JSON object keyed by id, JSON only.\n",
+        e = tl_buf_printf(&b,
+                          "Tailor these %zu subsections. For each, keep its bullet count and "
+                          "its facts. Answer one JSON object keyed by id, JSON only.\n",
                           n);
     if (e != TL_OK)
         goto done;
@@ -404,8 +409,8 @@ static json_t *find_json(const char *p, size_t n)
     return NULL;
 }
 
-static const char *const array_keys[] = {"results", "tasks", "answers", "items", "subsections",
-                                         "sections", "data"};
+static const char *const array_keys[] = {"results",     "tasks",    "answers", "items",
+                                         "subsections", "sections", "data"};
 
 static json_t *find_in_array(json_t *arr, const char *id, size_t n_tasks)
 {
@@ -643,9 +648,8 @@ static tl_err record_bullets(applier *ap, const tl_section *s, size_t entry, siz
         if (src[i] >= 0 && (size_t)src[i] != i) {
             const char *why = answer_why(ap->answer, before, now[i]);
             e = tl_changes_add(ap->changes, TL_CHANGE_REORDER, id, before, before,
-                               "moved %s from %d to %zu: %s",
-                               (size_t)src[i] > i ? "up" : "down", src[i] + 1, i + 1,
-                               why ? why : "ordered by relevance to the job");
+                               "moved %s from %d to %zu: %s", (size_t)src[i] > i ? "up" : "down",
+                               src[i] + 1, i + 1, why ? why : "ordered by relevance to the job");
             if (e != TL_OK)
                 goto done;
         }
@@ -774,8 +778,8 @@ restore:
 }
 
 tl_err tl_prompt_apply(const tl_prompt_ctx *ctx, const char *answer, size_t len,
-                       const tl_prompt_task *tasks, size_t n, tl_resume *out,
-                       tl_changes *changes, tl_prompt_outcome *outcomes)
+                       const tl_prompt_task *tasks, size_t n, tl_resume *out, tl_changes *changes,
+                       tl_prompt_outcome *outcomes)
 {
     if (!ctx || (!answer && len) || (!tasks && n) || !out || (!outcomes && n))
         return TL_EINVAL;

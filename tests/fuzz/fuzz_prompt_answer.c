@@ -19,7 +19,8 @@ static const char resume_json[] =
     "cutting p99 latency from 480ms to 95ms\",\"Built an event pipeline on kafka\",\"Mentored 5 "
     "engineers\"]},{\"name\":\"Cartwheel\",\"position\":\"Software Engineer\",\"startDate\":"
     "\"2017-01\",\"endDate\":\"2021-02\",\"highlights\":[\"Wrote python tooling\"]}]}";
-static const char job_text[] = "Senior Backend Engineer\nRequirements\n- Go and Kafka\n- Kubernetes\n";
+static const char job_text[] =
+    "Senior Backend Engineer\nRequirements\n- Go and Kafka\n- Kubernetes\n";
 
 static tl_terms *terms;
 static tl_resume *orig;
@@ -30,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!ctx) {
         if (tl_terms_load_default(&terms) != TL_OK ||
-            tl_resume_parse(resume_json, sizeof resume_json - 1, TL_FORMAT_JSON, &orig, NULL) != TL_OK ||
+            tl_resume_parse(resume_json, sizeof resume_json - 1, TL_FORMAT_JSON, &orig, NULL) !=
+                TL_OK ||
             tl_job_parse(job_text, sizeof job_text - 1, terms, &job, NULL) != TL_OK ||
             tl_prompt_ctx_create(orig, job, terms, TL_STRENGTH_EXTENSIVE, &ctx) != TL_OK)
             abort();

@@ -132,7 +132,8 @@ static void test_render_single(void **state)
     json_decref(job);
     const char *sb = strstr(user, "### Subsections (JSON)\n");
     assert_non_null(sb);
-    json_t *subs = json_loads(sb + strlen("### Subsections (JSON)\n"), JSON_DISABLE_EOF_CHECK, NULL);
+    json_t *subs =
+        json_loads(sb + strlen("### Subsections (JSON)\n"), JSON_DISABLE_EOF_CHECK, NULL);
     assert_true(json_is_array(subs));
     json_t *s0 = json_array_get(subs, 0);
     assert_string_equal(json_string_value(json_object_get(s0, "id")), "t0");
@@ -187,7 +188,8 @@ static void test_apply_single_in_prose(void **state)
     json_array_set_new(b, last, json_string(buf));
     char *js = dump(o);
     char answer[8192];
-    snprintf(answer, sizeof answer, "Sure! Here is the {tailored} part:\n```json\n%s\n```\nDone.", js);
+    snprintf(answer, sizeof answer, "Sure! Here is the {tailored} part:\n```json\n%s\n```\nDone.",
+             js);
     free(js);
     tl_prompt_outcome oc;
     assert_int_equal(tl_prompt_apply(f->ctx, answer, strlen(answer), &t, 1, f->out, f->ch, &oc),
@@ -278,11 +280,11 @@ static void test_apply_hallucinated(void **state)
         json_array_set_new(json_object_get(o, "bullets"), 0, json_string(invent[i]));
         char *js = dump(o);
         tl_prompt_outcome oc;
-        assert_int_equal(tl_prompt_apply(f->ctx, js, strlen(js), &t, 1, f->out, f->ch, &oc),
-                         TL_OK);
+        assert_int_equal(tl_prompt_apply(f->ctx, js, strlen(js), &t, 1, f->out, f->ch, &oc), TL_OK);
         free(js);
         assert_int_equal(oc, TL_PROMPT_REJECTED);
-        assert_string_equal(f->out->sections[0].entries[0].bullets[0], orig_entry(f, 0)->bullets[0]);
+        assert_string_equal(f->out->sections[0].entries[0].bullets[0],
+                            orig_entry(f, 0)->bullets[0]);
     }
     assert_int_equal(f->ch->n, 0);
 }
@@ -291,10 +293,11 @@ static void test_apply_summary(void **state)
 {
     fx *f = *state;
     tl_prompt_task t = {"s", {TL_TARGET_SUMMARY, 0, 0, 0, 0}};
-    const char *ok = "{\"summary\": \"Software engineer with 8 years of experience building backend "
-                     "services and data pipelines, with a focus on reliability and performance of "
-                     "distributed systems. Comfortable across the stack.\", \"changes\": "
-                     "[{\"what\": \"summary\", \"why\": \"leads with distributed systems\"}]}";
+    const char *ok =
+        "{\"summary\": \"Software engineer with 8 years of experience building backend "
+        "services and data pipelines, with a focus on reliability and performance of "
+        "distributed systems. Comfortable across the stack.\", \"changes\": "
+        "[{\"what\": \"summary\", \"why\": \"leads with distributed systems\"}]}";
     tl_prompt_outcome oc;
     assert_int_equal(tl_prompt_apply(f->ctx, ok, strlen(ok), &t, 1, f->out, f->ch, &oc), TL_OK);
     assert_int_equal(oc, TL_PROMPT_APPLIED);

@@ -572,8 +572,7 @@ static void test_parse_helpers(void **state)
     assert_int_equal(tl_io_parse_retry_after("soon", 0), -1);
     assert_int_equal(tl_io_parse_retry_after("-3", 0), -1);
     /* Wed, 21 Oct 2015 07:28:00 GMT = 1445412480 */
-    assert_int_equal(tl_io_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470),
-                     10000);
+    assert_int_equal(tl_io_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470), 10000);
     assert_int_equal(tl_io_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490), 0);
     assert_int_equal(tl_io_parse_duration_ms("1s"), 1000);
     assert_int_equal(tl_io_parse_duration_ms("6m0s"), 360000);
