@@ -243,9 +243,9 @@ enum MHD_Result tl__h_job_cancel(tl_req *r)
     tl_err ge = tl_store_job_get(r->srv->store, id, &rec);
     if (ge)
         return no_job(r, ge, id);
-    enum MHD_Result rc = tl__reply_error(r, 409, "not_cancellable",
-                                         "job %lld is %s; only a queued job can be cancelled",
-                                         (long long)id, rec->status);
+    enum MHD_Result rc =
+        tl__reply_error(r, 409, "not_cancellable", "job %lld cannot be cancelled: it is %s",
+                        (long long)id, rec->status);
     tl_store_job_free(rec);
     return rc;
 }

@@ -1168,6 +1168,51 @@ static void test_revert(void **state)
     resp_free(&r);
 }
 
+/* A resume or job description that an unfinished job uses stays. */
+static void test_in_use(void **state)
+{
+    fixture *f = *state;
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    /* A job another server has queued: in the database, not in memory. */
+    tl_store_job_in ji = {.resume_id = rid,
+                          .resume_version = 1,
+                          .jd_id = jid,
+                          .strength = "BALANCED",
+                          .request_json = "{}"};
+    int64_t job = 0;
+    assert_int_equal(tl_store_job_add(f->store, &ji, &job), TL_OK);
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld", (long long)rid);
+    resp r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 409, "in_use");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/job-descriptions/%lld", (long long)jid);
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 409, "in_use");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld", (long long)job);
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 409, "not_cancellable");
+    resp_free(&r);
+    tl_store_job_end end = {.status = "failed", .error_code = "x", .error_message = "y"};
+    assert_int_equal(tl_store_job_finish(f->store, job, &end), TL_OK);
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 409, "not_cancellable");
+    resp_free(&r);
+    /* Its events, rebuilt from the database: accepted, then the error. */
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/events", (long long)job);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_int_equal(count_events(tl_buf_str(&r.body), "accepted", NULL), 1);
+    assert_int_equal(count_events(tl_buf_str(&r.body), "error", NULL), 1);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/resumes/%lld", (long long)rid);
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 204, NULL);
+    resp_free(&r);
+}
+
 static void test_ats_analyze(void **state)
 {
     fixture *f = *state;
@@ -1416,6 +1461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_customizations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ats_analyze, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert, setup, teardown),
