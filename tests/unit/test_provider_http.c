@@ -19,6 +19,7 @@
 #include "doc/resume.h"
 #include "doc/terms.h"
 #include "provider/anthropic.h"
+#include "provider/chat_int.h"
 #include "provider/fakellm.h"
 #include "provider/io.h"
 #include "provider/openai.h"
@@ -618,11 +619,69 @@ static void test_outage_window(void **state)
     waiter_free(&w);
 }
 
+static void test_connection_refused(void **state)
+{
+    fx *f = *state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    start_llm(f, &o);
+    unsigned port = tl_fakellm_port(f->llm);
+    tl_fakellm_stop(f->llm); /* nobody listens there any more */
+    f->llm = NULL;
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u/v1", port);
+    tl_openai_opts oo = {.io = f->io, .base_url = f->url, .api_key = KEY};
+    assert_int_equal(tl_openai_create(&oo, &f->p), TL_OK);
+    tl_chat_request rq = request(f, false);
+    waiter w;
+    call_once(f, &rq, &w);
+    assert_int_equal(w.g[0].error, TL_CALL_SERVER);
+    assert_int_equal(w.g[0].status, 0);
+    assert_true(w.g[0].message[0] != '\0');
+    waiter_free(&w);
+}
+
+static void test_key_redaction(void **state)
+{
+    (void)state;
+    tl_io *io = NULL;
+    assert_int_equal(tl_io_create(&io, NULL), TL_OK);
+    tl_openai_opts oo = {.io = io, .base_url = "http://127.0.0.1:9/v1", .api_key = KEY};
+    tl_provider *p = NULL;
+    assert_int_equal(tl_openai_create(&oo, &p), TL_OK);
+    const char *body = "{\"error\":{\"message\":\"Incorrect API key provided: " KEY
+                       " (also Bearer abcdef and sk-other-123456).\"}}";
+    char msg[200];
+    tl__chat_error_message((tl__chat *)p, body, strlen(body), msg, sizeof msg);
+    assert_null(strstr(msg, KEY));
+    assert_null(strstr(msg, "abcdef"));
+    assert_null(strstr(msg, "other-123456"));
+    assert_non_null(strstr(msg, "Incorrect API key provided"));
+    tl_provider_destroy(p);
+    tl_io_destroy(io);
+}
+
+static void test_shared_io(void **state)
+{
+    (void)state;
+    /* Providers without an explicit loop share the process's one. */
+    tl_openai_opts oo = {.base_url = "http://127.0.0.1:9/v1"};
+    tl_anthropic_opts ao = {.base_url = "http://127.0.0.1:9"};
+    tl_provider *a = NULL, *b = NULL;
+    assert_int_equal(tl_openai_create(&oo, &a), TL_OK);
+    assert_int_equal(tl_anthropic_create(&ao, &b), TL_OK);
+    assert_ptr_equal(((tl__chat *)a)->io, ((tl__chat *)b)->io);
+    tl_provider_destroy(a);
+    tl_provider_destroy(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_helpers),
         cmocka_unit_test(test_fakellm_options),
+        cmocka_unit_test(test_key_redaction),
+        cmocka_unit_test(test_shared_io),
+        cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_success, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_server_errors, setup, teardown),
