@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "doc/doc_int.h"
 #include "util/limits.h"
 #include "util/str.h"
@@ -895,33 +897,43 @@ tl_err tl__lines_entry_more(tl__lines *L, const tl__entry_head *h)
     return fill_head(L, e, h, true);
 }
 
-/* "military service" -> "military_service"; unique among section keys. */
-static void custom_key(const char *title, char *out, size_t cap)
+static bool is_letter(utf8proc_int32_t cp)
 {
-    size_t n = 0;
-    for (const char *p = title; *p && n + 1 < cap && n < 40; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (isalnum(c))
-            out[n++] = (char)tolower(c);
-        else if (n && out[n - 1] != '_')
-            out[n++] = '_';
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
+}
+
+/* Copies s into out (cap bytes) with letters lowercased, except the first
+ * letter of each word when title is set. Leaves out as s when the result
+ * would not fit (or s is not UTF-8, which the caller has ruled out). */
+static void recase(const char *s, char *out, size_t cap, bool title)
+{
+    size_t n = 0, len = strlen(s);
+    bool word_start = true;
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (k <= 0)
+            goto keep;
+        i += (size_t)k;
+        bool letter = is_letter(cp);
+        if (letter)
+            cp = title && word_start ? utf8proc_toupper(cp) : utf8proc_tolower(cp);
+        word_start = !letter && cp != '\'';
+        if (n + 4 >= cap)
+            goto keep;
+        n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)out + n);
     }
-    while (n && out[n - 1] == '_')
-        n--;
     out[n] = '\0';
-    /* Keys that would read back as something else get a prefix. */
-    if (!n || strcmp(out, "basics") == 0 || strcmp(out, "meta") == 0 ||
-        tl_section_kind_from_key(out) != TL_SEC_CUSTOM) {
-        char tmp[48];
-        memcpy(tmp, n ? out : "other", n ? n + 1 : 6);
-        if (snprintf(out, cap, "section_%s", tmp) < 0)
-            out[0] = '\0';
-    }
+    return;
+keep:
+    snprintf(out, cap, "%s", s);
 }
 
 /* Title case for an ALL-CAPS heading: "LICENSES AND CERTIFICATIONS" ->
  * "Licenses and Certifications". Other headings are kept as written. */
-static void title_case(char *s)
+static void title_case(char *s, size_t cap)
 {
     bool upper = false, lower = false;
     for (char *p = s; *p; p++) {
@@ -930,20 +942,52 @@ static void title_case(char *s)
     }
     if (!upper || lower)
         return;
+    char tmp[128];
+    recase(s, tmp, sizeof tmp, true);
+    snprintf(s, cap, "%s", tmp);
     static const char *const small[] = {"and", "of", "or", "the", "in", "for", "to", "a", NULL};
     bool first = true;
     for (char *p = s; *p;) {
         char *w = p;
-        while (*p && isalpha((unsigned char)*p))
+        while (*p && (isalpha((unsigned char)*p) || (unsigned char)*p >= 0x80))
             p++;
-        for (char *q = w + 1; q < p; q++)
-            *q = (char)tolower((unsigned char)*q);
         if (p > w && !first && word_in(w, (size_t)(p - w), small))
             *w = (char)tolower((unsigned char)*w);
         if (p > w)
             first = false;
-        while (*p && !isalpha((unsigned char)*p))
+        while (*p && !isalpha((unsigned char)*p) && (unsigned char)*p < 0x80)
             p++;
+    }
+}
+
+/* "Military Service" -> "military_service" (letters of any script kept,
+ * lowercased). Keys that would read back as something else get a prefix. */
+static void custom_key(const char *title, char *out, size_t cap)
+{
+    char low[128];
+    recase(title, low, sizeof low, false);
+    size_t n = 0;
+    for (const char *p = low; *p && n + 1 < cap && n < 40; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (isalnum(c) || c >= 0x80)
+            out[n++] = (char)c;
+        else if (n && out[n - 1] != '_')
+            out[n++] = '_';
+    }
+    /* do not end inside a UTF-8 sequence */
+    while (n && ((unsigned char)out[n - 1] & 0xC0) == 0x80)
+        n--;
+    if (n && (unsigned char)out[n - 1] >= 0xC0)
+        n--;
+    while (n && out[n - 1] == '_')
+        n--;
+    out[n] = '\0';
+    if (!n || strcmp(out, "basics") == 0 || strcmp(out, "meta") == 0 ||
+        tl_section_kind_from_key(out) != TL_SEC_CUSTOM) {
+        char tmp[48];
+        memcpy(tmp, n ? out : "other", n ? n + 1 : 6);
+        if (snprintf(out, cap, "section_%s", tmp) < 0)
+            out[0] = '\0';
     }
 }
 
@@ -967,7 +1011,7 @@ tl_err tl__lines_section(tl__lines *L, tl__span heading, bool loose)
         tl--;
     if (heading.n > 100)
         title[tl] = '\0';
-    title_case(title);
+    title_case(title, sizeof title);
     tl_section_kind kind;
     bool summary = false;
     L->ent = -1;
@@ -1891,8 +1935,12 @@ static bool text_is_heading(const text_reader *t, tl__span s, bool *loose)
     size_t letters = 0;
     for (size_t i = 0; i < s.n; i++)
         letters += isupper((unsigned char)s.p[i]) != 0;
+    /* In the header only once contact details were seen (a first section
+     * may be a custom one), never the line under the name. */
+    const tl_basics *b = &t->L.r->basics;
     bool in_header = t->L.sec < 0 && !t->L.in_summary;
-    return !in_header && t->blank && letters >= 4 && !has_ch(s, ',');
+    bool contacts = b->email || b->phone || b->url || b->location || b->n_profiles;
+    return (!in_header || contacts) && t->blank && letters >= 4 && !has_ch(s, ',');
 }
 
 static tl_err split_lines(const char *p, size_t n, text_line **out, size_t *count)

@@ -285,6 +285,26 @@ static void test_more_variants(void **state)
     tl_resume_free(r);
 }
 
+/* A first section of its own, in another script: a custom section whose
+ * key keeps its letters. */
+static void test_custom_unicode(void **state)
+{
+    (void)state;
+    const char *txt = "Ana Silva\nana@example.pt\n\nPUBLICA\xc3\x87\xc3\x95" "ES E "
+                      "PR\xc3\x89MIOS\n* Um\n";
+    tl_resume *r = td_parse_str(txt, TL_FORMAT_TEXT);
+    assert_int_equal(r->n_sections, 1);
+    assert_string_equal(r->sections[0].key, "publica\xc3\xa7\xc3\xb5" "es_e_pr\xc3\xa9mios");
+    assert_string_equal(r->sections[0].title, "Publica\xc3\xa7\xc3\xb5" "es E Pr\xc3\xa9mios");
+    assert_string_equal(r->sections[0].entries[0].bullets[0], "Um");
+    char **slot = tl_resume_slot(r, "publica\xc3\xa7\xc3\xb5" "es_e_pr\xc3\xa9mios[0].highlights[0]");
+    assert_ptr_equal(slot, &r->sections[0].entries[0].bullets[0]);
+    tl_resume *b = td_reparse(r, TL_FORMAT_TEXT, NULL);
+    td_model_eq(r, b);
+    tl_resume_free(b);
+    tl_resume_free(r);
+}
+
 static void test_bad(void **state)
 {
     (void)state;
@@ -316,7 +336,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sam_fixture), cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_cross_formats), cmocka_unit_test(test_variants),
-        cmocka_unit_test(test_more_variants), cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_more_variants), cmocka_unit_test(test_custom_unicode),
+        cmocka_unit_test(test_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
