@@ -23,6 +23,7 @@ typedef struct tl_anthropic_opts {
     const char *version;  /* anthropic-version; default "2023-06-01" */
     int timeout_ms;       /* per call when the request sets none; default 120000 */
     int max_tokens;       /* when the request sets none; default 2048 */
+    const char *name;     /* the provider's name (breakers, metrics); default "anthropic" */
 } tl_anthropic_opts;
 
 /* opts NULL means the defaults. Strings are copied. On failure *out is

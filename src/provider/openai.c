@@ -160,7 +160,7 @@ tl_err tl_openai_create(const tl_openai_opts *opts, tl_provider **out)
     if (opts)
         d = *opts;
     tl__chat *p = NULL;
-    tl_err e = tl__chat_create(&openai_dialect, d.io, "openai",
+    tl_err e = tl__chat_create(&openai_dialect, d.io, d.name && *d.name ? d.name : "openai",
                                pick(d.base_url, "OPENAI_BASE_URL", "https://api.openai.com/v1"),
                                pick(d.api_key, "OPENAI_API_KEY", NULL),
                                pick(d.model, "TAILOR_OPENAI_MODEL", "gpt-4o-mini"), NULL,

@@ -31,6 +31,7 @@ typedef struct tl_openai_opts {
     int timeout_ms;       /* per call when the request sets none; default 120000 */
     int max_tokens;       /* when the request sets none; default 2048 */
     bool no_json_mode;    /* never send response_format; default false */
+    const char *name;     /* the provider's name (breakers, metrics); default "openai" */
 } tl_openai_opts;
 
 /* opts NULL means the defaults. Strings are copied. On failure *out is
