@@ -5,6 +5,7 @@
  * after a restart, and garbage that must not bring the server down. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1344,6 +1345,74 @@ static void test_draining(void **state)
     stop(f);
 }
 
+typedef struct waiter {
+    fixture *f;
+    const char *body;
+    long status;
+    bool failed;
+} waiter;
+
+static void *wait_customize(void *arg)
+{
+    waiter *w = arg;
+    CURL *c = curl_easy_init();
+    char url[128];
+    snprintf(url, sizeof url, "%s/api/v1/enhance-customize", w->f->base);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    tl_buf body;
+    tl_buf_init(&body, 8u << 20);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, w->body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    w->failed = curl_easy_perform(c) != CURLE_OK;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &w->status);
+    tl_buf_free(&body);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+/* Stopping the server while requests wait for queued jobs: they are
+ * answered (503) or cut off, and nothing hangs, crashes or leaks. */
+static void test_stop_with_waiters(void **state)
+{
+    (void)state;
+    tl_server_opts o = {.workers = 1};
+    fixture *f = start_with(&o, NULL);
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    json_t *ids = json_array();
+    for (int k = 0; k < 100; k++)
+        json_array_append_new(ids, json_integer(jid));
+    resp r = post_json(f, "/api/v1/enhance-customize/batch",
+                       json_pack("{sI so sb}", "resume_id", (json_int_t)rid, "job_description_ids",
+                                 ids, "async", 1));
+    expect(&r, 202, NULL);
+    resp_free(&r);
+    char body[128];
+    snprintf(body, sizeof body, "{\"resume_id\":%lld,\"job_description_id\":%lld}", (long long)rid,
+             (long long)jid);
+    enum { N = 4 };
+    waiter w[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        w[i] = (waiter){.f = f, .body = body};
+        assert_int_equal(pthread_create(&t[i], NULL, wait_customize, &w[i]), 0);
+    }
+    usleep(50000); /* let them reach the server and park */
+    tl_server_destroy(f->srv);
+    f->srv = NULL;
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        assert_true(w[i].failed || w[i].status == 503 || w[i].status == 200);
+    }
+    stop(f);
+}
+
 /* Raw bytes on a socket: what no well-behaved client sends. */
 static void send_raw(fixture *f, const char *data, size_t n)
 {
@@ -1470,6 +1539,7 @@ int main(void)
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_draining),
+        cmocka_unit_test(test_stop_with_waiters),
         cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
         cmocka_unit_test(test_recovery),
     };
