@@ -157,7 +157,7 @@ TL_MUST_CHECK tl_err tl_resume_clone(const tl_resume *r, tl_resume **out);
 /* ---- building (all strings are copied into the arena) ---- */
 
 /* Sets *slot (a char * field of r, its basics, a section or an entry) to a
- * copy of value (NULL clears it). */
+ * copy of value (NULL clears it). TL_ETOOBIG past TL_MAX_FIELD_BYTES. */
 TL_MUST_CHECK tl_err tl_resume_set(tl_resume *r, char **slot, const char *value);
 TL_MUST_CHECK tl_err tl_resume_setn(tl_resume *r, char **slot, const char *value, size_t n);
 /* Appends a section; key NULL means the kind's key, title NULL the kind's
@@ -167,6 +167,8 @@ tl_section *tl_resume_add_section(tl_resume *r, tl_section_kind kind, const char
                                   const char *title);
 /* Appends an empty entry; NULL when out of memory or past TL_MAX_ENTRIES. */
 tl_entry *tl_section_add_entry(tl_resume *r, tl_section *s);
+/* Appends a copy of text[0..n); TL_ETOOBIG past TL_MAX_BULLETS bullets or
+ * TL_MAX_FIELD_BYTES bytes. */
 TL_MUST_CHECK tl_err tl_entry_add_bullet(tl_resume *r, tl_entry *e, const char *text, size_t n);
 /* Sets (or replaces) an extra field. */
 TL_MUST_CHECK tl_err tl_entry_set_field(tl_resume *r, tl_entry *e, const char *key,
