@@ -76,6 +76,72 @@ static bool valid_name(const char *s)
     return true;
 }
 
+/* "name:tier:price_in:price_out[:context], ..." */
+static tl_err parse_models(tl_config *c, tl_provider_settings *s, const char *v, int line,
+                           tl_doc_error *err)
+{
+    size_t n = 1;
+    for (const char *q = v; *q; q++)
+        n += *q == ',';
+    if (n > 64)
+        return fail(err, line, "more than 64 models");
+    tl_model_entry *m = tl_arena_alloc(c->arena, n * sizeof *m);
+    if (!m)
+        return TL_ENOMEM;
+    size_t k = 0;
+    const char *q = v;
+    while (*q) {
+        size_t l = strcspn(q, ",");
+        const char *item = q;
+        size_t il = l;
+        tl_str_trim(&item, &il);
+        char buf[256];
+        if (il == 0 || il >= sizeof buf)
+            return fail(err, line, "models: an empty or too long entry");
+        memcpy(buf, item, il);
+        buf[il] = '\0';
+        char *parts[5] = {0};
+        size_t np = 0;
+        char *save = buf;
+        for (char *f = buf;; f++) {
+            if (*f == ':' || *f == '\0') {
+                bool end = *f == '\0';
+                *f = '\0';
+                if (np < 5)
+                    parts[np] = save;
+                np++;
+                save = f + 1;
+                if (end)
+                    break;
+            }
+        }
+        if (np < 4 || np > 5 || !*parts[0])
+            return fail(err, line, "models: '%.60s' is not name:tier:price_in:price_out[:context]",
+                        item);
+        tl_model_entry *e = &m[k++];
+        e->model = tl_arena_strdup(c->arena, parts[0]);
+        e->provider = s->name;
+        if (!e->model)
+            return TL_ENOMEM;
+        if (strcmp(parts[1], "small") == 0)
+            e->tier = 0;
+        else if (strcmp(parts[1], "large") == 0)
+            e->tier = 1;
+        else
+            return fail(err, line, "models: tier '%.20s' is not small or large", parts[1]);
+        if (!parse_price(parts[2], &e->price_in) || !parse_price(parts[3], &e->price_out))
+            return fail(err, line, "models: bad price in '%.60s'", parts[0]);
+        if (np == 5 && !parse_long(parts[4], 1, 100000000, &e->context))
+            return fail(err, line, "models: bad context size in '%.60s'", parts[0]);
+        q += l;
+        if (*q == ',')
+            q++;
+    }
+    s->models = m;
+    s->n_models = k;
+    return TL_OK;
+}
+
 /* Resolves the key from the environment and the type's defaults. */
 static tl_err finish_settings(tl_config *c, tl_provider_settings *s)
 {
@@ -161,6 +227,8 @@ static tl_err set_key(tl_config *c, tl_provider_settings *s, const char *k, cons
                             nums[i].hi);
             return TL_OK;
         }
+    if (strcmp(k, "models") == 0)
+        return parse_models(c, s, v, line, err);
     if (strcmp(k, "price_in") == 0 || strcmp(k, "price_out") == 0) {
         if (!parse_price(v, k[6] == 'i' ? &s->price_in : &s->price_out))
             return fail(err, line, "%s must be a price in USD per million tokens", k);
@@ -404,6 +472,41 @@ const char *tl_config_chain(const tl_config *c)
     return c ? c->chain : NULL;
 }
 
+tl_err tl_config_models(const tl_config *c, tl_model_entry **out, size_t *n)
+{
+    if (!c || !out || !n)
+        return TL_EINVAL;
+    size_t total = 0;
+    for (size_t i = 0; i < c->n; i++)
+        total += c->p[i].models ? c->p[i].n_models : 2;
+    tl_model_entry *m = calloc(total ? total : 1, sizeof *m);
+    if (!m)
+        return TL_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const tl_provider_settings *s = &c->p[i];
+        if (s->models) {
+            memcpy(m + k, s->models, s->n_models * sizeof *m);
+            k += s->n_models;
+            continue;
+        }
+        const char *def = s->model                           ? s->model
+                          : s->type == TL_PROVIDER_ANTHROPIC ? "claude-3-5-haiku-latest"
+                                                             : "gpt-4o-mini";
+        const char *small = s->model_small ? s->model_small : def;
+        const char *large = s->model_large ? s->model_large : def;
+        m[k++] = (tl_model_entry){s->name, small, 0, s->price_in, s->price_out, s->context};
+        /* One model for both tiers is listed once (as small): the router
+         * serves large tasks from the small tier when no large model is
+         * usable. */
+        if (strcmp(small, large) != 0)
+            m[k++] = (tl_model_entry){s->name, large, 1, s->price_in, s->price_out, s->context};
+    }
+    *out = m;
+    *n = k;
+    return TL_OK;
+}
+
 static tl_err put_str(tl_buf *b, const char *k, const char *v, const char *def)
 {
     if (v)
@@ -456,6 +559,15 @@ tl_err tl_config_dump(const tl_config *c, char **out)
         for (size_t k = 0; e == TL_OK && k < sizeof nums / sizeof nums[0]; k++)
             if (nums[k].v)
                 e = tl_buf_printf(&b, "%s = %ld\n", nums[k].k, nums[k].v);
+        for (size_t k = 0; e == TL_OK && k < s->n_models; k++) {
+            const tl_model_entry *md = &s->models[k];
+            e = tl_buf_printf(&b, "%s%s:%s:%g:%g", k ? ", " : "models = ", md->model,
+                              md->tier ? "large" : "small", md->price_in, md->price_out);
+            if (e == TL_OK && md->context)
+                e = tl_buf_printf(&b, ":%ld", md->context);
+            if (e == TL_OK && k + 1 == s->n_models)
+                e = tl_buf_putc(&b, '\n');
+        }
     }
     if (e == TL_OK)
         e = tl_buf_take(&b, out, NULL);

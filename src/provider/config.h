@@ -21,6 +21,9 @@
  *   rpm = 500                          requests per minute (0: none)
  *   tpm = 200000                       tokens per minute (0: none)
  *   max_concurrency = 16
+ *   models = gpt-4o-mini:small:0.15:0.60:128000, gpt-4o:large:2.50:10:128000
+ *                                      several models: name:tier:price_in:
+ *                                      price_out[:context] (tier small|large)
  *
  *   [local-vllm]                       any name; then say the API:
  *   type = openai                      openai | anthropic
@@ -50,6 +53,7 @@
 #include "doc/resume.h"
 #include "provider/io.h"
 #include "provider/provider.h"
+#include "provider/router.h"
 #include "util/err.h"
 
 #define TL_CONFIG_MAX_BYTES (256u * 1024u)
@@ -74,6 +78,8 @@ typedef struct tl_provider_settings {
     long timeout_ms, max_tokens;                   /* 0: the provider's defaults */
     long rpm, tpm, max_concurrency;                /* 0: none / the engine's default */
     int line;                                      /* where the section starts (0: env) */
+    tl_model_entry *models; /* the `models` list (provider set to name); NULL when absent */
+    size_t n_models;
 } tl_provider_settings;
 
 typedef struct tl_config tl_config;
@@ -95,6 +101,13 @@ const tl_provider_settings *tl_config_at(const tl_config *c, size_t i);
 const tl_provider_settings *tl_config_find(const tl_config *c, const char *name);
 /* The file's `providers` line (NULL when absent), e.g. "openai, local". */
 const char *tl_config_chain(const tl_config *c);
+
+/* Every model of every provider, for tl_router_create: each provider's
+ * `models` list, else its model_small (tier 0) and model_large (tier 1),
+ * else its model (or the type's default) once as tier 0, all priced with
+ * the provider's price_in/price_out and context. *out is malloc'd (caller
+ * frees; its strings belong to c). */
+TL_MUST_CHECK tl_err tl_config_models(const tl_config *c, tl_model_entry **out, size_t *n);
 
 /* The effective configuration as INI text, keys masked ("****cdef", or
  * "****" for short keys) and their source noted. malloc'd; caller frees. */

@@ -38,6 +38,7 @@ static void test_parse_full(void **state)
                        "api_key = ignored-because-env-wins\n"
                        "\n"
                        "[anthropic]\n"
+                       "models = haiku:small:0.8:4:200000, sonnet:large:3:15\n"
                        "version = 2023-06-01\n"
                        "timeout_ms = 30000\n";
     tl_config *c = NULL;
@@ -77,6 +78,24 @@ static void test_parse_full(void **state)
     assert_string_equal(p->name, "anthropic");
     assert_string_equal(p->model, "claude-3-5-haiku-latest");
     tl_provider_destroy(p);
+    /* Models for the router: openai small+large, vllm's default once,
+     * anthropic's list. */
+    tl_model_entry *m = NULL;
+    size_t nm = 0;
+    assert_int_equal(tl_config_models(c, &m, &nm), TL_OK);
+    assert_int_equal(nm, 5);
+    assert_string_equal(m[1].model, "gpt-4o");
+    assert_int_equal(m[1].tier, 1);
+    assert_string_equal(m[3].provider, "anthropic");
+    assert_string_equal(m[3].model, "haiku");
+    assert_int_equal(m[3].context, 200000);
+    assert_string_equal(m[4].model, "sonnet");
+    assert_true(m[4].price_out > 14.9);
+    tl_router *r = NULL;
+    assert_int_equal(tl_router_create(m, nm, NULL, &r), TL_OK);
+    assert_int_equal(tl_router_pick(r, 1, 1000, NULL, NULL), 1); /* cheapest large: openai gpt-4o */
+    tl_router_destroy(r);
+    free(m);
     tl_config_free(c);
     unsetenv("TL_TEST_VLLM_KEY");
 }
@@ -108,6 +127,9 @@ static void test_errors(void **state)
     expect_error("[openai]\njust words\n", 2, "expected 'key = value'");
     expect_error("providers = openai, nope\n[openai]\n", 0, "'nope'");
     expect_error("[openai]\nprice_in = -1\n", 2, "price");
+    expect_error("[openai]\nmodels = a:medium:1:1\n", 2, "tier 'medium'");
+    expect_error("[openai]\nmodels = a:small:1\n", 2, "name:tier:price_in:price_out");
+    expect_error("[openai]\nmodels = a:small:1:x\n", 2, "bad price");
     tl_config *c = NULL;
     assert_int_equal(tl_config_parse("\xff", 1, &c, NULL), TL_EUTF8);
     assert_int_equal(tl_config_load("/nonexistent/tailor.conf", &c, NULL), TL_EIO);
