@@ -24,6 +24,7 @@
 #include "provider/io.h"
 #include "provider/openai.h"
 #include "provider/prompt.h"
+#include "tailor/local.h"
 #include "util/file.h"
 #include "util/limits.h"
 
@@ -619,6 +620,81 @@ static void test_outage_window(void **state)
     waiter_free(&w);
 }
 
+/* Every target of a resume in one batch prompt: the summary, each role,
+ * each skills group; all applied, nothing rejected by the guard, for every
+ * fixture resume against every fixture job, at every strength. */
+static void batch_one(fx *f, const tl_resume *r, const tl_job *j, tl_strength strength)
+{
+    tl_prompt_ctx *ctx = NULL;
+    assert_int_equal(tl_prompt_ctx_create(r, j, f->terms, strength, &ctx), TL_OK);
+    tl_target *t = NULL;
+    size_t n = 0;
+    assert_int_equal(tl_local_targets(r, &t, &n), TL_OK);
+    assert_true(n >= 2);
+    tl_prompt_task *tasks = calloc(n, sizeof *tasks);
+    char(*ids)[64] = calloc(n, sizeof *ids);
+    assert_non_null(tasks);
+    assert_non_null(ids);
+    for (size_t i = 0; i < n; i++) {
+        tl_target_id(r, &t[i], ids[i], sizeof ids[i]);
+        tasks[i] = (tl_prompt_task){ids[i], t[i]};
+    }
+    char *sys = NULL, *user = NULL;
+    assert_int_equal(tl_prompt_render(ctx, tasks, n, &sys, &user), TL_OK);
+    tl_chat_request rq = {.system = sys, .user = user, .json = true};
+    waiter w;
+    call_once(f, &rq, &w);
+    assert_int_equal(w.g[0].error, TL_CALL_OK);
+    tl_resume *out = NULL;
+    assert_int_equal(tl_resume_clone(r, &out), TL_OK);
+    tl_changes *ch = tl_changes_new();
+    tl_prompt_outcome *oc = calloc(n, sizeof *oc);
+    assert_int_equal(tl_prompt_apply(ctx, w.g[0].text, strlen(w.g[0].text), tasks, n, out, ch, oc),
+                     TL_OK);
+    for (size_t i = 0; i < n; i++)
+        if (oc[i] != TL_PROMPT_APPLIED)
+            fail_msg("task %s: outcome %d", ids[i], (int)oc[i]);
+    free(oc);
+    tl_changes_free(ch);
+    tl_resume_free(out);
+    waiter_free(&w);
+    free(sys);
+    free(user);
+    free(ids);
+    free(tasks);
+    free(t);
+    tl_prompt_ctx_free(ctx);
+}
+
+static void test_openai_batch_every_fixture(void **state)
+{
+    fx *f = *state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    start_llm(f, &o);
+    make_openai(f);
+    static const char *const resumes[] = {"alex-chen.json", "maria-lopez.md", "sam-okafor.txt"};
+    static const char *const jobs[] = {"senior-backend-engineer.txt", "icu-registered-nurse.txt",
+                                       "product-marketing-manager.txt", "analytics-engineer.txt"};
+    for (size_t ri = 0; ri < 3; ri++) {
+        size_t n;
+        char *text = load(resumes[ri], TL_MAX_RESUME_BYTES, &n);
+        tl_resume *r = NULL;
+        assert_int_equal(tl_resume_parse(text, n, TL_FORMAT_AUTO, &r, NULL), TL_OK);
+        free(text);
+        for (size_t ji = 0; ji < 4; ji++) {
+            text = load(jobs[ji], TL_MAX_JOB_BYTES, &n);
+            tl_job *j = NULL;
+            assert_int_equal(tl_job_parse(text, n, f->terms, &j, NULL), TL_OK);
+            free(text);
+            for (int s = TL_STRENGTH_CONSERVATIVE; s <= TL_STRENGTH_EXTENSIVE; s++)
+                batch_one(f, r, j, (tl_strength)s);
+            tl_job_free(j);
+        }
+        tl_resume_free(r);
+    }
+}
+
 static void test_connection_refused(void **state)
 {
     fx *f = *state;
@@ -684,6 +760,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_success, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_openai_batch_every_fixture, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_server_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_timeout_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_rate_limited, setup, teardown),
