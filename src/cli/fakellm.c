@@ -32,6 +32,7 @@ static void usage(FILE *f)
           "  --ms-per-token MS        added per answer token (default 0)\n"
           "  --error-rate R           share of 500/503 answers, 0..1\n"
           "  --timeout-rate R         share of calls never answered\n"
+          "  --timeout-hold-ms MS     how long such a call is held (default 600000)\n"
           "  --malformed-rate R       share of 200s with a cut-off body\n"
           "  --hallucinate-rate R     share of answers with a fake employer or number\n"
           "  --rpm N, --tpm N         limits; past them 429 with Retry-After\n"
@@ -84,6 +85,7 @@ int cmd_fake_llm(int argc, char **argv)
                                          {"ms-per-token", required_argument, NULL, 'k'},
                                          {"error-rate", required_argument, NULL, 'e'},
                                          {"timeout-rate", required_argument, NULL, 't'},
+                                         {"timeout-hold-ms", required_argument, NULL, 'O'},
                                          {"malformed-rate", required_argument, NULL, 'm'},
                                          {"hallucinate-rate", required_argument, NULL, 'H'},
                                          {"rpm", required_argument, NULL, 'r'},
@@ -138,6 +140,11 @@ int cmd_fake_llm(int argc, char **argv)
         case 't':
             if (!parse_double(optarg, 0, 1, &o.timeout_rate))
                 return bad_value("--timeout-rate", optarg);
+            break;
+        case 'O':
+            if (!parse_ulong(optarg, 86400000, &u) || u == 0)
+                return bad_value("--timeout-hold-ms", optarg);
+            o.timeout_hold_ms = (int)u;
             break;
         case 'm':
             if (!parse_double(optarg, 0, 1, &o.malformed_rate))
