@@ -3,6 +3,7 @@
 #define TL_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "doc/job.h"
 #include "doc/resume.h"
@@ -28,5 +29,15 @@ int cmd_score(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_fake_llm(int argc, char **argv);
+int cmd_cover_letter(int argc, char **argv);
+
+/* Documents (documents.c): --format docx|pdf next to the text formats
+ * (*binary: CLI_BIN_*), resumes read from PDF and DOCX files too, and
+ * binary output that is never written to a terminal. */
+enum { CLI_BIN_NONE = 0, CLI_BIN_DOCX, CLI_BIN_PDF };
+int cli_parse_doc_format(const char *s, tl_format *fmt, int *binary);
+int cli_load_document(const char *path, tl_resume **out);
+int cli_write_binary(const char *data, size_t len, const char *out_path);
+int cli_write_resume_binary(const tl_resume *r, int binary, const char *out_path);
 
 #endif

@@ -16,6 +16,7 @@ typedef struct customize_args {
     const char *out_path;
     const char *terms_path;
     tl_format format;
+    int binary; /* CLI_BIN_DOCX or CLI_BIN_PDF: --format docx|pdf */
     tl_strength strength;
     bool explain;
     bool json;
@@ -25,10 +26,10 @@ typedef struct customize_args {
 static void customize_usage(FILE *f)
 {
     fputs("usage: tailor customize RESUME JOB [--strength CONSERVATIVE|BALANCED|EXTENSIVE]\n"
-          "                        [--format json|md|txt|html] [-o OUT] [--terms FILE]\n"
+          "                        [--format json|md|txt|html|docx|pdf] [-o OUT] [--terms FILE]\n"
           "                        [--explain] [--json] [--quiet]\n"
           "\n"
-          "  RESUME     JSON Resume, Markdown or plain text (format detected)\n"
+          "  RESUME     JSON Resume, Markdown, plain text, PDF or DOCX (format detected)\n"
           "  JOB        the job description, plain text ('-' reads standard input)\n"
           "  --strength how far to go (default BALANCED; 1, 2, 3 also accepted)\n"
           "  --format   output format (default: the resume's own)\n"
@@ -60,8 +61,8 @@ static int parse_customize_args(int argc, char **argv, customize_args *a)
             }
             break;
         case 'f':
-            if (tl_format_parse(optarg, &a->format) != TL_OK) {
-                cli_error("unknown format '%s' (json, md, txt or html)", optarg);
+            if (cli_parse_doc_format(optarg, &a->format, &a->binary) != TL_EXIT_OK) {
+                cli_error("unknown format '%s' (json, md, txt, html, docx or pdf)", optarg);
                 return TL_EXIT_BADINPUT;
             }
             break;
@@ -160,8 +161,9 @@ static int run_customize(const customize_args *a, tl_resume *resume, tl_job *job
     }
     char *text = NULL;
     size_t len = 0;
-    int rc = render(a, res, &text, &len);
-    if (rc == TL_EXIT_OK) {
+    int rc = a->binary && !a->json ? cli_write_resume_binary(res->tailored, a->binary, a->out_path)
+                                   : render(a, res, &text, &len);
+    if (rc == TL_EXIT_OK && text) {
         const char *dest = a->out_path ? a->out_path : "-";
         if (tl_file_write(dest, text, len) != TL_OK) {
             cli_error("%s: cannot write the result", a->out_path ? a->out_path : "stdout");
@@ -187,7 +189,7 @@ int cmd_customize(int argc, char **argv)
     tl_resume *resume = NULL;
     tl_job *job = NULL;
     if ((rc = cli_load_terms(a.terms_path, &terms)) == TL_EXIT_OK &&
-        (rc = cli_load_resume(a.resume_path, TL_FORMAT_AUTO, &resume)) == TL_EXIT_OK &&
+        (rc = cli_load_document(a.resume_path, &resume)) == TL_EXIT_OK &&
         (rc = cli_load_job(a.job_path, terms, &job)) == TL_EXIT_OK)
         rc = run_customize(&a, resume, job, terms);
     tl_job_free(job);

@@ -16,6 +16,7 @@ static void usage(FILE *f)
           "  score RESUME JOB       match score of a resume against a job\n"
           "  serve [--port N]       run the HTTP API and the web page\n"
           "  plan RESUME JOB        print a customization's task plan\n"
+          "  cover-letter RESUME JOB  write a cover letter for a job\n"
           "  fake-llm [--port N]    run an OpenAI-compatible test server\n"
           "  version                print the version\n"
           "\n"
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "plan") == 0)
         return cmd_plan(argc - 1, argv + 1);
+    if (strcmp(cmd, "cover-letter") == 0)
+        return cmd_cover_letter(argc - 1, argv + 1);
     if (strcmp(cmd, "fake-llm") == 0)
         return cmd_fake_llm(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

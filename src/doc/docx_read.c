@@ -478,6 +478,16 @@ static tl_err to_lines(const reader *rd, tl_buf *out, tl__headings *hs)
             e = emit_blank(out);
             if (e == TL_OK)
                 e = emit_line(out, s.p, s.n, false);
+            /* dates in the paragraph under an entry heading belong to it */
+            const para *q = i + 1 < rd->n ? &rd->paras[i + 1] : NULL;
+            tl__span qs = q ? tl__span_trim((tl__span){q->text, q->n}) : (tl__span){NULL, 0};
+            if (e == TL_OK && q && q->kind == P_PLAIN && qs.n && tl__is_dates(qs)) {
+                out->len--; /* the newline */
+                e = tl_buf_puts(out, " | ");
+                if (e == TL_OK)
+                    e = emit_line(out, qs.p, qs.n, false);
+                i++;
+            }
         } else if (p->kind == P_LIST) {
             e = tl_buf_puts(out, "\xe2\x80\xa2 ");
             if (e == TL_OK)

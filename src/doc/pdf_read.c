@@ -466,9 +466,9 @@ static bool continues(const plines *L, size_t li, const pline *l, const pline *m
         m->italic != l->italic)
         return false;
     double dy = m->y0 - l->y0;
-    if (dy <= 0 || dy > l->size * 1.6)
-        return false;
     double pitch = line_pitch(L, l->size);
+    if (dy <= 0 || dy > fmax(l->size * 1.6, pitch * 1.1))
+        return false;
     if (pitch > 0 && dy > pitch + fmax(0.6, pitch * 0.05))
         return false;
     double right = column_right(L, li);
@@ -505,7 +505,15 @@ static tl_err to_text(const plines *L, tl_buf *b, tl__headings *hs)
         bool gap = false;
         if (prev && prev->geom && l->geom) {
             double dy = l->y0 - prev->y_last;
-            gap = l->page == prev->page && (dy > prev->size * 1.75 || dy < -prev->size);
+            double pitch = line_pitch(L, prev->size);
+            double big = pitch > prev->size ? pitch * 1.3 : prev->size * 1.75;
+            gap = l->page == prev->page && (dy > big || dy < -prev->size);
+            /* extra space opens an entry when what follows stands out
+             * (bold or larger); under an entry head (its dates, place,
+             * link, summary) it is only layout */
+            if (gap && dy >= 0 && !l->bold && l->size <= prev->size + 0.5 && !prev->bullet &&
+                !prev->heading)
+                gap = false;
         }
         if (l->heading || gap || (prev && prev->bullet && !l->bullet))
             e = blank(b);
@@ -518,6 +526,21 @@ static tl_err to_text(const plines *L, tl_buf *b, tl__headings *hs)
         }
         if (e == TL_OK)
             e = put_text(b, l->text, l->n, upper);
+        /* dates on the line under an entry head belong to it */
+        const pline *m = i + 1 < L->n ? &L->items[i + 1] : NULL;
+        if (e == TL_OK && m && !m->drop && !l->heading && !l->bullet && !m->bullet &&
+            !m->heading && m->page == l->page && !tl__is_dates((tl__span){l->text, l->n}) &&
+            tl__is_dates((tl__span){m->text, m->n})) {
+            tl__span probe = {l->text, l->n};
+            tl__entry_head h;
+            memset(&h, 0, sizeof h);
+            if (!tl__take_dates(&probe, &h)) {
+                e = tl_buf_puts(b, " | ");
+                if (e == TL_OK)
+                    e = put_text(b, m->text, m->n, false);
+                i++;
+            }
+        }
         if (e == TL_OK)
             e = tl_buf_putc(b, '\n');
         prev = l;
