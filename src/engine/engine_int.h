@@ -58,6 +58,7 @@ typedef struct eng_prov {
     size_t n_lat, lat_pos;
     uint64_t p95_ns;           /* recomputed every 16 samples */
     struct eng_call *busy_head, *busy_tail; /* calls waiting for a concurrency slot */
+    bool park_front; /* a woken call that must wait again keeps its place */
     tl_engine *e;
 } eng_prov;
 

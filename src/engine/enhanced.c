@@ -34,7 +34,7 @@
 
 static void route(tl_engine *e, eng_task *t);
 static void route_after_cache(tl_engine *e, eng_task *t);
-static void try_send(tl_engine *e, eng_call *c);
+static bool try_send(tl_engine *e, eng_call *c);
 static void expire_task(tl_engine *e, eng_task *t);
 static void next_link(tl_engine *e, eng_task *t);
 
@@ -94,19 +94,29 @@ static size_t range_end(const tl_entry *en, const tl_target *tg)
     return tg->bullet_to && tg->bullet_to < en->n_bullets ? tg->bullet_to : en->n_bullets;
 }
 
-/* The canonical content of a target: what its tailoring reads. */
+typedef struct text_sink {
+    tl_buf *b;
+    tl_err err;
+} text_sink;
+
+static bool sink_text(void *ud, const tl_text_ref *ref)
+{
+    text_sink *s = ud;
+    s->err = put_str(s->b, ref->text);
+    return s->err == TL_OK;
+}
+
+/* The canonical content of a target: what its tailoring reads. The summary
+ * reads the whole resume (it is composed from the resume's title, years and
+ * the job's skills found anywhere in it). */
 static tl_err put_content(tl_buf *b, const tl_resume *r, const tl_target *tg)
 {
     tl_err err = put_u64(b, tg->kind);
     if (tg->kind == TL_TARGET_SUMMARY) {
-        const tl_section *w = tl_resume_find_section(r, TL_SEC_WORK);
+        text_sink sink = {b, err};
         if (!err)
-            err = put_str(b, r->basics.summary);
-        if (!err)
-            err = put_str(b, r->basics.label);
-        if (!err)
-            err = put_str(b, w && w->n_entries ? w->entries[0].title : NULL);
-        return err;
+            tl_resume_texts(r, sink_text, &sink);
+        return sink.err;
     }
     const tl_section *s = &r->sections[tg->section];
     const tl_entry *en = &s->entries[tg->entry];
@@ -422,7 +432,7 @@ static void send_tasks(tl_engine *e, eng_task **tasks, size_t n)
         if (n > j->m.max_batch)
             j->m.max_batch = n;
     }
-    try_send(e, c);
+    (void)try_send(e, c);
 }
 
 static void send_batch(tl_engine *e, tl_batch *b)
@@ -604,7 +614,7 @@ static void arm_hedge(tl_engine *e, eng_call *c)
 
 static void ratelimit_fire(tl_engine *e, tl__timer *tm)
 {
-    try_send(e, container_of_(tm, eng_call, tm));
+    (void)try_send(e, container_of_(tm, eng_call, tm));
 }
 
 /* The call cannot go out: each live task moves on (a hedge just ends). */
@@ -626,6 +636,14 @@ static void send_failed(tl_engine *e, eng_call *c)
 
 static void park(eng_prov *p, eng_call *c)
 {
+    if (p->park_front) { /* once: only the woken call keeps its place */
+        p->park_front = false;
+        c->busy_next = p->busy_head;
+        p->busy_head = c;
+        if (!p->busy_tail)
+            p->busy_tail = c;
+        return;
+    }
     c->busy_next = NULL;
     if (p->busy_tail)
         p->busy_tail->busy_next = c;
@@ -634,34 +652,37 @@ static void park(eng_prov *p, eng_call *c)
     p->busy_tail = c;
 }
 
-/* Admission (limiter, breaker), then the provider. */
-static bool admit(tl_engine *e, eng_call *c)
+typedef enum admission { ADMITTED, HELD, PARKED } admission;
+
+/* Admission (limiter, breaker). HELD: c waits on a timer, or is gone (its
+ * tasks moved on); PARKED: c waits for a concurrency slot. */
+static admission admit(tl_engine *e, eng_call *c)
 {
     eng_prov *p = c->prov;
     uint64_t wait = 0;
     tl_rl_status st = tl_ratelimit_reserve(p->rl, c->est_tokens, &c->ticket, &wait);
     if (st != TL_RL_OK && c->hedge) { /* a hedge does not wait */
         send_failed(e, c);
-        return false;
+        return HELD;
     }
     if (st == TL_RL_WAIT) {
         c->job->m.ratelimit_waits++;
         tl__timer_arm(e, &c->tm, tl__now(e) + wait, ratelimit_fire);
-        return false;
+        return HELD;
     }
     if (st == TL_RL_BUSY) {
         park(p, c);
-        return false;
+        return PARKED;
     }
     if (!tl_breaker_acquire(p->br, &c->permit)) {
         tl_rl_outcome o = {TL_RL_NOT_SENT, 0, 0};
         tl_ratelimit_settle(p->rl, &c->ticket, &o);
         c->job->m.breaker_refusals++;
         send_failed(e, c);
-        return false;
+        return HELD;
     }
     c->permitted = true;
-    return true;
+    return ADMITTED;
 }
 
 static void unsend(tl_engine *e, eng_call *c)
@@ -673,11 +694,12 @@ static void unsend(tl_engine *e, eng_call *c)
     send_failed(e, c);
 }
 
-static void try_send(tl_engine *e, eng_call *c)
+/* Sends c if it may go; true when it was parked for a concurrency slot. */
+static bool try_send(tl_engine *e, eng_call *c)
 {
     if (live_count(c) == 0) {
         tl__call_free(e, c);
-        return;
+        return false;
     }
     eng_job *j = c->job;
     if (deadline_passed(e, j) && !c->hedge) {
@@ -685,16 +707,17 @@ static void try_send(tl_engine *e, eng_call *c)
             if (is_live(c, c->tasks[i]))
                 expire_task(e, c->tasks[i]);
         tl__call_free(e, c);
-        return;
+        return false;
     }
-    if (!admit(e, c))
-        return;
+    admission ad = admit(e, c);
+    if (ad != ADMITTED)
+        return ad == PARKED;
     char *sys = NULL, *user = NULL;
     if (tl__render(e, c, &sys, &user) != TL_OK) {
         free(sys);
         free(user);
         unsend(e, c);
-        return;
+        return false;
     }
     tl_chat_request req = {0};
     req.model = tl__model_of(c->prov, c->tasks[0])[0] ? tl__model_of(c->prov, c->tasks[0]) : NULL;
@@ -717,11 +740,12 @@ static void try_send(tl_engine *e, eng_call *c)
     free(user);
     if (err) {
         unsend(e, c);
-        return;
+        return false;
     }
     c->sent = true;
     j->m.provider_calls++;
     arm_hedge(e, c);
+    return false;
 }
 
 static void hedge_fire(tl_engine *e, tl__timer *tm)
@@ -752,7 +776,7 @@ static void hedge_fire(tl_engine *e, tl__timer *tm)
     h->n = 1;
     h->est_tokens = t->t.tokens_est;
     t->hedge = h;
-    try_send(e, h);
+    (void)try_send(e, h);
 }
 
 /* Every provider call settles here: limiter, breaker, latency. */
@@ -801,15 +825,22 @@ static void settle(tl_engine *e, eng_call *c, const tl_chat_response *r)
     }
 }
 
+/* A slot may have freed: parked calls go until one is parked again (a
+ * call that is dropped, refused or made to wait frees no slot for the
+ * next, which must not be left parked with nothing in flight to wake it). */
 static void wake_parked(tl_engine *e, eng_prov *p)
 {
-    eng_call *c = p->busy_head;
-    if (!c)
-        return;
-    p->busy_head = c->busy_next;
-    if (!p->busy_head)
-        p->busy_tail = NULL;
-    try_send(e, c);
+    while (p->busy_head) {
+        eng_call *c = p->busy_head;
+        p->busy_head = c->busy_next;
+        if (!p->busy_head)
+            p->busy_tail = NULL;
+        p->park_front = true; /* parked again: first in line still */
+        bool parked = try_send(e, c);
+        p->park_front = false;
+        if (parked)
+            return;
+    }
 }
 
 /* A task's attempt failed on call c (the hedge or the primary). */
