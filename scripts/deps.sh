@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang
   libjansson-dev libutf8proc-dev libxxhash-dev libcmocka-dev
   libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libhiredis-dev
+  redis-server postgresql libpq-dev
   libpoppler-glib-dev libzip-dev libxml2-dev libpango1.0-dev libcairo2-dev fonts-dejavu-core
   poppler-utils libreoffice-writer-nogui
 )
