@@ -461,8 +461,9 @@ tl_err tl_pdf_write_text(const char *text, size_t n, const tl_pdf_opts *o, char 
 
 void tl_pdf_cleanup(void)
 {
+    /* cairo's own caches stay: they are reachable (static) and
+     * cairo_debug_reset_static_data asserts if any font is still alive */
     pango_cairo_font_map_set_default(NULL);
-    cairo_debug_reset_static_data();
     /* FcFini frees fontconfig's configuration; it is looked up at run time
      * because libtailor links fontconfig only through Pango. */
     void (*fc_fini)(void) = NULL;

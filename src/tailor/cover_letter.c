@@ -180,14 +180,21 @@ static tl_err opening(writer *w)
     tl_buf_init(&b, TL_MAX_FIELD_BYTES);
     char s[768];
     const char *co = w->company;
-    if (w->tone == TL_TONE_WARM)
-        snprintf(s, sizeof s, "I was glad to see that %s is looking for %s %s, and I would love "
-                 "to bring my experience to your team.", co ? co : "your team",
-                 article(w->role), w->role);
-    else
-        snprintf(s, sizeof s, "I am writing to apply for the %s position%s%s.", w->role,
-                 co ? " at " : "", co ? co : "");
-    tl_err e = tl_buf_puts(&b, s);
+    /* the first opening the guard accepts (template words can be skills:
+     * "writing" is one in some fields); the last one always goes in */
+    tl_err e = TL_OK;
+    for (int k = 0; k < 3 && e == TL_OK && b.len == 0; k++) {
+        if (k == 0 && w->tone == TL_TONE_WARM)
+            snprintf(s, sizeof s, "I was glad to see that %s is looking for %s %s, and I would "
+                     "love to join your team.", co ? co : "your team", article(w->role), w->role);
+        else if (k == 0)
+            snprintf(s, sizeof s, "I am applying for the %s position%s%s.", w->role,
+                     co ? " at " : "", co ? co : "");
+        else
+            snprintf(s, sizeof s, "Please consider me for the %s position%s%s.", w->role,
+                     co ? " at " : "", co ? co : "");
+        e = k < 2 ? sentence(w, &b, s) : tl_buf_puts(&b, s);
+    }
     const tl_entry *last = latest_role(w->r);
     if (e == TL_OK && last) {
         bool now = tl_entry_is_current(last);

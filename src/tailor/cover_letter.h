@@ -9,11 +9,13 @@
  * closes plainly. Two tones: FORMAL ("Dear Hiring Manager", "Sincerely")
  * and WARM (a friendlier opening and closing).
  *
- * Every paragraph passes the fact guard (tailor/guard.h) against the
- * resume, with the role and the company (which the letter addresses, not
- * claims) set aside: no employer, number, skill, title or credential the
- * resume lacks. A paragraph the guard rejects is replaced by a plainer
- * one, and the letter is bounded to one page (TL_LETTER_MAX_WORDS).
+ * Every paragraph of the body (all but the contact header, which is the
+ * resume's own, and the greeting and sign-off formulae) passes the fact
+ * guard (tailor/guard.h) against the resume, with the role and the
+ * company (which the letter addresses, not claims) and the pronoun "I"
+ * set aside: no employer, number, skill, title or credential the
+ * resume lacks. Sentences are checked one by one and a rejected one is
+ * left out; the letter is bounded to one page (TL_LETTER_MAX_WORDS).
  *
  * A tl_cover_letter owns its strings. Functions may run on any thread; one
  * letter belongs to one thread at a time. */

@@ -1,0 +1,113 @@
+/* Helpers shared by test_docx, test_pdf and test_cover_letter
+ * (header-only: each test is one executable). */
+#ifndef TEST_DOCUMENTS_COMMON_H
+#define TEST_DOCUMENTS_COMMON_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "doc/resume.h"
+#include "util/buf.h"
+#include "util/file.h"
+
+static const char *const td_fixtures[] = {"alex-chen.json", "maria-lopez.md", "sam-okafor.txt"};
+
+static inline char *td_read(const char *name, size_t max, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", TL_TEST_DATA, name);
+    char *p = NULL;
+    assert_int_equal(tl_file_read(path, max, &p, len), TL_OK);
+    return p;
+}
+
+static inline tl_resume *td_fixture(const char *name)
+{
+    size_t n;
+    char *p = td_read(name, 4u << 20, &n);
+    tl_resume *r = NULL;
+    tl_doc_error err;
+    tl_err e = tl_resume_parse(p, n, TL_FORMAT_AUTO, &r, &err);
+    free(p);
+    if (e)
+        print_error("%s: %s\n", name, err.message);
+    assert_int_equal(e, TL_OK);
+    return r;
+}
+
+static inline bool td_same(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+/* Every role, date and bullet of `orig` is in `back`: same sections (by
+ * key, in any order), same entries; work-like entries keep title,
+ * organisation and dates; every entry keeps its bullets, verbatim. */
+static inline void td_assert_survives(const tl_resume *orig, const tl_resume *back,
+                                      const char *what)
+{
+    for (size_t i = 0; i < orig->n_sections; i++) {
+        const tl_section *s = &orig->sections[i];
+        if (!s->n_entries)
+            continue;
+        int bi = tl_resume_section_index(back, s->key);
+        if (bi < 0)
+            print_error("%s: section %s lost\n", what, s->key);
+        assert_true(bi >= 0);
+        const tl_section *t = &back->sections[bi];
+        if (t->n_entries != s->n_entries)
+            print_error("%s: %s has %zu entries, want %zu\n", what, s->key, t->n_entries,
+                        s->n_entries);
+        assert_int_equal(t->n_entries, s->n_entries);
+        bool roles = s->kind == TL_SEC_WORK || s->kind == TL_SEC_VOLUNTEER;
+        for (size_t k = 0; k < s->n_entries; k++) {
+            const tl_entry *a = &s->entries[k], *b = &t->entries[k];
+            if (roles) {
+                if (!td_same(a->title, b->title) || !td_same(a->org, b->org) ||
+                    !td_same(a->start_date, b->start_date) || !td_same(a->end_date, b->end_date))
+                    print_error("%s: %s[%zu]: '%s' '%s' %s-%s, want '%s' '%s' %s-%s\n", what,
+                                s->key, k, b->title, b->org, b->start_date, b->end_date,
+                                a->title, a->org, a->start_date, a->end_date);
+                assert_true(td_same(a->title, b->title));
+                assert_true(td_same(a->org, b->org));
+                assert_true(td_same(a->start_date, b->start_date));
+                assert_true(td_same(a->end_date, b->end_date));
+            }
+            if (a->n_bullets != b->n_bullets)
+                print_error("%s: %s[%zu] has %zu bullets, want %zu\n", what, s->key, k,
+                            b->n_bullets, a->n_bullets);
+            assert_int_equal(a->n_bullets, b->n_bullets);
+            for (size_t m = 0; m < a->n_bullets; m++) {
+                if (!td_same(a->bullets[m], b->bullets[m]))
+                    print_error("%s: %s[%zu] bullet %zu: '%s', want '%s'\n", what, s->key, k, m,
+                                b->bullets[m], a->bullets[m]);
+                assert_string_equal(a->bullets[m], b->bullets[m]);
+            }
+        }
+    }
+}
+
+/* The same resume through the plain-text writer and reader: what a DOCX or
+ * PDF round trip can at best give back. */
+static inline tl_resume *td_text_round_trip(const tl_resume *r)
+{
+    char *t = NULL;
+    size_t n = 0;
+    assert_int_equal(tl_resume_write(r, TL_FORMAT_TEXT, &t, &n), TL_OK);
+    tl_resume *back = NULL;
+    tl_doc_error err;
+    assert_int_equal(tl_resume_parse(t, n, TL_FORMAT_TEXT, &back, &err), TL_OK);
+    free(t);
+    return back;
+}
+
+#endif
