@@ -37,6 +37,13 @@ static inline uint64_t tl_clock_now(const tl_clock *c)
  * object: never freed, safe from any thread. */
 const tl_clock *tl_clock_real(void);
 
+/* CLOCK_MONOTONIC_COARSE: the same origin as tl_clock_real(), a resolution
+ * of a few milliseconds (the kernel tick), and several times cheaper to
+ * read. Enough for everything the engine times in milliseconds or more
+ * (TTLs, buckets, aging, breaker waits); a static object like the real
+ * clock. */
+const tl_clock *tl_clock_coarse(void);
+
 /* A clock that moves only when told to. Thread-safe (the time is an atomic),
  * so tests may share it with worker threads. Lives wherever the test puts
  * it (stack or struct); there is nothing to destroy. */
