@@ -471,8 +471,107 @@ static void sse_event(tl_buf *b, bool *bad, const char *event, json_t *data)
     free(s);
 }
 
+/* A streamed answer paced like a model's: the first event after the
+ * latency, then one event per ms_per_token x 6 (an event carries about six
+ * tokens). The content reader serves what is due and otherwise suspends
+ * the connection until the timer resumes it when the next event is due. */
+typedef struct pace {
+    tl_fakellm *f;
+    struct MHD_Connection *conn;
+    double first_ms, per_event_ms; /* both 0: not paced */
+} pace;
+
+typedef struct paced {
+    pace p;
+    char *body;
+    size_t len;
+    size_t *ends; /* end offset of each event */
+    size_t n_ev;
+    uint64_t start;
+} paced;
+
+static uint64_t ev_due(const paced *ps, size_t k)
+{
+    return ps->start + (uint64_t)((ps->p.first_ms + (double)k * ps->p.per_event_ms) * 1e6);
+}
+
+static ssize_t paced_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    paced *ps = cls;
+    if (pos >= ps->len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t avail = 0;
+    if (atomic_load(&ps->p.f->stopping)) {
+        avail = ps->len;
+    } else {
+        uint64_t now = now_ns();
+        for (size_t k = 0; k < ps->n_ev && ev_due(ps, k) <= now; k++)
+            avail = ps->ends[k];
+    }
+    if (avail <= pos) {
+        size_t k = 0;
+        while (k < ps->n_ev && ps->ends[k] <= pos)
+            k++;
+        MHD_suspend_connection(ps->p.conn);
+        if (!timer_add(ps->p.f, ps->p.conn, NULL, ev_due(ps, k)))
+            MHD_resume_connection(ps->p.conn); /* stopping (or no memory): called again */
+        return 0;
+    }
+    size_t n = avail - (size_t)pos;
+    if (n > max)
+        n = max;
+    memcpy(buf, ps->body + pos, n);
+    return (ssize_t)n;
+}
+
+static void paced_free(void *cls)
+{
+    paced *ps = cls;
+    free(ps->body);
+    free(ps->ends);
+    free(ps);
+}
+
+/* The response of an SSE body: paced when pc asks for it, else whole. */
+static struct MHD_Response *sse_response(const pace *pc, tl_buf *b)
+{
+    struct MHD_Response *r = NULL;
+    if (pc && (pc->first_ms > 0 || pc->per_event_ms > 0)) {
+        paced *ps = calloc(1, sizeof *ps);
+        if (!ps)
+            return NULL;
+        ps->p = *pc;
+        ps->start = now_ns();
+        size_t n_ev = 0;
+        const char *body = tl_buf_str(b);
+        for (size_t i = 0; i + 1 < b->len; i++)
+            n_ev += body[i] == '\n' && body[i + 1] == '\n';
+        ps->ends = calloc(n_ev + 1, sizeof *ps->ends);
+        if (!ps->ends || tl_buf_take(b, &ps->body, &ps->len) != TL_OK) {
+            paced_free(ps);
+            return NULL;
+        }
+        for (size_t i = 0; i + 1 < ps->len; i++)
+            if (ps->body[i] == '\n' && ps->body[i + 1] == '\n')
+                ps->ends[ps->n_ev++] = i + 2;
+        if (ps->n_ev == 0 || ps->ends[ps->n_ev - 1] != ps->len)
+            ps->ends[ps->n_ev++] = ps->len;
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, paced_read, ps, paced_free);
+        if (!r)
+            paced_free(ps);
+    } else {
+        r = MHD_create_response_from_buffer(b->len, (void *)tl_buf_str(b), MHD_RESPMEM_MUST_COPY);
+    }
+    if (r) {
+        MHD_add_response_header(r, "Content-Type", "text/event-stream");
+        MHD_add_response_header(r, "Cache-Control", "no-cache");
+    }
+    return r;
+}
+
 static struct MHD_Response *openai_ok(const char *model, const char *content, bool stream,
-                                      bool usage_in_stream, int tin, int tout, uint64_t seq)
+                                      bool usage_in_stream, int tin, int tout, uint64_t seq,
+                                      const pace *pc)
 {
     char id[48];
     snprintf(id, sizeof id, "chatcmpl-fake%llu", (unsigned long long)seq);
@@ -522,19 +621,13 @@ static struct MHD_Response *openai_ok(const char *model, const char *content, bo
                             "total_tokens", tin + tout));
     if (tl_buf_puts(&b, "data: [DONE]\n\n") != TL_OK)
         bad = true;
-    struct MHD_Response *r =
-        bad ? NULL
-            : MHD_create_response_from_buffer(b.len, (void *)tl_buf_str(&b), MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = bad ? NULL : sse_response(pc, &b);
     tl_buf_free(&b);
-    if (r) {
-        MHD_add_response_header(r, "Content-Type", "text/event-stream");
-        MHD_add_response_header(r, "Cache-Control", "no-cache");
-    }
     return r;
 }
 
 static struct MHD_Response *anthropic_ok(const char *model, const char *content, bool stream,
-                                         int tin, int tout, uint64_t seq)
+                                         int tin, int tout, uint64_t seq, const pace *pc)
 {
     char id[48];
     snprintf(id, sizeof id, "msg_fake%llu", (unsigned long long)seq);
@@ -577,14 +670,8 @@ static struct MHD_Response *anthropic_ok(const char *model, const char *content,
                         "stop_reason", "end_turn", "stop_sequence", "usage", "output_tokens",
                         tout));
     sse_event(&b, &bad, "message_stop", json_pack("{s:s}", "type", "message_stop"));
-    struct MHD_Response *r =
-        bad ? NULL
-            : MHD_create_response_from_buffer(b.len, (void *)tl_buf_str(&b), MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = bad ? NULL : sse_response(pc, &b);
     tl_buf_free(&b);
-    if (r) {
-        MHD_add_response_header(r, "Content-Type", "text/event-stream");
-        MHD_add_response_header(r, "Cache-Control", "no-cache");
-    }
     return r;
 }
 
@@ -799,9 +886,13 @@ static enum MHD_Result handle_chat(tl_fakellm *f, struct MHD_Connection *c, req_
             delay = (uint64_t)(lat_ms * 1e6);
         } else {
             int tout = (int)((strlen(content) + 3) / 4);
-            r = anthropic ? anthropic_ok(model, content, stream, tin, tout, seq)
-                          : openai_ok(model, content, stream, usage_in_stream, tin, tout, seq);
-            delay = (uint64_t)((lat_ms + f->o.ms_per_token * tout) * 1e6);
+            /* A stream is paced by its content reader (first event after
+             * the latency, then token by token); a plain answer waits for
+             * the whole generation time. */
+            pace pc = {f, c, stream ? lat_ms : 0, stream ? f->o.ms_per_token * 6 : 0};
+            r = anthropic ? anthropic_ok(model, content, stream, tin, tout, seq, &pc)
+                          : openai_ok(model, content, stream, usage_in_stream, tin, tout, seq, &pc);
+            delay = stream ? 0 : (uint64_t)((lat_ms + f->o.ms_per_token * tout) * 1e6);
             pthread_mutex_lock(&f->lock);
             f->st.ok++;
             f->st.tokens_in += (uint64_t)tin;

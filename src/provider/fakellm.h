@@ -28,9 +28,11 @@
  *
  * Latency does not hold a thread: a request that must wait is suspended
  * (MHD suspend/resume) and one timer thread resumes it when due, so a few
- * MHD threads serve thousands of slow calls. Streaming answers are sent
- * in one piece after the latency (the SSE framing is real; the pacing is
- * not).
+ * MHD threads serve thousands of slow calls. A plain answer comes after
+ * latency + ms_per_token x tokens; a streamed one (chunked SSE) starts
+ * after the latency and then sends one event (about six tokens) every
+ * 6 x ms_per_token, its content reader suspending the connection between
+ * events.
  *
  * Threads: start/stop from one thread; stats from any. */
 #ifndef TL_PROVIDER_FAKELLM_H

@@ -28,6 +28,8 @@ typedef struct io_call {
     char *body;
     tl_buf resp;
     bool too_big, added;
+    bool got_body;        /* a byte of the body has arrived */
+    uint64_t fb_deadline; /* no body byte by then: timeout; 0 = none */
     int64_t retry_after_ms, rem_req, rem_tok, reset_req_ms, reset_tok_ms;
     uint64_t start_ns;
     tl_io_done_cb cb;
@@ -256,6 +258,8 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
     io_call *c = ud;
     size_t n = size * nmemb;
+    if (n)
+        c->got_body = true;
     if (tl_buf_append(&c->resp, p, n) != TL_OK) {
         c->too_big = true;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
@@ -451,7 +455,26 @@ static void *loop_main(void *arg)
             call_remove(io, c);
             call_finish(io, c, rc, false);
         }
-        curl_multi_poll(io->multi, NULL, 0, 1000, NULL);
+        /* First-byte deadlines: libcurl's low-speed check averages over
+         * several seconds (and counts headers), so the loop keeps the
+         * deadline itself. */
+        uint64_t now = now_ns();
+        int wait_ms = 1000;
+        for (io_call *c = io->active, *next; c; c = next) {
+            next = c->next;
+            if (!c->fb_deadline || c->got_body)
+                continue;
+            if (now >= c->fb_deadline) {
+                call_remove(io, c);
+                snprintf(c->errbuf, sizeof c->errbuf, "no answer within the first-byte timeout");
+                call_finish(io, c, CURLE_OPERATION_TIMEDOUT, false);
+                continue;
+            }
+            uint64_t left_ms = (c->fb_deadline - now) / 1000000u + 1;
+            if (left_ms < (uint64_t)wait_ms)
+                wait_ms = (int)left_ms;
+        }
+        curl_multi_poll(io->multi, NULL, 0, wait_ms, NULL);
     }
     return NULL;
 }
@@ -626,11 +649,14 @@ tl_err tl_io_submit(tl_io *io, const tl_io_request *req, tl_io_done_cb cb, void 
     int fb =
         req->first_byte_timeout_ms ? req->first_byte_timeout_ms : io->opts.first_byte_timeout_ms;
     if (fb > 0) {
+        /* Stalls after the first byte: libcurl's low-speed limit. */
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)((fb + 999) / 1000));
     }
     c->id = atomic_fetch_add(&io->next_id, 1);
     c->start_ns = now_ns();
+    if (fb > 0)
+        c->fb_deadline = c->start_ns + (uint64_t)fb * 1000000u;
     if (id)
         *id = c->id;
     atomic_fetch_add(&io->submitted, 1);

@@ -36,9 +36,10 @@ typedef struct tl_io tl_io;
 
 typedef struct tl_io_opts {
     int connect_timeout_ms;        /* default 10000 */
-    int first_byte_timeout_ms;     /* no byte received for this long: timeout; default 60000
-                                      (whole seconds, at least 1 s; 0 keeps the default,
-                                      negative disables) */
+    int first_byte_timeout_ms;     /* no byte of the body this long after submit: timeout;
+                                      afterwards also a stall limit (libcurl's low-speed
+                                      limit, whole seconds); default 60000; 0 keeps the
+                                      default, negative disables */
     int total_timeout_ms;          /* default 120000; a request may ask for its own */
     unsigned max_host_connections; /* per host; calls past it wait in libcurl; default 256 */
     unsigned max_connections;      /* connection cache size; default 256 */
@@ -68,7 +69,7 @@ typedef struct tl_io_request {
     const char *body;           /* copied at submit */
     size_t body_len;
     int timeout_ms;            /* total; 0 = the loop's default */
-    int first_byte_timeout_ms; /* 0 = the loop's default */
+    int first_byte_timeout_ms; /* 0 = the loop's default; negative: none */
     /* Optional: called on the I/O thread for every chunk of the body as it
      * arrives (streaming progress). The body is still delivered whole. */
     void (*on_data)(void *ud, const char *p, size_t n);

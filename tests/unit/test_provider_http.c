@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "doc/job.h"
 #include "doc/resume.h"
@@ -695,6 +696,121 @@ static void test_openai_batch_every_fixture(void **state)
     }
 }
 
+/* ---- streams through the I/O loop directly ---- */
+
+typedef struct stream_obs {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    bool done;
+    tl_io_result res;
+    char body[65536];
+    size_t chunks;
+    double first_s, last_s, start_s;
+} stream_obs;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void stream_data(void *ud, const char *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    stream_obs *o = ud;
+    double t = mono_s();
+    if (o->chunks++ == 0)
+        o->first_s = t;
+    o->last_s = t;
+}
+
+static void stream_done(void *ud, const tl_io_result *r)
+{
+    stream_obs *o = ud;
+    pthread_mutex_lock(&o->m);
+    o->res = *r;
+    snprintf(o->body, sizeof o->body, "%s", r->body ? r->body : "");
+    o->res.body = NULL;
+    o->res.message = NULL;
+    o->done = true;
+    pthread_cond_broadcast(&o->c);
+    pthread_mutex_unlock(&o->m);
+}
+
+static void stream_call(fx *f, int first_byte_timeout_ms, stream_obs *o)
+{
+    memset(o, 0, sizeof *o);
+    pthread_mutex_init(&o->m, NULL);
+    pthread_cond_init(&o->c, NULL);
+    char url[128], *body = NULL;
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/chat/completions", tl_fakellm_port(f->llm));
+    json_t *rq = json_pack("{s:s,s:b,s:[{s:s,s:s}]}", "model", "m", "stream", 1, "messages", "role",
+                           "user", "content", f->user);
+    body = json_dumps(rq, JSON_COMPACT);
+    json_decref(rq);
+    const char *const headers[] = {"Content-Type: application/json", NULL};
+    tl_io_request ir = {.url = url,
+                        .headers = headers,
+                        .body = body,
+                        .body_len = strlen(body),
+                        .timeout_ms = 30000,
+                        .first_byte_timeout_ms = first_byte_timeout_ms,
+                        .on_data = stream_data};
+    o->start_s = mono_s();
+    /* on_data gets the same user data as the done callback */
+    assert_int_equal(tl_io_submit(f->io, &ir, stream_done, o, NULL), TL_OK);
+    free(body);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += WAIT_S;
+    pthread_mutex_lock(&o->m);
+    while (!o->done)
+        if (pthread_cond_timedwait(&o->c, &o->m, &ts) != 0)
+            break;
+    pthread_mutex_unlock(&o->m);
+    assert_true(o->done);
+    pthread_mutex_destroy(&o->m);
+    pthread_cond_destroy(&o->c);
+}
+
+static void test_stream_paced(void **state)
+{
+    fx *f = *state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.latency_ms = 150;
+    o.ms_per_token = 2; /* an event every 12 ms */
+    start_llm(f, &o);
+    stream_obs *ob = malloc(sizeof *ob);
+    assert_non_null(ob);
+    stream_call(f, 0, ob);
+    assert_int_equal(ob->res.error, TL_CALL_OK);
+    assert_non_null(strstr(ob->body, "data: [DONE]"));
+    /* It arrived in pieces, the first after the latency, the rest later. */
+    assert_true(ob->chunks >= 3);
+    assert_true(ob->first_s - ob->start_s >= 0.14);
+    assert_true(ob->last_s - ob->first_s >= 0.05);
+    free(ob);
+}
+
+static void test_stream_first_byte_timeout(void **state)
+{
+    fx *f = *state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.latency_ms = 30000; /* the first event would come after 30 s */
+    start_llm(f, &o);
+    stream_obs *ob = malloc(sizeof *ob);
+    assert_non_null(ob);
+    stream_call(f, 1000, ob);
+    assert_int_equal(ob->res.error, TL_CALL_TIMEOUT);
+    assert_true(mono_s() - ob->start_s < 10);
+    fprintf(stderr, "# first-byte timeout after %.2f s\n", mono_s() - ob->start_s);
+    free(ob);
+}
+
 static void test_connection_refused(void **state)
 {
     fx *f = *state;
@@ -760,6 +876,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_success, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_paced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_first_byte_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_batch_every_fixture, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_server_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_timeout_and_cancel, setup, teardown),
