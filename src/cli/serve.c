@@ -38,14 +38,15 @@ typedef struct serve_args {
 
 static void serve_usage(FILE *f)
 {
-    fputs("usage: tailor serve [--port 5001] [--bind 127.0.0.1] [--db tailor.db|:memory:]\n"
+    fputs("usage: tailor serve [--port 5001] [--bind 127.0.0.1] [--db tailor.db|:memory:|postgres://...]\n"
           "                    [--workers N] [--threads N] [--max-body BYTES]\n"
           "                    [--api-keys FILE] [--rate-limit N] [--protect-metrics]\n"
           "                    [--drain-s N] [--web-dir DIR] [--terms FILE] [--quiet]\n"
           "\n"
           "  --port        port to listen on (env TAILOR_PORT; default 5001)\n"
           "  --bind        address to listen on (env TAILOR_BIND; default 127.0.0.1)\n"
-          "  --db          SQLite database file (env TAILOR_DB; default tailor.db)\n"
+          "  --db          SQLite database file, or postgres://USER@HOST:PORT/DB\n"
+          "                (env TAILOR_DB; default tailor.db)\n"
           "  --workers     customization worker threads (env TAILOR_WORKERS; default 2)\n"
           "  --threads     HTTP threads (default 2)\n"
           "  --max-body    request body limit in bytes (default 2097152)\n"
@@ -281,10 +282,10 @@ int cmd_serve(int argc, char **argv)
     tl_store *store = NULL;
     if ((rc = load_keys(&a, &keys)) == TL_EXIT_OK &&
         (rc = cli_load_terms(a.terms_path, &terms)) == TL_EXIT_OK) {
-        tl_store_sqlite_opts so = {.path = a.db};
-        tl_err e = tl_store_open_sqlite(&store, &so);
+        tl_err e = tl_store_open(&store, a.db); /* a file, or postgres://... */
         if (e) {
-            cli_error("%s: cannot open the database: %s", a.db, tl_strerror(e));
+            cli_error("%s: cannot open the database: %s",
+                      tl_store_address_is_pg(a.db) ? "postgres" : a.db, tl_strerror(e));
             rc = TL_EXIT_INTERNAL;
         } else {
             rc = start(&a, &keys, store, terms);

@@ -2,6 +2,7 @@
 #include "store/store.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void tl_store_destroy(tl_store *s)
 {
@@ -180,4 +181,24 @@ tl_err tl_store_telemetry_get(tl_store *s, const char *model, tl_store_model_sta
     if (!model || !out)
         return TL_EINVAL;
     return s->ops->telemetry_get(s, model, out);
+}
+
+int tl_store_address_is_pg(const char *address)
+{
+    return address &&
+           (strncmp(address, "postgres://", 11) == 0 || strncmp(address, "postgresql://", 13) == 0);
+}
+
+tl_err tl_store_open(tl_store **out, const char *address)
+{
+    if (!out)
+        return TL_EINVAL;
+    if (tl_store_address_is_pg(address)) {
+        tl_store_pg_opts po = {.conninfo = address};
+        return tl_store_open_pg(out, &po);
+    }
+    if (address && strncmp(address, "sqlite:", 7) == 0)
+        address += 7;
+    tl_store_sqlite_opts so = {.path = address};
+    return tl_store_open_sqlite(out, &so);
 }

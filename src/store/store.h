@@ -5,8 +5,10 @@
  * state, so that another backend (PostgreSQL) can implement the same calls.
  * Callers use the tl_store_* wrappers below, never the table directly.
  *
- * The one backend today is SQLite (tl_store_open_sqlite): one file in WAL
- * mode ("tailor.db" by default) or ":memory:" for tests.
+ * Backends: SQLite (tl_store_open_sqlite), one file in WAL mode
+ * ("tailor.db" by default) or ":memory:" for tests; PostgreSQL
+ * (tl_store_open_pg) for several servers; tl_store_open picks one from an
+ * address.
  *
  * Records handed out (tl_store_resume, tl_store_jd, tl_store_job, lists)
  * are malloc'd copies owned by the caller and freed with their _free
@@ -184,6 +186,36 @@ typedef struct tl_store_sqlite_opts {
 TL_MUST_CHECK tl_err tl_store_open_sqlite(tl_store **out, const tl_store_sqlite_opts *opts);
 /* The schema version the code migrates to (for tests). */
 int tl_store_sqlite_schema_version(void);
+
+/* ---- PostgreSQL ---- */
+
+/* The PostgreSQL backend (store/postgres.c): the same records and calls,
+ * for several servers sharing one database. A small pool of connections
+ * (each call takes one for its whole duration, transaction included); a
+ * connection found broken is reset once and the call retried when nothing
+ * of it can have been applied. Migrations run under an advisory lock, so
+ * servers starting together migrate once. Dates are ISO 8601 UTC text, as
+ * SQLite's. */
+typedef struct tl_store_pg_opts {
+    const char *conninfo; /* required: "postgres://user@host:port/db" or "key=value ..." */
+    unsigned pool_size;   /* connections; 0 means 4 */
+    int connect_timeout_s; /* 0 means 10 */
+} tl_store_pg_opts;
+
+/* Connects, creates or migrates the schema. TL_EINVAL without conninfo,
+ * TL_EIO when the server cannot be reached or migrated. */
+TL_MUST_CHECK tl_err tl_store_open_pg(tl_store **out, const tl_store_pg_opts *opts);
+/* The schema version the PostgreSQL backend migrates to (for tests). */
+int tl_store_pg_schema_version(void);
+
+/* ---- opening by address ---- */
+
+/* Opens the backend an address names: "postgres://..." or
+ * "postgresql://..." is PostgreSQL; "sqlite:PATH" or anything else is a
+ * SQLite file (":memory:" included). NULL means "tailor.db". */
+TL_MUST_CHECK tl_err tl_store_open(tl_store **out, const char *address);
+/* True when address names a PostgreSQL database. */
+int tl_store_address_is_pg(const char *address);
 
 /* ---- calls (each dispatches to the backend) ---- */
 

@@ -14,11 +14,21 @@
 
 #include "store/store.h"
 
+/* test_store_pg.c includes this file to run the same tests on PostgreSQL:
+ * it defines TEST_STORE_OPEN (a fresh, empty store) and its own main. */
+#ifndef TEST_STORE_OPEN
+static tl_err open_memory(tl_store **s)
+{
+    tl_store_sqlite_opts o = {.path = ":memory:"};
+    return tl_store_open_sqlite(s, &o);
+}
+#define TEST_STORE_OPEN(s) open_memory(s)
+#endif
+
 static int setup(void **state)
 {
     tl_store *s = NULL;
-    tl_store_sqlite_opts o = {.path = ":memory:"};
-    if (tl_store_open_sqlite(&s, &o) != TL_OK)
+    if (TEST_STORE_OPEN(&s) != TL_OK)
         return -1;
     *state = s;
     return 0;
@@ -280,6 +290,7 @@ static void test_open_fails_cleanly(void **state)
     tl_store_destroy(NULL);
 }
 
+#ifndef TEST_STORE_NO_MAIN
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,3 +306,4 @@ int main(void)
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
+#endif
