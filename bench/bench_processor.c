@@ -30,7 +30,7 @@
 #include "util/file.h"
 #include "util/limits.h"
 
-#define container_of_(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+#define container_of_(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
 
 static uint64_t now_ns(void)
 {
@@ -163,7 +163,8 @@ static void bench_overhead(size_t n, uint64_t working_set)
     qsort(lat, n_lat, sizeof *lat, cmp_u64);
     char what[64];
     if (working_set)
-        snprintf(what, sizeof what, "warm cache, %llu subsections", (unsigned long long)working_set);
+        snprintf(what, sizeof what, "warm cache, %llu subsections",
+                 (unsigned long long)working_set);
     else
         snprintf(what, sizeof what, "cold cache, 64 MiB, evicting");
     printf("engine overhead (%s): %.0f tasks/s on one core through scheduler + cache + limiter + "
@@ -287,8 +288,9 @@ static void bench_processor(fixtures *fx, size_t jobs)
         tl_result_free(r);
     }
     double plain_s = (double)(now_ns() - t0) / 1e9;
-    printf("processor (enhanced, inline scripted provider, whole jobs): %.0f tasks/s, %.0f jobs/s\n",
-           (double)c.tasks / engine_s, (double)jobs / engine_s);
+    printf(
+        "processor (enhanced, inline scripted provider, whole jobs): %.0f tasks/s, %.0f jobs/s\n",
+        (double)c.tasks / engine_s, (double)jobs / engine_s);
     printf("processor overhead over tl_customize: %.2f us per task (%.1f vs %.1f us per job)\n",
            (engine_s - plain_s) * 1e6 / (double)c.tasks, engine_s * 1e6 / (double)jobs,
            plain_s * 1e6 / (double)jobs);

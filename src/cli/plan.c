@@ -26,8 +26,8 @@ static void print_text(const tl_plan *p)
 {
     printf("%zu tasks, %zu batch groups, strength %s, median %u tokens\n", p->n, p->n_batches,
            tl_strength_name(p->strength), tl_plan_median_tokens(p));
-    printf("  %-4s %-32s %-9s %5s %6s %-5s %s\n", "id", "section", "kind", "prio", "tokens",
-           "tier", "batch");
+    printf("  %-4s %-32s %-9s %5s %6s %-5s %s\n", "id", "section", "kind", "prio", "tokens", "tier",
+           "batch");
     for (size_t i = 0; i < p->n; i++) {
         const tl_task *t = &p->tasks[i];
         char batch[16] = "-";
@@ -83,11 +83,11 @@ static int print_json(const tl_plan *p, const tl_resume *r, const tl_job *j, con
     }
     if (codec && cctx)
         codec->ctx_free(cctx);
-    json_t *doc = tasks ? json_pack("{s:s, s:i, s:i, s:i, s:o}", "strength",
-                                    tl_strength_name(p->strength), "tasks_total", (int)p->n,
-                                    "batch_groups", (int)p->n_batches, "median_tokens",
-                                    (int)tl_plan_median_tokens(p), "tasks", tasks)
-                        : NULL;
+    json_t *doc =
+        tasks ? json_pack("{s:s, s:i, s:i, s:i, s:o}", "strength", tl_strength_name(p->strength),
+                          "tasks_total", (int)p->n, "batch_groups", (int)p->n_batches,
+                          "median_tokens", (int)tl_plan_median_tokens(p), "tasks", tasks)
+              : NULL;
     char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
     json_decref(doc);
     if (!text) {

@@ -25,7 +25,7 @@
 #include "engine/processor.h"
 #include "engine/sched.h"
 
-#define container_of_(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+#define container_of_(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
 
 #define LAT_SAMPLES 128
 
@@ -56,9 +56,9 @@ typedef struct eng_prov {
     tl_retry *retry;
     uint64_t lat[LAT_SAMPLES]; /* ring of recent successful latencies */
     size_t n_lat, lat_pos;
-    uint64_t p95_ns;           /* recomputed every 16 samples */
+    uint64_t p95_ns;                        /* recomputed every 16 samples */
     struct eng_call *busy_head, *busy_tail; /* calls waiting for a concurrency slot */
-    bool park_front; /* a woken call that must wait again keeps its place */
+    bool park_front;                        /* a woken call that must wait again keeps its place */
     tl_engine *e;
 } eng_prov;
 
@@ -82,7 +82,7 @@ typedef struct eng_task {
     tl_task t; /* the plan's task */
     struct eng_job *job;
     tstate state;
-    unsigned link;         /* chain index; job->n_chain is the embedded engine */
+    unsigned link;          /* chain index; job->n_chain is the embedded engine */
     unsigned link_attempts; /* attempts on this link */
     bool solo;              /* retries and leftovers of a batch go alone */
     bool leader;            /* owns key's cache flight */
@@ -100,7 +100,7 @@ typedef struct eng_task {
     bool fell_back, cached;
     unsigned calls;
     uint64_t pushed_ns, wait_ns;
-    tl_work work;           /* embedded engine on a worker */
+    tl_work work; /* embedded engine on a worker */
 } eng_task;
 
 typedef struct eng_job {
@@ -125,10 +125,10 @@ typedef struct eng_job {
     uint64_t t0;
     uint64_t breaker_events0;
     tl__timer deadline_tm;
-    unsigned refs;   /* calls that still point at this job */
-    bool finishing;  /* consistency pass queued or running */
-    bool finished;   /* done callback queued */
-    tl_work work;    /* the consistency pass on a worker */
+    unsigned refs;  /* calls that still point at this job */
+    bool finishing; /* consistency pass queued or running */
+    bool finished;  /* done callback queued */
+    tl_work work;   /* the consistency pass on a worker */
     /* original processor: the section being worked on */
     size_t orig_next; /* next task index to start a section from */
     size_t orig_open; /* tasks of the current section not done */
@@ -141,9 +141,9 @@ typedef struct eng_call {
     struct eng_call *busy_next;
     tl__timer tm; /* rate-limit wait, or the hedge */
     unsigned link;
-    bool hedge;     /* a hedge for tasks[0] */
+    bool hedge; /* a hedge for tasks[0] */
     bool sent;
-    bool original;  /* the original processor's call (no limiter, no breaker) */
+    bool original;    /* the original processor's call (no limiter, no breaker) */
     unsigned attempt; /* original: 1 or 2 */
     tl_rl_ticket ticket;
     tl_breaker_permit permit;

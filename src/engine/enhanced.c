@@ -314,7 +314,7 @@ static bool apply_cached(eng_task *t, const void *value, size_t len)
         const char *s;
         size_t n;
         err = get_str(&rd, &s, &n) ? restore_slot(t, &j->res->tailored->basics.summary,
-                                                   j->r->basics.summary, "basics.summary", s, n)
+                                                  j->r->basics.summary, "basics.summary", s, n)
                                    : TL_EFORMAT;
     } else {
         err = restore_entry(t, &rd);
@@ -550,8 +550,8 @@ static void retry_or_next(tl_engine *e, eng_task *t, uint64_t retry_after_ns)
     }
     eng_prov *p = j->chain[t->link];
     uint64_t delay = 0;
-    tl_retry_verdict v = tl_retry_next(p->retry, t->link_attempts ? t->link_attempts : 1,
-                                       retry_after_ns, &delay);
+    tl_retry_verdict v =
+        tl_retry_next(p->retry, t->link_attempts ? t->link_attempts : 1, retry_after_ns, &delay);
     if (v != TL_RETRY_AFTER) {
         next_link(e, t);
         return;

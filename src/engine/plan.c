@@ -20,8 +20,8 @@
 
 const char *tl_task_kind_name(tl_task_kind k)
 {
-    static const char *const names[] = {"summary",   "skills",   "work", "project",
-                                        "education", "other"};
+    static const char *const names[] = {"summary", "skills",    "work",
+                                        "project", "education", "other"};
     return (unsigned)k < TL_TASK_KIND_COUNT_ ? names[k] : "other";
 }
 
@@ -226,14 +226,12 @@ static tl_err expand(const tl_resume *r, const tl_target *units, size_t n_units,
     int role_rank = 0;
     for (size_t i = 0; i < n_units; i++) {
         tl_target u = units[i];
-        size_t nb = u.kind == TL_TARGET_ENTRY
-                        ? r->sections[u.section].entries[u.entry].n_bullets
-                        : 0;
+        size_t nb =
+            u.kind == TL_TARGET_ENTRY ? r->sections[u.section].entries[u.entry].n_bullets : 0;
         /* A skills group is one ordered list ("the job's skills first"):
          * cutting it would order each piece on its own. */
         bool list = u.kind == TL_TARGET_ENTRY && r->sections[u.section].kind == TL_SEC_SKILLS;
-        size_t groups =
-            nb > o->split_over && !list ? group_count(r, u, nb, o->max_group, cap) : 1;
+        size_t groups = nb > o->split_over && !list ? group_count(r, u, nb, o->max_group, cap) : 1;
         int32_t prio = 0;
         for (size_t k = 0, from = 0; k < groups; k++) {
             tl_target t = u;

@@ -158,8 +158,7 @@ static void prov_free(eng_prov *p)
     tl__free(p);
 }
 
-static tl_err prov_new(tl_engine *e, tl_provider *pr, const tl_provider_conf *conf,
-                       eng_prov **out)
+static tl_err prov_new(tl_engine *e, tl_provider *pr, const tl_provider_conf *conf, eng_prov **out)
 {
     eng_prov *p = tl__calloc(1, sizeof *p);
     if (!p)
@@ -199,8 +198,7 @@ static eng_prov *prov_find(tl_engine *e, const tl_provider *pr)
     return NULL;
 }
 
-static tl_err prov_add(tl_engine *e, tl_provider *pr, const tl_provider_conf *conf,
-                       eng_prov **out)
+static tl_err prov_add(tl_engine *e, tl_provider *pr, const tl_provider_conf *conf, eng_prov **out)
 {
     if (e->n_provs == e->cap_provs) {
         size_t cap = e->cap_provs ? e->cap_provs * 2 : 4;
@@ -363,7 +361,8 @@ void tl__account_response(eng_job *j, const tl_chat_response *r, const eng_prov 
     uint64_t out = r->tokens_out > 0 ? (uint64_t)r->tokens_out : 0;
     j->m.tokens_in += in;
     j->m.tokens_out += out;
-    j->m.cost_usd += ((double)in * p->conf.usd_per_mtok_in + (double)out * p->conf.usd_per_mtok_out) / 1e6;
+    j->m.cost_usd +=
+        ((double)in * p->conf.usd_per_mtok_in + (double)out * p->conf.usd_per_mtok_out) / 1e6;
 }
 
 /* ------------------------------------------------------------ applying answers */
@@ -502,8 +501,8 @@ void tl__task_complete(tl_engine *e, eng_task *t, const char *producer)
             o->kind = OUT_TASK;
             o->task_cb = j->o.on_task;
             o->ud = j->o.ud;
-            o->tr = (tl_task_result){j->id,       t->t.id,      NULL,      t->t.kind,
-                                     producer,    t->fell_back, t->cached, t->calls};
+            o->tr = (tl_task_result){j->id,    t->t.id,      NULL,      t->t.kind,
+                                     producer, t->fell_back, t->cached, t->calls};
             snprintf(o->section_id, sizeof o->section_id, "%s", t->t.label);
             out_push(e, o);
         }
@@ -775,7 +774,8 @@ static tl_err job_build(tl_engine *e, eng_job *j, const tl_job_opts *o)
 tl_err tl_engine_submit(tl_engine *e, const tl_resume *resume, const tl_job *job,
                         const tl_terms *terms, const tl_job_opts *o, uint64_t *job_id)
 {
-    if (!e || !resume || !job || !terms || !o || (o->strength && (o->strength < 1 || o->strength > 3)))
+    if (!e || !resume || !job || !terms || !o ||
+        (o->strength && (o->strength < 1 || o->strength > 3)))
         return TL_EINVAL;
     eng_job *j = tl__calloc(1, sizeof *j);
     if (!j)
@@ -973,6 +973,26 @@ void tl_engine_metrics(tl_engine *e, tl_job_metrics *out)
     }
     pthread_mutex_unlock(&e->stats_mu);
     out->breaker_transitions = atomic_load(&e->breaker_events);
+}
+
+size_t tl_engine_providers(tl_engine *e, tl_engine_provider_stats *out, size_t cap)
+{
+    pthread_mutex_lock(&e->loop_mu);
+    size_t n = e->n_provs;
+    for (size_t i = 0; i < n && i < cap; i++) {
+        eng_prov *p = e->provs[i];
+        tl_engine_provider_stats *st = &out[i];
+        memset(st, 0, sizeof *st);
+        st->name = p->p->name ? p->p->name : "provider";
+        tl_breaker_stats_get(p->br, &st->breaker);
+        tl_ratelimit_stats_get(p->rl, &st->ratelimit);
+        tl_retry_stats_get(p->retry, &st->retry);
+        st->p95_ns = p->p95_ns;
+        for (eng_call *c = p->busy_head; c; c = c->busy_next)
+            st->parked++;
+    }
+    pthread_mutex_unlock(&e->loop_mu);
+    return n;
 }
 
 /* ------------------------------------------------------------ lifecycle */

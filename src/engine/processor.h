@@ -67,8 +67,7 @@ typedef struct tl_codec {
     tl_err (*ctx_create)(const tl_resume *original, const tl_job *job, const tl_terms *terms,
                          tl_strength strength, void **ctx);
     void (*ctx_free)(void *ctx);
-    tl_err (*render)(void *ctx, const tl_prompt_task *tasks, size_t n, char **system,
-                     char **user);
+    tl_err (*render)(void *ctx, const tl_prompt_task *tasks, size_t n, char **system, char **user);
     tl_err (*apply)(void *ctx, const char *answer, size_t len, const tl_prompt_task *tasks,
                     size_t n, tl_resume *out, tl_changes *changes, tl_prompt_outcome *outcomes);
     int version; /* part of every cache key (TL_PROMPT_VERSION for the prompt module) */
@@ -88,8 +87,8 @@ typedef struct tl_provider_conf {
     const char *model_large;     /* model of LARGE tier tasks; NULL: the provider's default */
     double usd_per_mtok_in;      /* price per million input tokens (metrics); default 0 */
     double usd_per_mtok_out;
-    bool hedge;                  /* hedge slow calls to the next link; default true */
-    uint64_t hedge_after_ns;     /* 0 (default): the provider's observed p95 latency */
+    bool hedge;              /* hedge slow calls to the next link; default true */
+    uint64_t hedge_after_ns; /* 0 (default): the provider's observed p95 latency */
 } tl_provider_conf;
 
 /* Defaults as stated above. */
@@ -107,26 +106,26 @@ TL_MUST_CHECK tl_err tl_engine_add_provider(tl_engine *e, tl_provider *p,
 typedef enum tl_engine_kind { TL_ENGINE_ENHANCED = 0, TL_ENGINE_ORIGINAL } tl_engine_kind;
 
 typedef struct tl_engine_opts {
-    tl_engine_kind kind;         /* default ENHANCED */
-    const tl_clock *clock;       /* default NULL: tl_clock_real() */
-    bool loop_thread;            /* default false: the caller pumps tl_engine_poll() */
-    unsigned workers;            /* CPU worker threads; default 0: inline on the loop */
-    const tl_codec *codec;       /* default NULL: tl_codec_prompt() */
-    uint64_t seed;               /* retry jitter; default 0: from the system */
+    tl_engine_kind kind;   /* default ENHANCED */
+    const tl_clock *clock; /* default NULL: tl_clock_real() */
+    bool loop_thread;      /* default false: the caller pumps tl_engine_poll() */
+    unsigned workers;      /* CPU worker threads; default 0: inline on the loop */
+    const tl_codec *codec; /* default NULL: tl_codec_prompt() */
+    uint64_t seed;         /* retry jitter; default 0: from the system */
     /* batcher */
     unsigned max_batch;          /* default 8 (1 disables batching) */
     uint32_t max_batch_tokens;   /* default 2048 */
     uint32_t small_tokens;       /* tasks up to this estimate are batched; default 400 */
     uint64_t max_queue_delay_ns; /* default 20 ms */
     /* cache */
-    size_t cache_bytes;          /* default 64 MiB; 0 keeps the default */
-    uint64_t cache_ttl_ns;       /* default 1 hour */
-    bool no_cache;               /* default false */
+    size_t cache_bytes;    /* default 64 MiB; 0 keeps the default */
+    uint64_t cache_ttl_ns; /* default 1 hour */
+    bool no_cache;         /* default false */
     /* scheduler */
-    uint64_t aging_interval_ns;  /* default 100 ms (engine/sched.h) */
-    uint64_t urgency_window_ns;  /* default 5 s */
-    unsigned max_in_flight;      /* provider calls in flight, all providers; default 256 */
-    unsigned hedge_min_samples;  /* latencies seen before hedging by p95; default 20 */
+    uint64_t aging_interval_ns; /* default 100 ms (engine/sched.h) */
+    uint64_t urgency_window_ns; /* default 5 s */
+    unsigned max_in_flight;     /* provider calls in flight, all providers; default 256 */
+    unsigned hedge_min_samples; /* latencies seen before hedging by p95; default 20 */
 } tl_engine_opts;
 
 void tl_engine_opts_default(tl_engine_opts *o);
@@ -147,11 +146,11 @@ typedef struct tl_task_result {
     uint32_t task_id;
     const char *section_id; /* "work[0].highlights[0-5]" (valid during the callback) */
     tl_task_kind kind;
-    const char *provider;   /* name of the provider that produced it, "local" for the
-                               embedded engine, "cache" for a cache hit */
-    bool fell_back;         /* produced by a later link than the chain's first */
-    bool cached;            /* from the cache (a hit, or a coalesced flight) */
-    unsigned attempts;      /* provider calls made for it */
+    const char *provider; /* name of the provider that produced it, "local" for the
+                             embedded engine, "cache" for a cache hit */
+    bool fell_back;       /* produced by a later link than the chain's first */
+    bool cached;          /* from the cache (a hit, or a coalesced flight) */
+    unsigned attempts;    /* provider calls made for it */
 } tl_task_result;
 
 /* Metrics of one job (and, summed, of the engine). */
@@ -174,13 +173,13 @@ typedef void (*tl_job_done_cb)(void *ud, uint64_t job_id, tl_err status, tl_resu
                                const tl_job_metrics *m);
 
 typedef struct tl_job_opts {
-    tl_strength strength;  /* 0: BALANCED */
-    tl_provider **chain;   /* providers tried in order; the embedded engine is always
-                              last (implicit); n_chain 0: embedded engine only */
+    tl_strength strength; /* 0: BALANCED */
+    tl_provider **chain;  /* providers tried in order; the embedded engine is always
+                             last (implicit); n_chain 0: embedded engine only */
     size_t n_chain;
-    int32_t priority;      /* added to every task's base priority; default 0 */
-    uint64_t deadline_ns;  /* absolute, on the engine's clock; 0: none */
-    tl_task_cb on_task;    /* optional */
+    int32_t priority;       /* added to every task's base priority; default 0 */
+    uint64_t deadline_ns;   /* absolute, on the engine's clock; 0: none */
+    tl_task_cb on_task;     /* optional */
     tl_job_done_cb on_done; /* optional (but how else would you get the result?) */
     void *ud;
     const tl_plan_opts *plan; /* NULL: the defaults (strength taken from above) */
@@ -206,6 +205,20 @@ void tl_engine_poll(tl_engine *e);
 uint64_t tl_engine_next_timer(tl_engine *e);
 /* Jobs submitted and not yet done. Any thread. */
 size_t tl_engine_pending(tl_engine *e);
+
+/* One provider's state, for /metrics. */
+typedef struct tl_engine_provider_stats {
+    const char *name; /* the provider's own name (valid while the provider lives) */
+    tl_breaker_stats breaker;
+    tl_ratelimit_stats ratelimit;
+    tl_retry_stats retry;
+    uint64_t p95_ns; /* observed latency of recent successful calls; 0: none yet */
+    size_t parked;   /* calls waiting for a concurrency slot */
+} tl_engine_provider_stats;
+
+/* Fills out[0..cap) with the known providers, in registration order, and
+ * returns how many there are (which may exceed cap). Any thread. */
+size_t tl_engine_providers(tl_engine *e, tl_engine_provider_stats *out, size_t cap);
 
 /* Cumulative metrics since create (jobs done so far; wall_ms sums the jobs'
  * wall times; queue waits over all tasks). Any thread. */

@@ -53,19 +53,19 @@ typedef void (*tl_scripted_fn)(void *ud, uint64_t call_no, uint64_t now_ns,
                                const tl_chat_request *req, tl_scripted_reply *out);
 
 typedef struct tl_scripted_opts {
-    const char *name;        /* default "scripted" (not copied: a literal) */
-    const char *model;       /* default "script-1" */
-    const tl_clock *clock;   /* required (a tl_test_clock's base) */
-    bool inline_completion;  /* complete inside submit (zero latency) */
-    uint64_t latency_ns;     /* default 100 ms */
-    uint64_t jitter_ns;      /* uniform [0, jitter) added; default 0 */
-    double p_slow;           /* a call takes slow_ns instead; default 0 */
+    const char *name;       /* default "scripted" (not copied: a literal) */
+    const char *model;      /* default "script-1" */
+    const tl_clock *clock;  /* required (a tl_test_clock's base) */
+    bool inline_completion; /* complete inside submit (zero latency) */
+    uint64_t latency_ns;    /* default 100 ms */
+    uint64_t jitter_ns;     /* uniform [0, jitter) added; default 0 */
+    double p_slow;          /* a call takes slow_ns instead; default 0 */
     uint64_t slow_ns;
     double p_server, p_timeout, p_429, p_malformed, p_partial; /* default 0 */
-    int64_t retry_after_ms;  /* for 429s; default 1000 */
-    uint64_t outage_from_ns, outage_to_ns; /* SERVER errors in [from, to) */
-    uint64_t seed;           /* default 1 */
-    tl_scripted_fn script;   /* optional: decides every reply */
+    int64_t retry_after_ms;                                    /* for 429s; default 1000 */
+    uint64_t outage_from_ns, outage_to_ns;                     /* SERVER errors in [from, to) */
+    uint64_t seed;                                             /* default 1 */
+    tl_scripted_fn script;                                     /* optional: decides every reply */
     void *script_ud;
 } tl_scripted_opts;
 
@@ -82,12 +82,12 @@ size_t tl_scripted_fire(tl_provider *p);
 uint64_t tl_scripted_next_due(tl_provider *p);
 
 typedef struct tl_scripted_stats {
-    uint64_t calls;       /* submitted */
-    uint64_t completed;   /* answered or failed (not cancelled) */
+    uint64_t calls;     /* submitted */
+    uint64_t completed; /* answered or failed (not cancelled) */
     uint64_t cancelled;
-    uint64_t failed;      /* completed with an error */
+    uint64_t failed;                /* completed with an error */
     uint64_t billed_in, billed_out; /* tokens of completed calls only */
-    uint64_t tasks;       /* task ids seen in requests */
+    uint64_t tasks;                 /* task ids seen in requests */
     size_t pending, max_pending;
 } tl_scripted_stats;
 

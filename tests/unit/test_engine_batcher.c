@@ -143,10 +143,8 @@ static void test_bad_options(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_grouping),
-        cmocka_unit_test(test_token_bound),
-        cmocka_unit_test(test_delay_bound),
-        cmocka_unit_test(test_remove_and_flush),
+        cmocka_unit_test(test_grouping),    cmocka_unit_test(test_token_bound),
+        cmocka_unit_test(test_delay_bound), cmocka_unit_test(test_remove_and_flush),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,8 +134,7 @@ static inline tl_provider *fx_provider(fx *f, tl_scripted_opts *so, const tl_pro
     return p;
 }
 
-static inline void fx_submit(fx *f, tl_provider **chain, size_t n, tl_strength s,
-                             uint64_t deadline)
+static inline void fx_submit(fx *f, tl_provider **chain, size_t n, tl_strength s, uint64_t deadline)
 {
     tl_job_opts jo = {0};
     jo.strength = s;

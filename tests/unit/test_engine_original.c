@@ -10,7 +10,7 @@ typedef struct rec {
     size_t n;
     int fail_calls[4]; /* call numbers that fail (-1: none) */
     tl_call_error fail_with;
-    int drop_call;     /* call number answered short by one, -1: none */
+    int drop_call; /* call number answered short by one, -1: none */
 } rec;
 
 static void record(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,

@@ -156,6 +156,11 @@ static void test_breaker_opens_and_falls_back(void **state)
     tl_scripted_stats st;
     tl_scripted_stats_get(p, &st);
     assert_true(st.calls <= 12);
+    tl_engine_provider_stats ps[2];
+    assert_int_equal(tl_engine_providers(f.e, ps, 2), 1);
+    assert_string_equal(ps[0].name, "scripted");
+    assert_int_equal(ps[0].breaker.state, TL_BREAKER_OPEN);
+    assert_true(ps[0].breaker.not_permitted > 0);
     tl_result_free(want);
     fx_free(&f);
 }

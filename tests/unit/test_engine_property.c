@@ -38,25 +38,23 @@ static const char *const bullets[] = {
     "Implemented gRPC APIs in Go with 99.9% availability",
     "Cared for 5 ICU patients per shift and titrated drips",
 };
-static const char *const skills[] = {"Go",     "Kafka", "SQL",    "Python", "Kubernetes",
-                                     "Docker", "AWS",   "Tableau", "dbt",   "Excel",
-                                     "Terraform", "Redis"};
+static const char *const skills[] = {"Go",  "Kafka",   "SQL", "Python", "Kubernetes", "Docker",
+                                     "AWS", "Tableau", "dbt", "Excel",  "Terraform",  "Redis"};
 static const char *const jobs[N_JOBS_DESC] = {"senior-backend-engineer.txt",
-                                              "analytics-engineer.txt",
-                                              "icu-registered-nurse.txt"};
+                                              "analytics-engineer.txt", "icu-registered-nurse.txt"};
 
 typedef struct pjob {
     uint64_t id;
     tl_resume *r;
     const tl_job *job;
     tl_strength s;
-    unsigned chain;   /* providers in the chain */
+    unsigned chain; /* providers in the chain */
     tl_result *res;
     tl_err status;
-    int done;         /* done callbacks seen */
-    size_t n_tasks;   /* task callbacks seen */
+    int done;       /* done callbacks seen */
+    size_t n_tasks; /* task callbacks seen */
     unsigned char seen[64];
-    bool bad_task;    /* a task result contradicted itself */
+    bool bad_task; /* a task result contradicted itself */
 } pjob;
 
 typedef struct pfx {
