@@ -160,6 +160,8 @@ static void call_unlink(tl__chat *p, chat_call *c)
     if (c->next)
         c->next->prev = c->prev;
     c->next = c->prev = NULL;
+    if (!p->calls)
+        pthread_cond_broadcast(&p->drained);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -279,9 +281,12 @@ static void io_done(void *ud, const tl_io_result *r)
     resp.tokens_estimated = tin < 0 || tout < 0;
     resp.tokens_in = tin >= 0 ? tin : est_in;
     resp.tokens_out = tout >= 0 ? tout : estimate_tokens(text.len);
-    call_unlink(p, c);
+    /* The callback runs before the call leaves the list, so that destroy
+     * (which waits for the list to empty) never returns while a callback
+     * of this provider is still running. */
     c->cb(c->ud, &resp);
     tl_buf_free(&text);
+    call_unlink(p, c);
     call_free(c);
 }
 
@@ -347,8 +352,21 @@ static void chat_cancel(tl_provider *base, uint64_t call_id)
 static void chat_destroy(tl_provider *base)
 {
     tl__chat *p = (tl__chat *)base;
+    if (p->io) {
+        /* Cancel what is in flight and wait for the callbacks (they run on
+         * the I/O thread, with TL_CALL_CANCELLED). */
+        pthread_mutex_lock(&p->lock);
+        for (chat_call *c = p->calls; c; c = c->next) {
+            c->cancelled = true;
+            tl_io_cancel(p->io, c->io_id);
+        }
+        while (p->calls)
+            pthread_cond_wait(&p->drained, &p->lock);
+        pthread_mutex_unlock(&p->lock);
+    }
     if (p->shared_io)
         tl_io_shared_release(p->io);
+    pthread_cond_destroy(&p->drained);
     pthread_mutex_destroy(&p->lock);
     if (p->key) {
         memset(p->key, 0, strlen(p->key));
@@ -371,6 +389,11 @@ tl_err tl__chat_create(const tl__dialect *d, tl_io *io, const char *name, const 
     if (!p)
         return TL_ENOMEM;
     if (pthread_mutex_init(&p->lock, NULL) != 0) {
+        free(p);
+        return TL_ENOMEM;
+    }
+    if (pthread_cond_init(&p->drained, NULL) != 0) {
+        pthread_mutex_destroy(&p->lock);
         free(p);
         return TL_ENOMEM;
     }

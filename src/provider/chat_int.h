@@ -34,8 +34,9 @@ struct tl__chat {
     bool shared_io;
     char *base_url, *key, *model, *version;
     int timeout_ms, max_tokens;
-    atomic_bool no_json;  /* the server rejected response_format once */
-    pthread_mutex_t lock; /* guards calls and each call's io_id */
+    atomic_bool no_json;    /* the server rejected response_format once */
+    pthread_mutex_t lock;   /* guards calls and each call's io_id */
+    pthread_cond_t drained; /* signalled when calls becomes empty */
     struct chat_call *calls;
     _Atomic uint64_t next_id;
 };

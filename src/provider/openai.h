@@ -12,8 +12,9 @@
  * in a response's message.
  *
  * Threads: any thread may submit or cancel; callbacks run on the I/O
- * thread (provider/io.h). Destroy only once no call is in flight (cancel
- * first), and not from the I/O thread. */
+ * thread (provider/io.h). Destroy cancels the calls in flight, waits
+ * until their callbacks (TL_CALL_CANCELLED) have run, then frees; never
+ * call it from the I/O thread (a callback). */
 #ifndef TL_PROVIDER_OPENAI_H
 #define TL_PROVIDER_OPENAI_H
 

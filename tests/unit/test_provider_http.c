@@ -567,6 +567,28 @@ static void test_io_destroy_cancels(void **state)
     waiter_free(&w);
 }
 
+static void test_provider_destroy_cancels(void **state)
+{
+    fx *f = *state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.timeout_rate = 1;
+    start_llm(f, &o);
+    make_openai(f);
+    tl_chat_request rq = request(f, false);
+    waiter w;
+    waiter_init(&w, 3);
+    slot s[3] = {{&w, 0}, {&w, 1}, {&w, 2}};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tl_provider_submit(f->p, &rq, on_done, &s[i], NULL), TL_OK);
+    tl_provider_destroy(f->p); /* returns once every callback has run */
+    f->p = NULL;
+    assert_int_equal(w.done, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(w.g[i].error, TL_CALL_CANCELLED);
+    waiter_free(&w);
+}
+
 static void test_parse_helpers(void **state)
 {
     (void)state;
@@ -889,6 +911,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_anthropic_overloaded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_io_destroy_cancels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_provider_destroy_cancels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_thousand_in_flight, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
