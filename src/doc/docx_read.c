@@ -156,6 +156,8 @@ static tl_err parse_xml(const char *p, size_t n, const char *name, xmlDoc **out,
 
 typedef enum para_kind { P_PLAIN, P_TITLE, P_HEAD, P_LIST } para_kind;
 
+#define MAX_STYLES 2000
+
 typedef struct style_info {
     char id[64];
     para_kind kind;
@@ -197,10 +199,12 @@ static void styles_load(const xmlDoc *d, styles *st)
     size_t count = 0;
     for (const xmlNode *c = root ? root->children : NULL; c; c = c->next)
         count += is(c, "style");
+    if (count > MAX_STYLES)
+        count = MAX_STYLES; /* every paragraph looks its style up */
     st->items = count ? calloc(count, sizeof *st->items) : NULL;
     if (!st->items)
         return; /* without styles, style ids are read as names */
-    for (const xmlNode *c = root->children; c; c = c->next) {
+    for (const xmlNode *c = root->children; c && st->n < count; c = c->next) {
         if (!is(c, "style"))
             continue;
         const char *id = attr(c, "styleId");
@@ -426,6 +430,8 @@ static tl_err emit_line(tl_buf *out, const char *s, size_t n, bool upper)
         char c = s[i];
         if (c == '\n' || c == '\r' || c == '\t' || c == '\f')
             c = ' ';
+        else if ((unsigned char)c < 0x20 || c == 0x7f)
+            continue;
         e = tl_buf_putc(out, upper ? (char)toupper((unsigned char)c) : c);
     }
     return e == TL_OK ? tl_buf_putc(out, '\n') : e;

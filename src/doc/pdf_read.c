@@ -47,10 +47,18 @@ typedef struct pline {
     size_t n;
 } pline;
 
+#define MAX_LINES 20000      /* lines in a document */
+#define MAX_PAGE_LINES 2500  /* lines on one page */
+#define PITCH_MEMO 16
+
 typedef struct plines {
     pline *items;
     size_t n, cap;
     size_t bytes;
+    size_t page_lines; /* lines of the page being read */
+    /* line_pitch by font size, computed once the lines are final */
+    double pitch_size[PITCH_MEMO], pitch[PITCH_MEMO];
+    size_t n_pitch;
 } plines;
 
 static void plines_free(plines *L)
@@ -104,6 +112,10 @@ typedef struct page_ctx {
 static tl_err push_line(plines *L, const pline *l, tl_doc_error *err)
 {
     L->bytes += l->n + 3;
+    if (L->n >= MAX_LINES || ++L->page_lines > MAX_PAGE_LINES)
+        return tl__doc_fail(err, TL_ETOOBIG, 0, "PDF: more than %d lines of text%s",
+                            L->n >= MAX_LINES ? MAX_LINES : MAX_PAGE_LINES,
+                            L->n >= MAX_LINES ? "" : " on a page");
     if (L->bytes > TL_MAX_RESUME_BYTES)
         return tl__doc_fail(err, TL_ETOOBIG, 0, "PDF: more than %u bytes of text",
                             TL_MAX_RESUME_BYTES);
@@ -260,6 +272,7 @@ static tl_err page_lines(plines *L, PopplerPage *page, int pno, tl_doc_error *er
     memset(&pc, 0, sizeof pc);
     pc.page = pno;
     pc.src = L->n ? L->items[L->n - 1].src + 1 : 0;
+    L->page_lines = 0;
     double w = 0;
     poppler_page_get_size(page, &w, &pc.h);
     char *text = poppler_page_get_text(page);
@@ -426,12 +439,17 @@ static void find_headings(plines *L)
 
 static double column_right(const plines *L, size_t i)
 {
+    /* lines are grouped by page: look at this page only */
     const pline *l = &L->items[i];
     double right = l->x1;
-    for (size_t j = 0; j < L->n; j++) {
+    size_t a = i, b = i;
+    while (a > 0 && L->items[a - 1].page == l->page)
+        a--;
+    while (b < L->n && L->items[b].page == l->page)
+        b++;
+    for (size_t j = a; j < b; j++) {
         const pline *m = &L->items[j];
-        if (m->page == l->page && m->col == l->col && m->geom && !m->drop &&
-            fabs(m->x0 - l->x0) <= 3 &&
+        if (m->col == l->col && m->geom && !m->drop && fabs(m->x0 - l->x0) <= 3 &&
             m->x1 > right)
             right = m->x1;
     }
@@ -442,8 +460,11 @@ static double column_right(const plines *L, size_t i)
  * in this size: the smallest seen between consecutive lines that start at
  * the same place. Separate paragraphs and list items often sit further
  * apart than that. */
-static double line_pitch(const plines *L, double size)
+static double line_pitch(plines *L, double size)
 {
+    for (size_t k = 0; k < L->n_pitch; k++)
+        if (L->pitch_size[k] == size)
+            return L->pitch[k];
     double best = 0;
     for (size_t i = 1; i < L->n; i++) {
         const pline *a = &L->items[i - 1], *b = &L->items[i];
@@ -454,11 +475,15 @@ static double line_pitch(const plines *L, double size)
         if (dy > size * 0.8 && (best == 0 || dy < best))
             best = dy;
     }
+    if (L->n_pitch < PITCH_MEMO) {
+        L->pitch_size[L->n_pitch] = size;
+        L->pitch[L->n_pitch++] = best;
+    }
     return best;
 }
 
 /* Whether line m continues line l (a wrapped line). */
-static bool continues(const plines *L, size_t li, const pline *l, const pline *m)
+static bool continues(plines *L, size_t li, const pline *l, const pline *m)
 {
     if (!l->geom || !m->geom || l->page != m->page || l->col != m->col || m->bullet)
         return false;
@@ -480,8 +505,10 @@ static tl_err put_text(tl_buf *b, const char *s, size_t n, bool upper)
     tl_err e = TL_OK;
     for (size_t i = 0; i < n && e == TL_OK; i++) {
         char c = s[i];
-        if (c == '\t' || c == '\r' || c == '\f' || c == '\v')
+        if (c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\n')
             c = ' ';
+        else if ((unsigned char)c < 0x20 || c == 0x7f)
+            continue; /* control bytes some fonts map glyphs to */
         e = tl_buf_putc(b, upper ? (char)toupper((unsigned char)c) : c);
     }
     return e;
@@ -494,7 +521,7 @@ static tl_err blank(tl_buf *b)
     return tl_buf_putc(b, '\n');
 }
 
-static tl_err to_text(const plines *L, tl_buf *b, tl__headings *hs)
+static tl_err to_text(plines *L, tl_buf *b, tl__headings *hs)
 {
     tl_err e = TL_OK;
     const pline *prev = NULL;
