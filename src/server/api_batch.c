@@ -242,8 +242,23 @@ static bool path_set(json_t *doc, const step *steps, int n, json_t *value)
     return i == size && json_array_append(parent, value) == 0;
 }
 
-/* Loads the two versions the job links and puts the original part back
- * into a copy of the tailored one. */
+/* The newest version the job made: its customization, or a revert since,
+ * so that reverts of several parts add up. */
+static int newest_of_job(tl_store *st, const tl_store_job *job)
+{
+    int v = job->new_version;
+    tl_store_versions *vs = NULL;
+    if (tl_store_resume_versions(st, job->resume_id, &vs) != TL_OK)
+        return v;
+    for (size_t i = 0; i < vs->n; i++)
+        if (vs->items[i].job_id == job->id && vs->items[i].version > v)
+            v = vs->items[i].version;
+    tl_store_versions_free(vs);
+    return v;
+}
+
+/* Loads the version the job customized and the newest one it made, and
+ * puts the original part back into a copy of the latter. */
 static enum MHD_Result revert_in(tl_req *r, const tl_store_job *job, const step *steps, int n,
                                  const char *section)
 {
@@ -251,7 +266,7 @@ static enum MHD_Result revert_in(tl_req *r, const tl_store_job *job, const step 
     tl_store *st = r->srv->store;
     enum MHD_Result rc;
     if (tl_store_resume_get(st, job->resume_id, job->resume_version, &orig) != TL_OK ||
-        tl_store_resume_get(st, job->resume_id, job->new_version, &tailored) != TL_OK) {
+        tl_store_resume_get(st, job->resume_id, newest_of_job(st, job), &tailored) != TL_OK) {
         rc = tl__reply_error(r, 404, "not_found", "the job's resume versions are gone");
         goto out;
     }

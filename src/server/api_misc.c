@@ -1,4 +1,4 @@
-/* /health, /metrics, /openapi.json and the page (/, /app.js, /app.css). */
+/* /health, /metrics, /openapi.json and the page (/, its scripts and style). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +12,10 @@ extern const unsigned char tl_web_app_js[];
 extern const size_t tl_web_app_js_len;
 extern const unsigned char tl_web_app_css[];
 extern const size_t tl_web_app_css_len;
+extern const unsigned char tl_web_diff_js[];
+extern const size_t tl_web_diff_js_len;
+extern const unsigned char tl_web_resume_js[];
+extern const size_t tl_web_resume_js_len;
 extern const unsigned char tl_openapi_json[];
 extern const size_t tl_openapi_json_len;
 
@@ -56,6 +60,9 @@ static const asset assets[] = {
     {"/", "index.html", "text/html; charset=utf-8", tl_web_index_html, &tl_web_index_html_len},
     {"/app.js", "app.js", "text/javascript; charset=utf-8", tl_web_app_js, &tl_web_app_js_len},
     {"/app.css", "app.css", "text/css; charset=utf-8", tl_web_app_css, &tl_web_app_css_len},
+    {"/diff.js", "diff.js", "text/javascript; charset=utf-8", tl_web_diff_js, &tl_web_diff_js_len},
+    {"/resume.js", "resume.js", "text/javascript; charset=utf-8", tl_web_resume_js,
+     &tl_web_resume_js_len},
 };
 
 /* From --web-dir: only the known file names are ever opened, so no path a

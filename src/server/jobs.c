@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "tailor/local.h"
 #include "tailor/tailor.h"
 #include "util/log.h"
 
@@ -378,15 +379,38 @@ static bool queue_remove(tl_jobq *q, tl_sjob *j)
 typedef struct run_ctx {
     tl_jobq *q;
     tl_sjob *j;
+    char (*ids)[96]; /* the id of each subsection, in the order they are done */
+    size_t n_ids;
 } run_ctx;
 
+/* The ids of the subsections tl_customize tailors, in its order
+ * ("basics.summary", "work[0]", "work[0].highlights[8-15]"); none when out
+ * of memory (the events then carry only the counts). */
+static void subsection_ids(const tl_resume *r, run_ctx *rc)
+{
+    tl_target *t = NULL;
+    size_t n = 0;
+    if (tl_local_targets(r, &t, &n) != TL_OK || n == 0)
+        return;
+    if ((rc->ids = calloc(n, sizeof *rc->ids)) != NULL) {
+        for (size_t i = 0; i < n; i++)
+            tl_target_id(r, &t[i], rc->ids[i], sizeof rc->ids[i]);
+        rc->n_ids = n;
+    }
+    free(t);
+}
+
+/* One "section" event per subsection done: the counts, the subsection's
+ * id, and what produced it (the embedded engine: provider "local", never a
+ * fallback). */
 static void on_progress(void *ud, int done, int total)
 {
     run_ctx *rc = ud;
+    const char *id = done >= 1 && (size_t)done <= rc->n_ids ? rc->ids[done - 1] : NULL;
     pthread_mutex_lock(&rc->j->mu);
-    emit_json(
-        rc->j, "section",
-        json_pack("{sI si si}", "job_id", (json_int_t)rc->j->id, "done", done, "total", total));
+    emit_json(rc->j, "section",
+              json_pack("{sI si si s:s* ss sb}", "job_id", (json_int_t)rc->j->id, "done", done,
+                        "total", total, "section", id, "provider", "local", "fallback", 0));
     wake_all(rc->j, false);
     pthread_mutex_unlock(&rc->j->mu);
 }
@@ -546,7 +570,8 @@ static void run_job(tl_jobq *q, tl_sjob *j)
     double t0 = now_ms();
     if (tl_store_job_set_status(q->o.store, j->id, "running") != TL_OK)
         tl_warn("msg=\"cannot mark a job running\" job_id=%lld", (long long)j->id);
-    run_ctx rc = {q, j};
+    run_ctx rc = {.q = q, .j = j};
+    subsection_ids(j->in.resume, &rc);
     tl_customize_opts co = {
         .strength = j->in.strength, .progress = on_progress, .progress_ud = &rc};
     tl_result *res = NULL;
@@ -556,6 +581,7 @@ static void run_job(tl_jobq *q, tl_sjob *j)
     if (e == TL_OK)
         e = build_result(q, j, res, t0, &result, &new_version);
     tl_result_free(res);
+    free(rc.ids);
     if (e)
         tl_warn("msg=\"customization failed\" job_id=%lld err=\"%s\"", (long long)j->id,
                 tl_strerror(e));

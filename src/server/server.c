@@ -22,6 +22,8 @@ static const tl_route routes[] = {
     {"GET", "/", tl__h_web, false},
     {"GET", "/app.js", tl__h_web, false},
     {"GET", "/app.css", tl__h_web, false},
+    {"GET", "/diff.js", tl__h_web, false},
+    {"GET", "/resume.js", tl__h_web, false},
     {"GET", "/health", tl__h_health, false},
     {"GET", "/metrics", tl__h_metrics, false},
     {"GET", "/openapi.json", tl__h_openapi, false},

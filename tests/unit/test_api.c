@@ -293,6 +293,17 @@ static void test_page(void **state)
     expect(&r, 200, NULL);
     assert_non_null(strstr(header(&r, "Content-Type", v, sizeof v), "text/css"));
     resp_free(&r);
+    /* The modules app.js imports. */
+    const char *modules[] = {"/diff.js", "/resume.js"};
+    for (size_t i = 0; i < 2; i++) {
+        r = get(f, modules[i]);
+        expect(&r, 200, NULL);
+        assert_string_equal(header(&r, "Content-Type", v, sizeof v),
+                            "text/javascript; charset=utf-8");
+        assert_non_null(header(&r, "Content-Security-Policy", v, sizeof v));
+        assert_non_null(strstr(tl_buf_str(&r.body), "export function"));
+        resp_free(&r);
+    }
     r = get(f, "/index.html.bak");
     expect(&r, 404, "not_found");
     resp_free(&r);
@@ -925,6 +936,17 @@ static void test_async_and_events(void **state)
     assert_true(sections >= 1);
     assert_int_equal(count_events(s, "done", NULL), 1);
     assert_int_equal(count_events(s, "error", NULL), 0);
+    /* Each section event names its subsection, in order, and what made it. */
+    const char *sec = strstr(s, "event: section\ndata: ");
+    assert_non_null(sec);
+    json_t *first_sec = json_loads(sec + 21, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_int_equal(json_integer_value(json_object_get(first_sec, "done")), 1);
+    assert_int_equal(json_integer_value(json_object_get(first_sec, "total")), sections);
+    assert_string_equal(json_string_value(json_object_get(first_sec, "section")), "basics.summary");
+    assert_string_equal(json_string_value(json_object_get(first_sec, "provider")), "local");
+    assert_true(json_is_false(json_object_get(first_sec, "fallback")));
+    json_decref(first_sec);
+    assert_non_null(strstr(s, "\"section\":\"work[0]\""));
     /* The done event carries the whole result. */
     const char *done = strstr(s, "event: done\ndata: ");
     assert_non_null(done);
@@ -1140,7 +1162,25 @@ static void test_revert(void **state)
              (long long)job);
     r = post(f, path, "{}");
     expect(&r, 201, NULL);
+    /* Reverts add up: this one builds on the previous one. */
+    assert_int_equal(int_field(&r, "version"), 4);
+    assert_int_equal(int_field(&r, "parent_version"), 3);
     resp_free(&r);
+    assert_string_equal(summary_of(f, rid, 4), original);
+    {
+        char vpath[96];
+        snprintf(vpath, sizeof vpath, "/api/v1/resumes/%lld/versions/1", (long long)rid);
+        resp v1 = get(f, vpath);
+        snprintf(vpath, sizeof vpath, "/api/v1/resumes/%lld/versions/4", (long long)rid);
+        resp v4 = get(f, vpath);
+        expect(&v1, 200, NULL);
+        expect(&v4, 200, NULL);
+        json_t *w1 = json_array_get(json_object_get(json_object_get(v1.json, "resume"), "work"), 0);
+        json_t *w4 = json_array_get(json_object_get(json_object_get(v4.json, "resume"), "work"), 0);
+        assert_true(json_equal(w1, w4));
+        resp_free(&v1);
+        resp_free(&v4);
+    }
     snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/sections/nothing/revert",
              (long long)job);
     r = post(f, path, "{}");
