@@ -1,0 +1,237 @@
+/* Beyond one machine: a task queue on Redis Streams, and the state worker
+ * processes share through Redis (a cache tier, per-provider rate limits).
+ * DESIGN.md section 5, "Distributed workers". No home-made cluster code:
+ * Redis consumer groups do the distribution and the recovery.
+ *
+ * ---- Queue ----
+ *
+ * Keys (prefix default "tailor"):
+ *   PREFIX:tasks:B     one stream per priority band B = 0 .. bands-1;
+ *                      band bands-1 is the highest and is read first
+ *   PREFIX:dead        the dead-letter stream (tasks over the delivery limit)
+ *   PREFIX:result:T    the result of task T (SET NX, with a TTL): one per task
+ *   REPLY              the stream named by the producer of a task, where
+ *                      the first result of each task is announced
+ * One consumer group ("workers") reads every band.
+ *
+ * A task's life: the producer XADDs it (tl_dist_enqueue) with its id, its
+ * reply stream and a payload. A worker takes it (tl_dist_take: XREADGROUP,
+ * bands in order), does the work, stores the result (tl_dist_complete: one
+ * Lua script that SETs PREFIX:result:T NX and, only when that SET
+ * happened, XADDs the result to the reply stream) and only then XACKs it.
+ * A worker that dies leaves its tasks pending in the group; any worker's
+ * tl_dist_take reclaims tasks idle for claim_idle_ms (XAUTOCLAIM) before
+ * reading new ones. A task delivered more than max_deliveries times is
+ * copied to PREFIX:dead and handed out once more with dead = true: the
+ * worker then completes it on the embedded engine, and marks the result so.
+ * A task done twice (a slow worker whose task was reclaimed) yields one
+ * result: the second SET NX fails and nothing is announced.
+ *
+ * Redis restarts. Every call reconnects when the connection broke (and
+ * recreates the group, which a Redis without persistence has forgotten).
+ * What a Redis restart without persistence loses (queued tasks) the
+ * producer gets back by enqueuing again every task it still waits for
+ * (tl_dist_epoch tells it that a reconnect happened); duplicates are
+ * harmless, see above.
+ *
+ * ---- Shared cache tier ----
+ *
+ * Below each process's in-memory cache (engine/cache.h), with the same
+ * 128-bit keys: PREFIX:cache:HEX with a TTL (SET PX). Single flight across
+ * processes: a process that misses takes PREFIX:lock:HEX (SET NX PX with a
+ * random token); the others wait for the value (polling) until it appears
+ * or the lock expires, whereupon one of them takes the lock in turn. The
+ * lock is released by compare-and-delete of the token.
+ *
+ * ---- Shared rate limits ----
+ *
+ * Per provider, requests/min and tokens/min token buckets kept in one
+ * Redis hash (PREFIX:rl:PROVIDER) and changed only by one Lua script
+ * (EVALSHA; loaded again after a restart), with the time from Redis's own
+ * clock, so N workers together keep to the provider's limits whatever
+ * their clocks say. Each process keeps its own tl_ratelimit for the
+ * adaptive concurrency and Retry-After (those react to what this process
+ * sees); the shared buckets only decide the rate.
+ *
+ * ---- Why circuit breakers stay per process ----
+ *
+ * A breaker judges the path from this process to the provider: its DNS,
+ * its connections, its proxy, its network. One worker behind a broken
+ * route must not open the breaker of all the others, and a shared breaker
+ * would put a Redis round trip (and a Redis outage) on the path of every
+ * call just to decide whether to call. Provider-wide trouble shows up in
+ * every process's own window within a few calls anyway, so the per-process
+ * breakers converge without sharing state.
+ *
+ * Threads: each handle has one Redis connection behind a mutex; any thread
+ * may call, calls on one handle take turns (a blocking take holds it for
+ * up to block_ms). Use one queue handle per consuming thread. */
+#ifndef TL_DIST_H
+#define TL_DIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/cache.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#define TL_DIST_MAX_BANDS 8
+
+/* Splits "redis://HOST[:PORT][/DB]" (PORT default 6379; no password:
+ * Redis is expected on a private network or loopback).
+ * TL_EINVAL for anything else. host gets at most host_cap - 1 bytes. */
+TL_MUST_CHECK tl_err tl_dist_parse_url(const char *url, char *host, size_t host_cap, int *port,
+                                       int *db);
+
+/* ---- queue ---- */
+
+typedef struct tl_dist_queue tl_dist_queue;
+
+typedef struct tl_dist_queue_opts {
+    const char *url;          /* required: redis://HOST:PORT */
+    const char *prefix;       /* key prefix; default "tailor" */
+    const char *consumer;     /* this consumer's name; default "HOSTNAME-PID-N" */
+    unsigned bands;           /* priority bands, 1..TL_DIST_MAX_BANDS; default 3 */
+    uint64_t claim_idle_ms;   /* reclaim tasks pending this long; default 30000 */
+    unsigned max_deliveries;  /* then dead-letter; default 3 */
+    uint64_t result_ttl_s;    /* lifetime of a stored result; default 86400 */
+    int timeout_ms;           /* per command (besides a take's block); default 5000 */
+} tl_dist_queue_opts;
+
+void tl_dist_queue_opts_default(tl_dist_queue_opts *o);
+
+/* Connects (TL_EIO if Redis cannot be reached) and creates the group on
+ * every band (keeping an existing one). TL_EINVAL for a bad option. */
+TL_MUST_CHECK tl_err tl_dist_queue_create(tl_dist_queue **out, const tl_dist_queue_opts *opts);
+/* NULL does nothing. Pending tasks stay pending (another worker reclaims). */
+void tl_dist_queue_destroy(tl_dist_queue *q);
+
+/* Number of reconnects so far (0 while the first connection lasts). */
+uint64_t tl_dist_epoch(tl_dist_queue *q);
+
+/* Producer: puts a task on band (clamped to 0..bands-1). task_id is
+ * unique per task (e.g. "SERVER:JOB:TASK"); reply is the stream its result
+ * is announced on. Payload bytes are opaque. TL_EIO when Redis fails. */
+TL_MUST_CHECK tl_err tl_dist_enqueue(tl_dist_queue *q, unsigned band, const char *task_id,
+                                     const char *reply, const void *payload, size_t len);
+
+/* A taken task. Owned by the caller: tl_dist_msg_free. */
+typedef struct tl_dist_msg {
+    unsigned band;
+    char entry_id[48];    /* the stream entry id */
+    char *task_id;
+    char *reply;
+    char *payload;        /* NUL-terminated besides len */
+    size_t len;
+    unsigned deliveries;  /* 1 on the first delivery */
+    bool dead;            /* over the delivery limit: complete on the embedded engine */
+} tl_dist_msg;
+
+void tl_dist_msg_free(tl_dist_msg *m);
+
+/* Consumer: reclaims an idle task if any (at most every claim_idle_ms / 4),
+ * else reads the highest band that has a new task, else waits up to
+ * block_ms for one. TL_OK with *out; TL_ENOTFOUND when nothing came;
+ * TL_EIO when Redis failed (call again: it reconnects). */
+TL_MUST_CHECK tl_err tl_dist_take(tl_dist_queue *q, int block_ms, tl_dist_msg **out);
+
+/* Stores m's result once (see above) and acknowledges m. *first (may be
+ * NULL) tells whether this was the task's first result. After TL_EIO the
+ * task stays pending and will be delivered again. */
+TL_MUST_CHECK tl_err tl_dist_complete(tl_dist_queue *q, const tl_dist_msg *m, const void *result,
+                                      size_t len, bool *first);
+
+/* An announced result, read from a reply stream. */
+typedef struct tl_dist_result {
+    char *task_id;
+    char *result;
+    size_t len;
+} tl_dist_result;
+
+/* Producer: reads announced results from stream reply after entry *last
+ * ("0" at first; advanced here), waiting up to block_ms (0: no wait).
+ * *out is a malloc'd array of *n results (NULL when none), freed with
+ * tl_dist_results_free. */
+TL_MUST_CHECK tl_err tl_dist_read_results(tl_dist_queue *q, const char *reply, char last[48],
+                                          int block_ms, tl_dist_result **out, size_t *n);
+void tl_dist_results_free(tl_dist_result *r, size_t n);
+
+/* The stored result of a task (TL_ENOTFOUND when none yet). */
+TL_MUST_CHECK tl_err tl_dist_result_get(tl_dist_queue *q, const char *task_id, tl_buf *out);
+
+typedef struct tl_dist_queue_stats {
+    uint64_t queued;  /* entries in the task streams */
+    uint64_t pending; /* delivered and not acknowledged, all bands */
+    uint64_t dead;    /* entries in the dead-letter stream */
+} tl_dist_queue_stats;
+
+TL_MUST_CHECK tl_err tl_dist_queue_stats_get(tl_dist_queue *q, tl_dist_queue_stats *st);
+
+/* ---- shared cache tier ---- */
+
+typedef struct tl_dist_cache tl_dist_cache;
+
+typedef struct tl_dist_cache_opts {
+    const char *url;      /* required */
+    const char *prefix;   /* default "tailor" */
+    uint64_t ttl_ms;      /* value lifetime; default 3600000 (engine's default) */
+    uint64_t lock_ms;     /* single-flight lock lifetime; default 30000 */
+    int poll_ms;          /* while waiting for another process; default 10 */
+    int timeout_ms;       /* per command; default 2000 */
+} tl_dist_cache_opts;
+
+void tl_dist_cache_opts_default(tl_dist_cache_opts *o);
+TL_MUST_CHECK tl_err tl_dist_cache_create(tl_dist_cache **out, const tl_dist_cache_opts *opts);
+void tl_dist_cache_destroy(tl_dist_cache *c);
+
+/* Appends key's value to *out: TL_OK, or TL_ENOTFOUND. */
+TL_MUST_CHECK tl_err tl_dist_cache_get(tl_dist_cache *c, tl_cache_key key, tl_buf *out);
+/* Stores value with the TTL (ttl_ms 0: the default). */
+TL_MUST_CHECK tl_err tl_dist_cache_put(tl_dist_cache *c, tl_cache_key key, const void *value,
+                                       size_t len, uint64_t ttl_ms);
+
+/* Single flight across processes. HIT: the value was appended to *out
+ * (perhaps after waiting up to wait_ms for another process's flight).
+ * LEADER: this process holds the key's lock: compute, then
+ * tl_dist_cache_complete (stores and unlocks) or tl_dist_cache_release.
+ * WAITING is never returned: after wait_ms without a value the caller
+ * becomes LEADER without the lock (computing twice beats waiting forever). */
+TL_MUST_CHECK tl_err tl_dist_cache_acquire(tl_dist_cache *c, tl_cache_key key, tl_buf *out,
+                                           int wait_ms, tl_cache_acq *res);
+TL_MUST_CHECK tl_err tl_dist_cache_complete(tl_dist_cache *c, tl_cache_key key, const void *value,
+                                            size_t len, uint64_t ttl_ms);
+/* Gives the lock up (if this handle holds it). */
+TL_MUST_CHECK tl_err tl_dist_cache_release(tl_dist_cache *c, tl_cache_key key);
+
+/* ---- shared rate limits ---- */
+
+typedef struct tl_dist_rl tl_dist_rl;
+
+typedef struct tl_dist_rl_opts {
+    const char *url;              /* required */
+    const char *prefix;           /* default "tailor" */
+    const char *provider;         /* required: the buckets' name */
+    uint64_t requests_per_minute; /* 0: unlimited */
+    uint64_t tokens_per_minute;   /* 0: unlimited */
+    uint64_t request_burst;       /* 0: requests_per_minute */
+    uint64_t token_burst;         /* 0: tokens_per_minute */
+    int timeout_ms;               /* per command; default 2000 */
+} tl_dist_rl_opts;
+
+TL_MUST_CHECK tl_err tl_dist_rl_create(tl_dist_rl **out, const tl_dist_rl_opts *opts);
+void tl_dist_rl_destroy(tl_dist_rl *rl);
+
+/* Takes one request and est_tokens from the shared buckets: TL_OK with
+ * *wait_ns 0 when admitted, TL_OK with *wait_ns > 0 (nothing taken) when
+ * the caller must wait that long first. A request larger than the token
+ * burst passes when the bucket is full, leaving it in debt. TL_EIO when
+ * Redis fails (callers then fall back on their local limiter). */
+TL_MUST_CHECK tl_err tl_dist_rl_reserve(tl_dist_rl *rl, uint64_t est_tokens, uint64_t *wait_ns);
+/* Corrects the token bucket once the provider counted: charges
+ * actual - estimate (refunds when negative), never above the burst. */
+TL_MUST_CHECK tl_err tl_dist_rl_settle(tl_dist_rl *rl, uint64_t est_tokens,
+                                       uint64_t actual_tokens);
+
+#endif

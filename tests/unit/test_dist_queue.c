@@ -1,0 +1,264 @@
+/* The Redis Streams task queue against a real redis-server: bands in
+ * order, results stored once and announced once, acknowledgement after
+ * the result, a dead consumer's task reclaimed, the delivery limit and the
+ * dead-letter stream, and a Redis that drops connections and forgets
+ * everything (as a restart without persistence does). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "test_dist_fx.h"
+
+static int prefix_seq;
+
+static tl_dist_queue *open_q(const char *prefix, uint64_t claim_idle_ms, unsigned max_deliveries)
+{
+    tl_dist_queue_opts o;
+    tl_dist_queue_opts_default(&o);
+    o.url = redis_url;
+    o.prefix = prefix;
+    o.claim_idle_ms = claim_idle_ms;
+    o.max_deliveries = max_deliveries;
+    tl_dist_queue *q = NULL;
+    assert_int_equal(tl_dist_queue_create(&q, &o), TL_OK);
+    return q;
+}
+
+static void new_prefix(char *p, size_t n)
+{
+    snprintf(p, n, "tq%d-%ld", ++prefix_seq, (long)getpid());
+}
+
+static void test_parse_url(void **state)
+{
+    (void)state;
+    char h[64];
+    int port = 0, db = -1;
+    assert_int_equal(tl_dist_parse_url("redis://127.0.0.1:6380", h, sizeof h, &port, &db), TL_OK);
+    assert_string_equal(h, "127.0.0.1");
+    assert_int_equal(port, 6380);
+    assert_int_equal(db, 0);
+    assert_int_equal(tl_dist_parse_url("redis://cache/2", h, sizeof h, &port, &db), TL_OK);
+    assert_string_equal(h, "cache");
+    assert_int_equal(port, 6379);
+    assert_int_equal(db, 2);
+    assert_int_equal(tl_dist_parse_url("http://x", h, sizeof h, &port, &db), TL_EINVAL);
+    assert_int_equal(tl_dist_parse_url("redis://x:0", h, sizeof h, &port, &db), TL_EINVAL);
+    assert_int_equal(tl_dist_parse_url("redis://x:1/a", h, sizeof h, &port, &db), TL_EINVAL);
+    assert_int_equal(tl_dist_parse_url("redis://", h, sizeof h, &port, &db), TL_EINVAL);
+    tl_dist_queue *q = NULL;
+    tl_dist_queue_opts o;
+    tl_dist_queue_opts_default(&o);
+    o.url = "redis://127.0.0.1:1";
+    assert_int_equal(tl_dist_queue_create(&q, &o), TL_EIO);
+    assert_null(q);
+}
+
+/* Higher bands first; within a band, in order. */
+static void test_bands_in_order(void **state)
+{
+    (void)state;
+    char p[32];
+    new_prefix(p, sizeof p);
+    tl_dist_queue *q = open_q(p, 60000, 3);
+    assert_int_equal(tl_dist_enqueue(q, 0, "low", "rep", "l", 1), TL_OK);
+    assert_int_equal(tl_dist_enqueue(q, 2, "high1", "rep", "h1", 2), TL_OK);
+    assert_int_equal(tl_dist_enqueue(q, 1, "mid", "rep", "m", 1), TL_OK);
+    assert_int_equal(tl_dist_enqueue(q, 9, "high2", "rep", "h2", 2), TL_OK); /* clamped */
+    const char *want[] = {"high1", "high2", "mid", "low"};
+    for (int i = 0; i < 4; i++) {
+        tl_dist_msg *m = NULL;
+        assert_int_equal(tl_dist_take(q, 100, &m), TL_OK);
+        assert_string_equal(m->task_id, want[i]);
+        assert_string_equal(m->reply, "rep");
+        assert_int_equal(m->deliveries, 1);
+        assert_false(m->dead);
+        bool first = false;
+        assert_int_equal(tl_dist_complete(q, m, m->payload, m->len, &first), TL_OK);
+        assert_true(first);
+        tl_dist_msg_free(m);
+    }
+    tl_dist_msg *none = NULL;
+    assert_int_equal(tl_dist_take(q, 50, &none), TL_ENOTFOUND);
+    assert_null(none);
+
+    char last[48] = "0";
+    tl_dist_result *res = NULL;
+    size_t n = 0;
+    assert_int_equal(tl_dist_read_results(q, "rep", last, 0, &res, &n), TL_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(res[0].task_id, "high1");
+    assert_string_equal(res[0].result, "h1");
+    tl_dist_results_free(res, n);
+    assert_int_equal(tl_dist_read_results(q, "rep", last, 0, &res, &n), TL_OK);
+    assert_int_equal(n, 0);
+    assert_null(res);
+
+    tl_dist_queue_stats st;
+    assert_int_equal(tl_dist_queue_stats_get(q, &st), TL_OK);
+    assert_int_equal(st.pending, 0);
+    assert_int_equal(st.dead, 0);
+    tl_dist_queue_destroy(q);
+}
+
+/* A task done twice yields one stored and one announced result. */
+static void test_idempotent_results(void **state)
+{
+    (void)state;
+    char p[32];
+    new_prefix(p, sizeof p);
+    tl_dist_queue *q = open_q(p, 60000, 3);
+    char rep[48];
+    snprintf(rep, sizeof rep, "%s:rep", p);
+    const char bin[] = {'a', 0, 'b'};
+    assert_int_equal(tl_dist_enqueue(q, 1, "t1", rep, bin, sizeof bin), TL_OK);
+    tl_dist_msg *m = NULL;
+    assert_int_equal(tl_dist_take(q, 100, &m), TL_OK);
+    assert_int_equal(m->len, 3);
+    assert_memory_equal(m->payload, bin, 3);
+    bool first = false;
+    assert_int_equal(tl_dist_complete(q, m, "one", 3, &first), TL_OK);
+    assert_true(first);
+    assert_int_equal(tl_dist_complete(q, m, "two", 3, &first), TL_OK);
+    assert_false(first);
+    tl_dist_msg_free(m);
+    tl_buf b;
+    tl_buf_init(&b, 1024);
+    assert_int_equal(tl_dist_result_get(q, "t1", &b), TL_OK);
+    assert_int_equal(b.len, 3);
+    assert_memory_equal(b.data, "one", 3);
+    tl_buf_free(&b);
+    tl_buf_init(&b, 1024);
+    assert_int_equal(tl_dist_result_get(q, "nope", &b), TL_ENOTFOUND);
+    tl_buf_free(&b);
+    char last[48] = "0";
+    tl_dist_result *res = NULL;
+    size_t n = 0;
+    assert_int_equal(tl_dist_read_results(q, rep, last, 0, &res, &n), TL_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(res[0].result, "one");
+    tl_dist_results_free(res, n);
+    tl_dist_queue_destroy(q);
+}
+
+/* A consumer takes a task and dies; after claim_idle_ms another takes it
+ * over (delivery 2), and the group ends with nothing pending. */
+static void test_reclaim_dead_consumer(void **state)
+{
+    (void)state;
+    char p[32];
+    new_prefix(p, sizeof p);
+    tl_dist_queue *a = open_q(p, 150, 3);
+    tl_dist_queue *b = open_q(p, 150, 3);
+    assert_int_equal(tl_dist_enqueue(a, 1, "job:1", "rep", "x", 1), TL_OK);
+    tl_dist_msg *m = NULL;
+    assert_int_equal(tl_dist_take(a, 100, &m), TL_OK);
+    tl_dist_msg_free(m);
+    tl_dist_queue_destroy(a); /* dies without acknowledging */
+
+    m = NULL;
+    assert_int_equal(tl_dist_take(b, 50, &m), TL_ENOTFOUND); /* not idle long enough */
+    fx_sleep_ms(200);
+    tl_err e = TL_ENOTFOUND;
+    for (int i = 0; i < 20 && e == TL_ENOTFOUND; i++)
+        e = tl_dist_take(b, 50, &m);
+    assert_int_equal(e, TL_OK);
+    assert_string_equal(m->task_id, "job:1");
+    assert_int_equal(m->deliveries, 2);
+    assert_false(m->dead);
+    assert_int_equal(tl_dist_complete(b, m, "r", 1, NULL), TL_OK);
+    tl_dist_msg_free(m);
+    tl_dist_queue_stats st;
+    assert_int_equal(tl_dist_queue_stats_get(b, &st), TL_OK);
+    assert_int_equal(st.pending, 0);
+    tl_dist_queue_destroy(b);
+}
+
+/* Over max_deliveries the task is dead-lettered and handed out marked. */
+static void test_delivery_limit(void **state)
+{
+    (void)state;
+    char p[32];
+    new_prefix(p, sizeof p);
+    tl_dist_queue *q = open_q(p, 60, 2);
+    assert_int_equal(tl_dist_enqueue(q, 0, "poison", "rep", "x", 1), TL_OK);
+    unsigned seen = 0;
+    tl_dist_msg *m = NULL;
+    for (int round = 0; round < 3; round++) {
+        tl_err e = TL_ENOTFOUND;
+        for (int i = 0; i < 40 && e == TL_ENOTFOUND; i++) {
+            e = tl_dist_take(q, 20, &m);
+            if (e == TL_ENOTFOUND)
+                fx_sleep_ms(10);
+        }
+        assert_int_equal(e, TL_OK);
+        seen = m->deliveries;
+        if (round < 2) {
+            assert_false(m->dead);
+            tl_dist_msg_free(m); /* "crashes" on it */
+            m = NULL;
+        }
+    }
+    assert_int_equal(seen, 3);
+    assert_true(m->dead);
+    assert_int_equal(tl_dist_complete(q, m, "local", 5, NULL), TL_OK);
+    tl_dist_msg_free(m);
+    tl_dist_queue_stats st;
+    assert_int_equal(tl_dist_queue_stats_get(q, &st), TL_OK);
+    assert_int_equal(st.dead, 1);
+    assert_int_equal(st.pending, 0);
+    tl_dist_queue_destroy(q);
+}
+
+/* Connections dropped and everything forgotten: the calls reconnect,
+ * the group is made again, the epoch says a reconnect happened. */
+static void test_redis_forgets(void **state)
+{
+    (void)state;
+    char p[32];
+    new_prefix(p, sizeof p);
+    tl_dist_queue *q = open_q(p, 60000, 3);
+    tl_dist_queue *w = open_q(p, 60000, 3);
+    assert_int_equal(tl_dist_epoch(q), 0);
+    fx_do("FLUSHALL", NULL);
+    fx_do("CLIENT KILL TYPE %s", "normal");
+    /* The producer's first call after the drop reconnects. */
+    assert_int_equal(tl_dist_enqueue(q, 1, "after", "rep", "y", 1), TL_OK);
+    assert_int_equal(tl_dist_epoch(q), 1);
+    tl_dist_msg *m = NULL;
+    tl_err e = TL_EIO;
+    for (int i = 0; i < 5 && e != TL_OK; i++)
+        e = tl_dist_take(w, 100, &m);
+    assert_int_equal(e, TL_OK);
+    assert_string_equal(m->task_id, "after");
+    assert_int_equal(tl_dist_complete(w, m, "z", 1, NULL), TL_OK);
+    tl_dist_msg_free(m);
+    /* The complete script is loaded again after SCRIPT FLUSH. */
+    fx_do("SCRIPT FLUSH", NULL);
+    assert_int_equal(tl_dist_enqueue(q, 1, "again", "rep", "y", 1), TL_OK);
+    assert_int_equal(tl_dist_take(w, 100, &m), TL_OK);
+    assert_int_equal(tl_dist_complete(w, m, "z", 1, NULL), TL_OK);
+    tl_dist_msg_free(m);
+    tl_dist_queue_destroy(w);
+    tl_dist_queue_destroy(q);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    if (!fx_redis_or_skip(argv))
+        return getenv("TL_REQUIRE_SERVICES") ? 1 : 0;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_url),
+        cmocka_unit_test(test_bands_in_order),
+        cmocka_unit_test(test_idempotent_results),
+        cmocka_unit_test(test_reclaim_dead_consumer),
+        cmocka_unit_test(test_delivery_limit),
+        cmocka_unit_test(test_redis_forgets),
+    };
+    return cmocka_run_group_tests_name("dist_queue", tests, NULL, NULL);
+}
