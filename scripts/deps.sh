@@ -10,6 +10,7 @@ PACKAGES=(
   redis-server postgresql libpq-dev
   libpoppler-glib-dev libzip-dev libxml2-dev libpango1.0-dev libcairo2-dev fonts-dejavu-core
   poppler-utils libreoffice-writer-nogui
+  chromium
 )
 
 missing=()
@@ -19,13 +20,27 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# npm packages of the JavaScript tests, from their lock files: installed
+# when node_modules is missing or older than package-lock.json.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  for dir in tests/web tests/compat; do
+    lock="$ROOT/$dir/package-lock.json"
+    [ -f "$lock" ] || continue
+    modules="$ROOT/$dir/node_modules"
+    if [ ! -d "$modules" ] || [ "$lock" -nt "$modules" ]; then
+      echo "deps: npm ci in $dir" >&2
+      (cd "$ROOT/$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+      touch "$modules"
+    fi
+  done
+fi

@@ -1,0 +1,353 @@
+// Browser tests of the tailor page: Debian's chromium, headless, driven by
+// playwright-core, against a real `tailor serve` on a free loopback port
+// with an in-memory database.
+//
+// usage: node page.test.mjs TAILOR_BINARY DATA_DIR ARTIFACT_DIR
+//
+// Prints "ok - ..." or "FAIL - ..." per check, "SKIP: ..." for what cannot
+// run here, and last "N passed, N failed"; exits 1 when a check failed.
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const [binary, dataDir, artifactDir] = process.argv.slice(2);
+if (!binary || !dataDir || !artifactDir) {
+  console.error("usage: node page.test.mjs TAILOR_BINARY DATA_DIR ARTIFACT_DIR");
+  process.exit(2);
+}
+fs.mkdirSync(artifactDir, { recursive: true });
+
+let passed = 0, failed = 0;
+function check(name, cond, detail) {
+  if (cond) { passed++; console.log("ok - " + name); }
+  else { failed++; console.log("FAIL - " + name + (detail !== undefined ? ": " + detail : "")); }
+}
+function eq(name, got, want) {
+  const g = JSON.stringify(got), w = JSON.stringify(want);
+  check(name, g === w, "got " + (g || "").slice(0, 300) + ", want " + (w || "").slice(0, 300));
+}
+
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+// ---- the server ----
+
+function startServer(extraArgs = []) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(binary, ["serve", "--port", "0", "--bind", "127.0.0.1", "--db", ":memory:", "--quiet", ...extraArgs],
+      { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const timer = setTimeout(() => { proc.kill("SIGKILL"); reject(new Error("the server did not start: " + out)); }, 10000);
+    const look = (chunk) => {
+      out += chunk;
+      const m = /serving on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out) || /port=(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, base: m[1].startsWith("http") ? m[1] : "http://127.0.0.1:" + m[1] });
+      }
+    };
+    proc.stdout.on("data", look);
+    proc.stderr.on("data", look);
+    proc.on("exit", (code) => { clearTimeout(timer); reject(new Error("the server exited (" + code + "): " + out)); });
+  });
+}
+
+async function stopServer(s) {
+  if (!s || s.proc.exitCode !== null) return;
+  const gone = new Promise((r) => s.proc.once("exit", r));
+  s.proc.kill("SIGTERM");
+  const t = setTimeout(() => s.proc.kill("SIGKILL"), 5000);
+  await gone;
+  clearTimeout(t);
+}
+
+async function getJSON(base, url) {
+  const res = await fetch(base + url);
+  return { status: res.status, body: await res.json() };
+}
+
+// ---- the browser ----
+
+async function launch() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-web-"));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS,
+    acceptDownloads: true, viewport: { width: 1280, height: 900 },
+  });
+  return { ctx, dir };
+}
+
+async function close(b) {
+  await b.ctx.close();
+  fs.rmSync(b.dir, { recursive: true, force: true });
+}
+
+// Watches a page: every request must stay on the server's origin, and the
+// console must stay free of errors (a CSP violation is one).
+function watch(page, base) {
+  const w = { foreign: [], errors: [] };
+  page.on("request", (r) => {
+    const u = r.url();
+    if (!u.startsWith(base + "/") && !u.startsWith("blob:") && !u.startsWith("data:")) w.foreign.push(u);
+  });
+  page.on("console", (m) => { if (m.type() === "error") w.errors.push(m.text()); });
+  page.on("pageerror", (e) => w.errors.push(String(e)));
+  return w;
+}
+
+async function shot(page, name, fullPage = true) {
+  const file = path.join(artifactDir, name);
+  await page.screenshot({ path: file, fullPage });
+  console.log("# screenshot: " + file);
+}
+
+// ---- the checks ----
+
+async function checkHeaders(base) {
+  const page = await fetch(base + "/");
+  const csp = page.headers.get("content-security-policy") || "";
+  eq("page content type", page.headers.get("content-type"), "text/html; charset=utf-8");
+  check("page CSP is strict", csp.includes("default-src 'none'") && csp.includes("script-src 'self'") &&
+    !csp.includes("unsafe-inline") && !csp.includes("unsafe-eval") && csp.includes("frame-ancestors 'none'"), csp);
+  eq("page nosniff", page.headers.get("x-content-type-options"), "nosniff");
+  check("page cache header", /no-cache|max-age/.test(page.headers.get("cache-control") || ""), page.headers.get("cache-control"));
+  const html = await page.text();
+  check("page loads no external resource", !/(src|href)="(https?:)?\/\//.test(html));
+  for (const [file, type] of [["/app.js", "text/javascript"], ["/diff.js", "text/javascript"],
+    ["/resume.js", "text/javascript"], ["/app.css", "text/css"]]) {
+    const r = await fetch(base + file);
+    check(file + " is served as " + type, r.status === 200 && (r.headers.get("content-type") || "").startsWith(type),
+      r.status + " " + r.headers.get("content-type"));
+    const body = await r.text();
+    check(file + " names no other origin", !/https?:\/\/(?!jsonresume\.org)/.test(body.replace(/\/\/.*$/gm, "")));
+  }
+}
+
+async function keyboardReachesTailor(page) {
+  // From the job box, Tab moves through the controls to the Tailor button.
+  await page.focus("#job");
+  const seen = [];
+  for (let i = 0; i < 15; i++) {
+    await page.keyboard.press("Tab");
+    const id = await page.evaluate(() => {
+      const a = document.activeElement;
+      return a.id || (a.name ? a.name + ":" + a.value : a.tagName.toLowerCase());
+    });
+    seen.push(id);
+    if (id === "go") break;
+  }
+  check("Tab reaches the strength choice and the Tailor button", seen.some((s) => s.startsWith("strength:")) && seen.at(-1) === "go", seen.join(" "));
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  check("the focused button shows its focus", outline !== "none" && outline !== "", outline);
+}
+
+async function firstRun(base, resumeText, jobText, resumeJSON) {
+  const b = await launch();
+  const page = await b.ctx.newPage();
+  const w = watch(page, base);
+  await page.goto(base + "/");
+  await page.waitForSelector("body[data-ready='1']", { timeout: 10000 });
+  await page.fill("#resume", resumeText);
+  await page.fill("#job", jobText);
+  await keyboardReachesTailor(page);
+  await page.keyboard.press("Enter"); // the Tailor button, by keyboard
+
+  await page.waitForSelector("#result:not([hidden])", { timeout: 30000 });
+  const jobId = Number(await page.getAttribute("body", "data-job"));
+  check("the page ran a job", jobId > 0, jobId);
+
+  // What the server says about the job: its events and its result.
+  const evRes = await fetch(base + "/api/v1/enhance-customize/" + jobId + "/events");
+  const evText = await evRes.text();
+  const events = evText.split("\n\n").filter(Boolean).map((block) => {
+    const name = (/^event: (.*)$/m.exec(block) || [])[1];
+    const data = (/^data: (.*)$/m.exec(block) || [])[1];
+    return { name, data: data ? JSON.parse(data) : null };
+  });
+  const sections = events.filter((e) => e.name === "section");
+  const done = events.find((e) => e.name === "done");
+  check("the job streamed section events and ended with done", sections.length > 0 && !!done, evText.slice(0, 200));
+  const result = done.data;
+  const total = sections.length ? sections[0].data.total : 0;
+  eq("progress counts every section", await page.evaluate(() => [document.getElementById("progress").value, document.getElementById("progress").max]), [total, total]);
+
+  // Every section card: one per tailored entry, plus entries changed later.
+  const entry = (id) => { const m = /^([^.[\]]+)(\[\d+\])?(?:\.([^.[\]]+))?/.exec(id); return m[2] ? m[1] + m[2] : m[3] ? m[1] + "." + m[3] : m[1]; };
+  const want = new Set(sections.map((e) => entry(e.data.section)));
+  for (const c of result.changes) want.add(entry(c.id));
+  const cards = await page.$$eval(".card", (list) => list.map((c) => ({
+    id: c.dataset.section,
+    title: c.querySelector("h3").textContent,
+    provider: c.querySelector(".provider").textContent,
+    fallback: !c.querySelector(".fallback").hidden,
+    before: c.querySelector(".before .lines").innerText,
+    after: c.querySelector(".after .lines").innerText,
+    reasons: c.querySelector(".reasons").innerText,
+    ins: c.querySelectorAll(".after ins").length,
+    del: c.querySelectorAll(".before del").length,
+    state: c.dataset.state,
+  })));
+  eq("a card for every section", cards.map((c) => c.id).sort(), [...want].sort());
+  check("every card names its provider (local) and none fell back", cards.every((c) => c.provider === "local" && !c.fallback),
+    JSON.stringify(cards.map((c) => [c.id, c.provider, c.fallback])));
+  check("every card has a title and both sides", cards.every((c) => c.title && c.before.trim() && c.after.trim()));
+  // Each card's tailored side is the result's text; each change's reason is on its card.
+  const at = (doc, id) => id.split(/[.[\]]+/).filter(Boolean).reduce((v, s) => v && v[/^\d+$/.test(s) ? Number(s) : s], doc);
+  const texts = (v) => typeof v === "string" ? [v] : !v || typeof v !== "object" ? [] :
+    Array.isArray(v) ? v.flatMap(texts) : ["summary", "description", "highlights", "keywords"].flatMap((k) => texts(v[k]));
+  for (const c of cards) {
+    const missing = texts(at(result.resume, c.id)).filter((t) => !c.after.includes(t));
+    eq("card " + c.id + " shows the tailored text", missing, []);
+  }
+  const unexplained = result.changes.filter((c) => !(cards.find((k) => k.id === entry(c.id)) || { reasons: "" }).reasons.includes(c.reason));
+  eq("every change's reason is on its card", unexplained, []);
+  check("changed words are marked on both sides", cards.some((c) => c.ins > 0 && c.del > 0));
+
+  // The scores.
+  eq("score before", await page.textContent("#score-before"), String(result.score.before.score));
+  eq("score after", await page.textContent("#score-after"), String(result.score.after.score));
+  eq("gauge after is drawn", await page.getAttribute("#gauge-after .fill", "stroke-dasharray"), result.score.after.score + " 100");
+
+  // The missing keywords, and where the job asks for one.
+  const chips = await page.$$eval("#missing button", (l) => l.map((b) => b.textContent));
+  eq("the missing keywords as chips", chips, result.missing_keywords.map((k) => k.term));
+  const pick = result.missing_keywords.find((k) => new RegExp("\\b" + k.term + "\\b", "i").test(jobText)) || result.missing_keywords[0];
+  if (pick) {
+    const chip = page.locator("#missing button", { hasText: pick.term }).first();
+    await chip.focus();
+    await page.keyboard.press("Enter");
+    const marks = await page.$$eval("#job-text mark", (l) => l.map((m) => m.textContent));
+    check("choosing “" + pick.term + "” marks it in the job text", marks.length > 0 && marks.every((m) => m.toLowerCase().includes(pick.term.toLowerCase().split(" ")[0].slice(0, 4))), JSON.stringify(marks));
+    eq("the chip is pressed", await chip.getAttribute("aria-pressed"), "true");
+  }
+  await shot(page, "web-result.png");
+
+  // Revert one section with changes; the saved version has it as it was.
+  const target = cards.find((c) => c.id.startsWith("work[") && c.state === "changed") || cards.find((c) => c.state === "changed");
+  const resumeId = Number(await page.getAttribute("body", "data-resume"));
+  const tailoredVersion = result.version;
+  check("the result was saved as a version", tailoredVersion >= 2, tailoredVersion);
+  const card = page.locator(".card[data-section='" + target.id + "']");
+  await card.locator("button.revert").click();
+  await page.waitForSelector(".card[data-section='" + target.id + "'][data-state='reverted']", { timeout: 10000 });
+  const versions = (await getJSON(base, "/api/v1/resumes/" + resumeId + "/versions")).body;
+  const latest = versions.latest_version;
+  eq("the revert made a new version", latest, tailoredVersion + 1);
+  const saved = (await getJSON(base, "/api/v1/resumes/" + resumeId + "/versions/" + latest)).body;
+  const original = (await getJSON(base, "/api/v1/resumes/" + resumeId + "/versions/1")).body.resume;
+  eq("the saved version has " + target.id + " as it was", at(saved.resume, target.id), at(original, target.id));
+  const other = [...want].find((id) => id !== target.id && JSON.stringify(at(result.resume, id)) !== JSON.stringify(at(original, id)));
+  if (other) eq("and keeps " + other + " tailored", at(saved.resume, other), at(result.resume, other));
+  const afterRevert = await card.locator(".after .lines").innerText();
+  const beforeNow = await card.locator(".before .lines").innerText();
+  check("the card shows the original text on both sides", afterRevert === beforeNow && afterRevert === target.before, afterRevert.slice(0, 200));
+
+  // Accept another card.
+  const acceptId = cards.find((c) => c.id !== target.id).id;
+  const acc = page.locator(".card[data-section='" + acceptId + "'] button.accept");
+  await acc.click();
+  eq("accept marks the card", await acc.getAttribute("aria-pressed"), "true");
+
+  // Download JSON: the tailored resume with the revert.
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#dl-json")]);
+  const dlPath = path.join(artifactDir, "web-download.json");
+  await dl.saveAs(dlPath);
+  let parsed = null;
+  try { parsed = JSON.parse(fs.readFileSync(dlPath, "utf8")); } catch (e) { /* checked below */ }
+  check("the JSON download parses", parsed !== null);
+  eq("the JSON download is the saved tailored resume", parsed, saved.resume);
+  eq("the download keeps the person", parsed && parsed.basics.name, resumeJSON.basics.name);
+  check("the download has the tailored sections", parsed && other ? JSON.stringify(at(parsed, other)) === JSON.stringify(at(result.resume, other)) : !!parsed);
+
+  const [dlmd] = await Promise.all([page.waitForEvent("download"), page.click("#dl-md")]);
+  const md = fs.readFileSync(await dlmd.path(), "utf8");
+  check("the Markdown download is the resume", md.includes(resumeJSON.basics.name) && md.includes("Kubernetes"), md.slice(0, 200));
+  const [dlhtml] = await Promise.all([page.waitForEvent("download"), page.click("#dl-html")]);
+  const htmlText = fs.readFileSync(await dlhtml.path(), "utf8");
+  check("the HTML download is the resume", /<html|<h1|<article|<section/i.test(htmlText) && htmlText.includes(resumeJSON.basics.name), htmlText.slice(0, 200));
+
+  // Print: only the tailored resume.
+  await page.emulateMedia({ media: "print" });
+  const printView = await page.evaluate(() => ({
+    form: getComputedStyle(document.getElementById("main")).display,
+    resume: getComputedStyle(document.getElementById("print-resume")).display,
+    name: document.querySelector("#print-resume h1")?.textContent,
+  }));
+  eq("print shows only the resume", printView, { form: "none", resume: "block", name: resumeJSON.basics.name });
+  const pdf = path.join(artifactDir, "web-print.pdf");
+  await page.pdf({ path: pdf, format: "A4" });
+  check("print to PDF gives a PDF", fs.readFileSync(pdf).subarray(0, 5).toString() === "%PDF-");
+  await page.emulateMedia({ media: "screen" });
+
+  // Dark mode and a phone-width screen.
+  await page.emulateMedia({ colorScheme: "dark" });
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const lum = (bg.match(/\d+/g) || [255, 255, 255]).slice(0, 3).map(Number).reduce((a, b) => a + b, 0) / 765;
+  check("dark mode darkens the page", lum < 0.3, bg);
+  await shot(page, "web-dark.png");
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize({ width: 375, height: 740 });
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  check("no sideways scrolling at phone width", wide <= 376, wide);
+  const cols = await page.$eval(".card .sbs", (e) => getComputedStyle(e).gridTemplateColumns.split(" ").length);
+  eq("cards stack original over tailored at phone width", cols, 1);
+  await shot(page, "web-phone.png", false);
+  await page.locator(".card[data-state='changed']").first().scrollIntoViewIfNeeded();
+  await shot(page, "web-phone-card.png", false);
+
+  eq("no request left the server's origin", w.foreign, []);
+  eq("no console errors (CSP violations included)", w.errors, []);
+  await close(b);
+}
+
+async function errorsInPlainWords(base) {
+  const b = await launch();
+  const page = await b.ctx.newPage();
+  await page.goto(base + "/");
+  await page.waitForSelector("body[data-ready='1']");
+  await page.click("#go");
+  const msg = await page.textContent("#error");
+  check("an empty form says what to do", /Paste a resume/.test(msg), msg);
+  await page.fill("#resume", "{ not json");
+  await page.selectOption("#format", "json");
+  await page.fill("#job", "Go developer");
+  await page.click("#go");
+  await page.waitForFunction(() => !document.getElementById("error").hidden && document.getElementById("error").textContent.includes("resume"));
+  const msg2 = await page.textContent("#error");
+  check("a resume that cannot be read is said so", /Could not read the resume/.test(msg2), msg2);
+  eq("the Tailor button is usable again", await page.isEnabled("#go"), true);
+  await close(b);
+}
+
+async function fallbackRun() {
+  const help = spawnSync(binary, ["serve", "--help"], { encoding: "utf8" });
+  const text = (help.stdout || "") + (help.stderr || "");
+  const fake = spawnSync(binary, ["fake-llm", "--help"], { encoding: "utf8" });
+  const hasFake = fake.status === 0 || /usage: tailor fake-llm/.test((fake.stdout || "") + (fake.stderr || ""));
+  if (!/--providers\b/.test(text) || !/--openai-base-url\b/.test(text) || !hasFake) {
+    console.log("SKIP: fallback marks against fake-llm with an outage: `tailor serve` has no --providers/--openai-base-url options yet");
+    return;
+  }
+  console.log("SKIP: fallback marks: the server has provider options now; this run is still to be written");
+}
+
+// ---- main ----
+
+const resumeText = fs.readFileSync(path.join(dataDir, "alex-chen.json"), "utf8");
+const jobText = fs.readFileSync(path.join(dataDir, "senior-backend-engineer.txt"), "utf8");
+let server = null;
+try {
+  server = await startServer();
+  await checkHeaders(server.base);
+  await firstRun(server.base, resumeText, jobText, JSON.parse(resumeText));
+  await errorsInPlainWords(server.base);
+  await fallbackRun();
+} catch (e) {
+  check("the browser run finished", false, e && e.stack ? e.stack : String(e));
+} finally {
+  await stopServer(server);
+}
+console.log(passed + " passed, " + failed + " failed");
+process.exit(failed ? 1 : 0);
