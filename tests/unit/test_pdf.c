@@ -9,6 +9,7 @@
 
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <pango/pangocairo.h>
 #include <poppler.h>
 
 #include "doc/pdf.h"
@@ -195,19 +196,33 @@ static char *make_pdf(const line *lines, size_t count, int pages, size_t *len)
     tl_buf_init(&b, 1u << 24);
     cairo_surface_t *s = cairo_pdf_surface_create_for_stream(collect, &b, 595, 842);
     cairo_t *cr = cairo_create(s);
-    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    /* Pango, as the writer uses it (cairo's toy font API keeps fontconfig
+     * patterns that leak checkers see) */
+    PangoFontMap *fm = pango_cairo_font_map_new();
+    PangoContext *ctx = pango_font_map_create_context(fm);
+    pango_cairo_update_context(cr, ctx);
+    pango_cairo_context_set_resolution(ctx, 72.0);
     for (int p = 0; p < pages; p++) {
         for (size_t i = 0; i < count; i++) {
             if (lines[i].page != p && lines[i].page != -1)
                 continue;
-            cairo_set_font_size(cr, lines[i].size);
-            cairo_move_to(cr, lines[i].x, lines[i].y);
             char text[128];
             snprintf(text, sizeof text, lines[i].text, p + 1, pages);
-            cairo_show_text(cr, text);
+            PangoLayout *l = pango_layout_new(ctx);
+            PangoFontDescription *fd = pango_font_description_new();
+            pango_font_description_set_family(fd, "DejaVu Sans");
+            pango_font_description_set_size(fd, (int)(lines[i].size * PANGO_SCALE));
+            pango_layout_set_font_description(l, fd);
+            pango_font_description_free(fd);
+            pango_layout_set_text(l, text, -1);
+            cairo_move_to(cr, lines[i].x, lines[i].y);
+            pango_cairo_show_layout_line(cr, pango_layout_get_line_readonly(l, 0));
+            g_object_unref(l);
         }
         cairo_show_page(cr);
     }
+    g_object_unref(ctx);
+    g_object_unref(fm);
     cairo_destroy(cr);
     cairo_surface_finish(s);
     cairo_surface_destroy(s);
