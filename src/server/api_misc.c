@@ -4,6 +4,7 @@
 
 #include "server/server_int.h"
 #include "util/file.h"
+#include "util/hash.h"
 
 /* Compiled in from web/ and src/server/openapi.json (cmake/embed.cmake). */
 extern const unsigned char tl_web_index_html[];
@@ -65,6 +66,33 @@ static const asset assets[] = {
      &tl_web_resume_js_len},
 };
 
+/* The page's files are served with "Cache-Control: no-cache" and an ETag
+ * (a hash of the bytes): a browser asks again each time and gets 304 Not
+ * Modified while the file is the same. */
+static void etag_of(const void *p, size_t n, char out[20])
+{
+    char hex[17];
+    tl_hash_hex(tl_hash64(p, n, 0x7461696c6f72ULL), hex);
+    snprintf(out, 20, "\"%s\"", hex);
+}
+
+static bool not_modified(tl_req *r, const char *etag)
+{
+    const char *inm =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    return inm && (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0);
+}
+
+static enum MHD_Result reply_not_modified(tl_req *r, const char *etag)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    tl__add_page_headers(resp);
+    return tl__queue(r, 304, resp, 0);
+}
+
 /* From --web-dir: only the known file names are ever opened, so no path a
  * client sends reaches the file system. */
 static enum MHD_Result serve_file(tl_req *r, const asset *a)
@@ -76,12 +104,19 @@ static enum MHD_Result serve_file(tl_req *r, const asset *a)
     if (n <= 0 || (size_t)n >= sizeof path ||
         tl_file_read(path, 8u * 1024u * 1024u, &data, &len) != TL_OK)
         return tl__reply_error(r, 404, "not_found", "%s is not in the web directory", a->file);
+    char etag[20];
+    etag_of(data, len, etag);
+    if (not_modified(r, etag)) {
+        free(data);
+        return reply_not_modified(r, etag);
+    }
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(data);
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->ctype);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
     tl__add_page_headers(resp);
     return tl__queue(r, 200, resp, len);
 }
@@ -94,6 +129,11 @@ enum MHD_Result tl__h_web(tl_req *r)
             continue;
         if (r->srv->web_dir)
             return serve_file(r, a);
+        char etag[20];
+        etag_of(a->data, *a->len, etag);
+        if (not_modified(r, etag))
+            return reply_not_modified(r, etag);
+        tl__set_header(r, MHD_HTTP_HEADER_ETAG, "%s", etag);
         return tl__reply_static(r, 200, a->ctype, a->data, *a->len, true);
     }
     return tl__reply_error(r, 404, "not_found", "no such page");

@@ -307,6 +307,29 @@ static void test_page(void **state)
     r = get(f, "/index.html.bak");
     expect(&r, 404, "not_found");
     resp_free(&r);
+
+    /* Revalidated by ETag: the same file answers 304 without a body. */
+    r = get(f, "/app.js");
+    char etag[64], extra[96];
+    assert_non_null(header(&r, "ETag", etag, sizeof etag));
+    assert_string_equal(header(&r, "Cache-Control", v, sizeof v), "no-cache");
+    resp_free(&r);
+    snprintf(extra, sizeof extra, "If-None-Match: %s", etag);
+    req_opts o = {.extra = extra};
+    r = http(f, "GET", "/app.js", NULL, &o);
+    expect(&r, 304, NULL);
+    assert_int_equal(r.body.len, 0);
+    assert_string_equal(header(&r, "ETag", v, sizeof v), etag);
+    resp_free(&r);
+    o.extra = "If-None-Match: \"0000000000000000\"";
+    r = http(f, "GET", "/app.js", NULL, &o);
+    expect(&r, 200, NULL);
+    resp_free(&r);
+    r = get(f, "/");
+    char page_etag[64];
+    assert_non_null(header(&r, "ETag", page_etag, sizeof page_etag));
+    assert_string_not_equal(page_etag, etag);
+    resp_free(&r);
 }
 
 /* --web-dir: the page comes from the directory, and only known names. */
@@ -325,6 +348,19 @@ static void test_web_dir(void **state)
     expect(&r, 200, NULL);
     assert_string_equal(tl_buf_str(&r.body), "<html>from disk</html>");
     assert_non_null(header(&r, "Content-Security-Policy", v, sizeof v));
+    char etag[64], extra[96];
+    assert_non_null(header(&r, "ETag", etag, sizeof etag));
+    resp_free(&r);
+    snprintf(extra, sizeof extra, "If-None-Match: %s", etag);
+    req_opts ro = {.extra = extra};
+    r = http(f, "GET", "/", NULL, &ro);
+    expect(&r, 304, NULL);
+    resp_free(&r);
+    /* A changed file has a new ETag. */
+    assert_int_equal(tl_file_write(path, "<html>changed</html>", 20), TL_OK);
+    r = http(f, "GET", "/", NULL, &ro);
+    expect(&r, 200, NULL);
+    assert_string_equal(tl_buf_str(&r.body), "<html>changed</html>");
     resp_free(&r);
     r = get(f, "/app.js");
     expect(&r, 404, "not_found");
