@@ -30,6 +30,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_fake_llm(int argc, char **argv);
 int cmd_cover_letter(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 /* Documents (documents.c): --format docx|pdf next to the text formats
  * (*binary: CLI_BIN_*), resumes read from PDF and DOCX files too, and

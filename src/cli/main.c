@@ -18,6 +18,7 @@ static void usage(FILE *f)
           "  plan RESUME JOB        print a customization's task plan\n"
           "  cover-letter RESUME JOB  write a cover letter for a job\n"
           "  fake-llm [--port N]    run an OpenAI-compatible test server\n"
+          "  config check           validate tailor.conf and print the effective config\n"
           "  version                print the version\n"
           "\n"
           "Run 'tailor COMMAND --help' for a command's options.\n",
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
         return cmd_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "cover-letter") == 0)
         return cmd_cover_letter(argc - 1, argv + 1);
+    if (strcmp(cmd, "config") == 0)
+        return cmd_config(argc - 1, argv + 1);
     if (strcmp(cmd, "fake-llm") == 0)
         return cmd_fake_llm(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
