@@ -40,11 +40,13 @@ static void letter_usage(FILE *f)
 
 static int parse_letter_args(int argc, char **argv, letter_args *a)
 {
-    static const struct option opts[] = {
-        {"tone", required_argument, NULL, 'T'},   {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'}, {"terms", required_argument, NULL, 't'},
-        {"paper", required_argument, NULL, 'p'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"tone", required_argument, NULL, 'T'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"terms", required_argument, NULL, 't'},
+                                         {"paper", required_argument, NULL, 'p'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     a->format = TL_FORMAT_TEXT;
     int c;
     optind = 1;

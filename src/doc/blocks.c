@@ -113,8 +113,7 @@ static tl_err header(tl__blocks *b, const tl_resume *r, tl_buf *t)
 }
 
 /* An entry as the text writer writes it. */
-static tl_err entry(tl__blocks *b, const tl_section *s, const tl_entry *e, tl_buf *t,
-                    bool side)
+static tl_err entry(tl__blocks *b, const tl_section *s, const tl_entry *e, tl_buf *t, bool side)
 {
     tl_err err = TL_OK;
     size_t start = b->n;

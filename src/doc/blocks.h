@@ -34,10 +34,10 @@ typedef enum tl__block_kind {
 
 typedef struct tl__block {
     tl__block_kind kind;
-    char *text;    /* malloc'd, one line (no newline), never NULL */
-    size_t lead;   /* bytes of text to set in bold ("Analysis:"), 0 if none */
-    bool side;     /* belongs in the sidebar of a two-column layout */
-    bool first;    /* first block of its entry (space above it) */
+    char *text;  /* malloc'd, one line (no newline), never NULL */
+    size_t lead; /* bytes of text to set in bold ("Analysis:"), 0 if none */
+    bool side;   /* belongs in the sidebar of a two-column layout */
+    bool first;  /* first block of its entry (space above it) */
 } tl__block;
 
 typedef struct tl__blocks {

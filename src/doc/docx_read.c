@@ -73,8 +73,9 @@ static tl_err check_archive(zip_t *za, tl_doc_error *err)
 {
     zip_int64_t n = zip_get_num_entries(za, 0);
     if (n < 0 || n > TL_DOCX_MAX_ENTRIES)
-        return tl__doc_fail(err, TL_ETOOBIG, 0, "DOCX: %lld entries in the archive; the limit is %d",
-                            (long long)n, TL_DOCX_MAX_ENTRIES);
+        return tl__doc_fail(err, TL_ETOOBIG, 0,
+                            "DOCX: %lld entries in the archive; the limit is %d", (long long)n,
+                            TL_DOCX_MAX_ENTRIES);
     zip_uint64_t total = 0;
     for (zip_int64_t i = 0; i < n; i++) {
         zip_stat_t st;
@@ -133,8 +134,7 @@ static bool on_off(const xmlNode *n)
     return !v || !(strcmp(v, "0") == 0 || strcmp(v, "false") == 0 || strcmp(v, "off") == 0);
 }
 
-static tl_err parse_xml(const char *p, size_t n, const char *name, xmlDoc **out,
-                        tl_doc_error *err)
+static tl_err parse_xml(const char *p, size_t n, const char *name, xmlDoc **out, tl_doc_error *err)
 {
     if (n > (size_t)0x7fffffff)
         return tl__doc_fail(err, TL_ETOOBIG, 0, "DOCX: %s is too large", name);

@@ -128,8 +128,7 @@ static tl_err run(tl_buf *b, const char *s, size_t n, bool bold, bool italic)
         return TL_OK;
     tl_err e = tl_buf_puts(b, "<w:r>");
     if (e == TL_OK && (bold || italic))
-        e = tl_buf_printf(b, "<w:rPr>%s%s</w:rPr>", bold ? "<w:b/>" : "",
-                          italic ? "<w:i/>" : "");
+        e = tl_buf_printf(b, "<w:rPr>%s%s</w:rPr>", bold ? "<w:b/>" : "", italic ? "<w:i/>" : "");
     if (e == TL_OK)
         e = tl_buf_puts(b, "<w:t xml:space=\"preserve\">");
     if (e == TL_OK)
@@ -167,7 +166,10 @@ static tl_err block_para(tl_buf *b, const tl__block *k, const tl__block *prev)
     case TL__B_TITLE: style = "Heading2"; break;
     case TL__B_META: italic = true; break;
     case TL__B_PARA: break;
-    case TL__B_BULLET: style = "ListBullet"; bullet = true; break;
+    case TL__B_BULLET:
+        style = "ListBullet";
+        bullet = true;
+        break;
     case TL__B_ITEM:
         /* space above a one-line entry (a degree) that opens an entry */
         if (k->first && prev && prev->kind != TL__B_HEADING)
@@ -287,8 +289,7 @@ fail:
     return e;
 }
 
-static tl_err finish(tl_buf *doc, const tl_docx_opts *o, const char *title, char **out,
-                     size_t *len)
+static tl_err finish(tl_buf *doc, const tl_docx_opts *o, const char *title, char **out, size_t *len)
 {
     tl_buf core;
     tl_buf_init(&core, 64 * 1024);

@@ -49,8 +49,8 @@ typedef enum tl_pdf_paper { TL_PDF_A4 = 0, TL_PDF_LETTER } tl_pdf_paper;
 typedef enum tl_pdf_template { TL_PDF_CLASSIC = 0, TL_PDF_TWO_COLUMN } tl_pdf_template;
 
 typedef struct tl_pdf_opts {
-    tl_pdf_paper paper;       /* default A4 */
-    tl_pdf_template tmpl;     /* default CLASSIC */
+    tl_pdf_paper paper;   /* default A4 */
+    tl_pdf_template tmpl; /* default CLASSIC */
 } tl_pdf_opts;
 
 /* "classic", "two-column" (also "two_column", "2col"); TL_EINVAL else. */
@@ -65,8 +65,8 @@ TL_MUST_CHECK tl_err tl_pdf_write(const tl_resume *r, const tl_pdf_opts *o, char
 
 /* Typesets a plain letter (paragraphs separated by blank lines, line
  * breaks kept) in the CLASSIC style. Same ownership as tl_pdf_write. */
-TL_MUST_CHECK tl_err tl_pdf_write_text(const char *text, size_t n, const tl_pdf_opts *o,
-                                       char **out, size_t *len);
+TL_MUST_CHECK tl_err tl_pdf_write_text(const char *text, size_t n, const tl_pdf_opts *o, char **out,
+                                       size_t *len);
 
 /* Frees the caches of cairo, Pango and fontconfig, for leak checkers at
  * the end of a program; no PDF function may run afterwards. */

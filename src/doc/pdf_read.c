@@ -32,23 +32,23 @@
 
 typedef struct pline {
     int page;
-    double x0;  /* left edge of the text (after a bullet glyph) */
-    double x1;  /* right edge */
-    double y0;  /* top */
+    double x0; /* left edge of the text (after a bullet glyph) */
+    double x1; /* right edge */
+    double y0; /* top */
     double size;
     double first_word; /* width of the first word */
     double page_h;
-    double y_last;  /* top of its last physical line (after joining) */
-    int src;        /* poppler line it came from (fragments share it) */
-    int col;        /* 0: one column or the header, 1: left, 2: right */
+    double y_last; /* top of its last physical line (after joining) */
+    int src;       /* poppler line it came from (fragments share it) */
+    int col;       /* 0: one column or the header, 1: left, 2: right */
     bool bold, italic, bullet, geom;
     bool heading, drop;
     char *text; /* malloc'd, trimmed, bullet glyph removed */
     size_t n;
 } pline;
 
-#define MAX_LINES 20000      /* lines in a document */
-#define MAX_PAGE_LINES 2500  /* lines on one page */
+#define MAX_LINES 20000     /* lines in a document */
+#define MAX_PAGE_LINES 2500 /* lines on one page */
 #define PITCH_MEMO 16
 
 typedef struct plines {
@@ -74,11 +74,30 @@ static void plines_free(plines *L)
 static bool bullet_char(gunichar c)
 {
     switch (c) {
-    case 0x2022: case 0x25CF: case 0x25AA: case 0x25A0: case 0x25E6: case 0x2023: case 0x2043:
-    case 0x2219: case 0x00B7: case 0x27A2: case 0x25BA: case 0x25B8: case 0x2713: case 0x2714:
-    case 0x2192: case 0x25C6: case 0x25C7: case 0x2756: case 0x2013: case '-': case '*':
-    case 0x25CB: case 0x2666: case 0x2605:
-        return true;
+    case 0x2022:
+    case 0x25CF:
+    case 0x25AA:
+    case 0x25A0:
+    case 0x25E6:
+    case 0x2023:
+    case 0x2043:
+    case 0x2219:
+    case 0x00B7:
+    case 0x27A2:
+    case 0x25BA:
+    case 0x25B8:
+    case 0x2713:
+    case 0x2714:
+    case 0x2192:
+    case 0x25C6:
+    case 0x25C7:
+    case 0x2756:
+    case 0x2013:
+    case '-':
+    case '*':
+    case 0x25CB:
+    case 0x2666:
+    case 0x2605: return true;
     default:
         /* symbol fonts map their bullets into the private use area */
         return c >= 0xF000 && c <= 0xF0FF;
@@ -87,9 +106,9 @@ static bool bullet_char(gunichar c)
 
 static bool font_bold(const char *f)
 {
-    return f && (strstr(f, "Bold") || strstr(f, "bold") || strstr(f, "Black") ||
-                 strstr(f, "Heavy") || strstr(f, "Semibold") || strstr(f, "SemiBold") ||
-                 strstr(f, "Demi"));
+    return f &&
+           (strstr(f, "Bold") || strstr(f, "bold") || strstr(f, "Black") || strstr(f, "Heavy") ||
+            strstr(f, "Semibold") || strstr(f, "SemiBold") || strstr(f, "Demi"));
 }
 
 static bool font_italic(const char *f)
@@ -132,8 +151,8 @@ static tl_err push_line(plines *L, const pline *l, tl_doc_error *err)
 }
 
 /* One line: chars [c0, c1) of the page, bytes [b0, b1) of its text. */
-static tl_err make_line(plines *L, const page_ctx *pc, size_t c0, size_t c1, size_t b0,
-                        size_t b1, GList **attr_it, tl_doc_error *err)
+static tl_err make_line(plines *L, const page_ctx *pc, size_t c0, size_t c1, size_t b0, size_t b1,
+                        GList **attr_it, tl_doc_error *err)
 {
     const char *s = pc->text + b0;
     size_t n = b1 - b0;
@@ -282,8 +301,7 @@ static tl_err page_lines(plines *L, PopplerPage *page, int pno, tl_doc_error *er
     size_t len = strlen(text);
     if (!g_utf8_validate(text, (gssize)len, NULL)) {
         g_free(text);
-        return tl__doc_fail(err, TL_EFORMAT, 0, "PDF: page %d has text that is not UTF-8",
-                            pno + 1);
+        return tl__doc_fail(err, TL_EFORMAT, 0, "PDF: page %d has text that is not UTF-8", pno + 1);
     }
     if (!poppler_page_get_text_layout(page, &pc.rects, &pc.n_rects))
         pc.rects = NULL;
@@ -327,9 +345,9 @@ static bool page_number(const char *s)
 {
     char k[64];
     fold_key(s, k, sizeof k);
-    static const char *const pats[] = {"#", "##", "- # -", "-#-", "page #", "page ##",
-                                       "page # of #", "page # of ##", "# of #", "# / #",
-                                       "#/#", "p. #", NULL};
+    static const char *const pats[] = {
+        "#",      "##",    "- # -", "-#-",  "page #", "page ##", "page # of #", "page # of ##",
+        "# of #", "# / #", "#/#",   "p. #", NULL};
     for (size_t i = 0; pats[i]; i++)
         if (strcmp(k, pats[i]) == 0)
             return true;
@@ -427,7 +445,8 @@ static void find_headings(plines *L)
         pline *l = &L->items[i];
         if (l->drop || l->bullet || l->n > 60 || tl__is_dates((tl__span){l->text, l->n}))
             continue;
-        bool larger = body > 0 && l->size >= body * 1.12 && (head == 0 || fabs(l->size - head) <= 0.6);
+        bool larger =
+            body > 0 && l->size >= body * 1.12 && (head == 0 || fabs(l->size - head) <= 0.6);
         bool known = strict_heading(l->text, l->n) && (l->bold || l->size >= body * 1.12);
         /* a larger line with a sentence's end or an address is no heading */
         bool texty = l->text[l->n - 1] == '.' || memchr(l->text, '@', l->n) != NULL;
@@ -449,8 +468,7 @@ static double column_right(const plines *L, size_t i)
         b++;
     for (size_t j = a; j < b; j++) {
         const pline *m = &L->items[j];
-        if (m->col == l->col && m->geom && !m->drop && fabs(m->x0 - l->x0) <= 3 &&
-            m->x1 > right)
+        if (m->col == l->col && m->geom && !m->drop && fabs(m->x0 - l->x0) <= 3 && m->x1 > right)
             right = m->x1;
     }
     return right;
@@ -555,8 +573,8 @@ static tl_err to_text(plines *L, tl_buf *b, tl__headings *hs)
             e = put_text(b, l->text, l->n, upper);
         /* dates on the line under an entry head belong to it */
         const pline *m = i + 1 < L->n ? &L->items[i + 1] : NULL;
-        if (e == TL_OK && m && !m->drop && !l->heading && !l->bullet && !m->bullet &&
-            !m->heading && m->page == l->page && !tl__is_dates((tl__span){l->text, l->n}) &&
+        if (e == TL_OK && m && !m->drop && !l->heading && !l->bullet && !m->bullet && !m->heading &&
+            m->page == l->page && !tl__is_dates((tl__span){l->text, l->n}) &&
             tl__is_dates((tl__span){m->text, m->n})) {
             tl__span probe = {l->text, l->n};
             tl__entry_head h;
@@ -741,8 +759,7 @@ static tl_err order_columns(plines *L)
 
 /* ---- the document ---- */
 
-static tl_err pdf_lines(const void *p, size_t n, tl_buf *out, tl__headings *hs,
-                        tl_doc_error *err)
+static tl_err pdf_lines(const void *p, size_t n, tl_buf *out, tl__headings *hs, tl_doc_error *err)
 {
     if (!p || n == 0)
         return tl__doc_fail(err, TL_EEMPTY, 0, "empty file");

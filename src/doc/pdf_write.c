@@ -75,20 +75,46 @@ static style style_of(const tl__block *k, bool letter)
         return s;
     }
     switch (k->kind) {
-    case TL__B_NAME: s.size = 20; s.bold = true; s.after = 3; break;
-    case TL__B_LABEL: s.size = 10.5; s.after = 2; break;
-    case TL__B_CONTACT: s.size = 9; s.after = 4; s.r = s.g = s.b = 0.25; break;
-    case TL__B_HEADING:
-        s.size = 12.5; s.bold = true; s.before = 11; s.after = 5;
-        s.r = 0.12; s.g = 0.22; s.b = 0.39;
+    case TL__B_NAME:
+        s.size = 20;
+        s.bold = true;
+        s.after = 3;
         break;
-    case TL__B_TITLE: s.size = 10; s.bold = true; s.before = k->first ? 10 : 0; break;
+    case TL__B_LABEL:
+        s.size = 10.5;
+        s.after = 2;
+        break;
+    case TL__B_CONTACT:
+        s.size = 9;
+        s.after = 4;
+        s.r = s.g = s.b = 0.25;
+        break;
+    case TL__B_HEADING:
+        s.size = 12.5;
+        s.bold = true;
+        s.before = 11;
+        s.after = 5;
+        s.r = 0.12;
+        s.g = 0.22;
+        s.b = 0.39;
+        break;
+    case TL__B_TITLE:
+        s.size = 10;
+        s.bold = true;
+        s.before = k->first ? 10 : 0;
+        break;
     case TL__B_META:
-        s.size = 9; s.italic = true; s.after = 2; s.r = s.g = s.b = 0.3;
+        s.size = 9;
+        s.italic = true;
+        s.after = 2;
+        s.r = s.g = s.b = 0.3;
         break;
     case TL__B_PARA: s.after = 3; break;
     case TL__B_BULLET: s.after = 1.5; break;
-    case TL__B_ITEM: s.before = k->first ? 10 : 0; s.after = 2; break;
+    case TL__B_ITEM:
+        s.before = k->first ? 10 : 0;
+        s.after = 2;
+        break;
     }
     return s;
 }
@@ -96,7 +122,7 @@ static style style_of(const tl__block *k, bool letter)
 /* One placed line of a layout, or a bullet glyph, or a rule. */
 typedef struct placed {
     int page;
-    double x, y; /* baseline of a line; top of a rule */
+    double x, y;           /* baseline of a line; top of a rule */
     PangoLayoutLine *line; /* borrowed from its layout; NULL for a rule */
     double w;              /* rule width */
     double r, g, b;
@@ -116,9 +142,9 @@ typedef struct typesetter {
 
 typedef struct column {
     double x, w;
-    double top;   /* top of the column on the first page */
+    double top; /* top of the column on the first page */
     int page;
-    double y;     /* next free position */
+    double y; /* next free position */
 } column;
 
 static tl_err keep_layout(typesetter *t, PangoLayout *l)
@@ -234,7 +260,7 @@ static tl_err set_block(typesetter *t, column *c, const tl__block *k, const styl
                 return e;
             }
             placed gp = {c->page, c->x + 1, c->y + ascent, pango_layout_get_line_readonly(g, 0),
-                         0, s->r, s->g, s->b};
+                         0,       s->r,     s->g,          s->b};
             e = place(t, &gp);
         }
         c->y += h;
@@ -410,8 +436,7 @@ tl_err tl_pdf_write(const tl_resume *r, const tl_pdf_opts *o, char **out, size_t
     return e;
 }
 
-tl_err tl_pdf_write_text(const char *text, size_t n, const tl_pdf_opts *o, char **out,
-                         size_t *len)
+tl_err tl_pdf_write_text(const char *text, size_t n, const tl_pdf_opts *o, char **out, size_t *len)
 {
     if ((!text && n) || !out || !len)
         return TL_EINVAL;

@@ -185,8 +185,10 @@ static tl_err opening(writer *w)
     tl_err e = TL_OK;
     for (int k = 0; k < 3 && e == TL_OK && b.len == 0; k++) {
         if (k == 0 && w->tone == TL_TONE_WARM)
-            snprintf(s, sizeof s, "I was glad to see that %s is looking for %s %s, and I would "
-                     "love to join your team.", co ? co : "your team", article(w->role), w->role);
+            snprintf(s, sizeof s,
+                     "I was glad to see that %s is looking for %s %s, and I would "
+                     "love to join your team.",
+                     co ? co : "your team", article(w->role), w->role);
         else if (k == 0)
             snprintf(s, sizeof s, "I am applying for the %s position%s%s.", w->role,
                      co ? " at " : "", co ? co : "");
@@ -389,8 +391,8 @@ static tl_err achievements(writer *w, int max_points, bool *cited)
         if (e == TL_OK)
             e = list_words(&head, names, np);
         if (e == TL_OK)
-            e = tl_buf_puts(&head, w->tone == TL_TONE_WARM ? "."
-                                                           : ", and my experience covers each.");
+            e = tl_buf_puts(&head,
+                            w->tone == TL_TONE_WARM ? "." : ", and my experience covers each.");
         if (e == TL_OK)
             e = sentence(w, &b, tl_buf_str(&head));
         tl_buf_free(&head);
@@ -465,8 +467,8 @@ static tl_err more_skills(writer *w, const bool *cited)
             !tl_str_ifind(w->role, strlen(w->role), w->j->keywords[k].term)) {
             tl_buf probe;
             tl_buf_init(&probe, 512);
-            bool ok = tl_buf_printf(&probe, "I also bring experience with %s.", kw_name(w, (int)k)) ==
-                          TL_OK &&
+            bool ok = tl_buf_printf(&probe, "I also bring experience with %s.",
+                                    kw_name(w, (int)k)) == TL_OK &&
                       guard_ok(w, tl_buf_str(&probe));
             tl_buf_free(&probe);
             if (ok)
@@ -476,8 +478,9 @@ static tl_err more_skills(writer *w, const bool *cited)
         return TL_OK;
     tl_buf b;
     tl_buf_init(&b, TL_MAX_FIELD_BYTES);
-    tl_err e = tl_buf_puts(&b, w->tone == TL_TONE_WARM ? "I would also bring hands-on experience with "
-                                                     : "I also bring experience with ");
+    tl_err e =
+        tl_buf_puts(&b, w->tone == TL_TONE_WARM ? "I would also bring hands-on experience with "
+                                                : "I also bring experience with ");
     if (e == TL_OK)
         e = list_words(&b, names, n);
     if (e == TL_OK)
@@ -494,11 +497,15 @@ static tl_err closing(writer *w)
     char s[768];
     const char *who = w->company ? w->company : "your team";
     if (w->tone == TL_TONE_WARM)
-        snprintf(s, sizeof s, "I would be glad to talk about how I could help %s. Thank you for "
-                 "reading, and I hope to hear from you.", who);
+        snprintf(s, sizeof s,
+                 "I would be glad to talk about how I could help %s. Thank you for "
+                 "reading, and I hope to hear from you.",
+                 who);
     else
-        snprintf(s, sizeof s, "I would welcome the opportunity to discuss how my experience fits "
-                 "the needs of %s. Thank you for your time and consideration.", who);
+        snprintf(s, sizeof s,
+                 "I would welcome the opportunity to discuss how my experience fits "
+                 "the needs of %s. Thank you for your time and consideration.",
+                 who);
     if (!add_para(w, s))
         return TL_ENOMEM;
     const char *name = w->r->basics.name ? w->r->basics.name : "";

@@ -63,9 +63,8 @@ typedef struct tl_cover_letter {
  * be NULL (defaults). Errors: TL_EINVAL, TL_ENOMEM, TL_EREJECTED (no
  * paragraph could be made that the guard accepts: not expected). On
  * failure *out is untouched. */
-TL_MUST_CHECK tl_err tl_cover_letter_write(const tl_resume *r, const tl_job *j,
-                                           const tl_terms *t, const tl_cover_letter_opts *o,
-                                           tl_cover_letter **out);
+TL_MUST_CHECK tl_err tl_cover_letter_write(const tl_resume *r, const tl_job *j, const tl_terms *t,
+                                           const tl_cover_letter_opts *o, tl_cover_letter **out);
 void tl_cover_letter_free(tl_cover_letter *l);
 
 /* The letter as plain text (fmt TEXT: paragraphs separated by blank lines)

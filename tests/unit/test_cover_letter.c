@@ -161,7 +161,8 @@ static void test_achievements(void **state)
     assert_non_null(strstr(text, "Senior Backend Engineer"));
     assert_non_null(strstr(text, "Northwind Financial"));
     assert_non_null(strstr(text, "At Lumen Payments, I "));
-    assert_non_null(strstr(text, "event pipeline on kafka and postgres handling 25k events/second"));
+    assert_non_null(
+        strstr(text, "event pipeline on kafka and postgres handling 25k events/second"));
     assert_non_null(strstr(text, "Sincerely,\nAlex Chen"));
     /* nothing from the job that the resume lacks: gRPC is asked for, not had */
     assert_null(strstr(text, "gRPC"));

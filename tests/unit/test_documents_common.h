@@ -75,8 +75,8 @@ static inline void td_assert_survives(const tl_resume *orig, const tl_resume *ba
                 if (!td_same(a->title, b->title) || !td_same(a->org, b->org) ||
                     !td_same(a->start_date, b->start_date) || !td_same(a->end_date, b->end_date))
                     print_error("%s: %s[%zu]: '%s' '%s' %s-%s, want '%s' '%s' %s-%s\n", what,
-                                s->key, k, b->title, b->org, b->start_date, b->end_date,
-                                a->title, a->org, a->start_date, a->end_date);
+                                s->key, k, b->title, b->org, b->start_date, b->end_date, a->title,
+                                a->org, a->start_date, a->end_date);
                 assert_true(td_same(a->title, b->title));
                 assert_true(td_same(a->org, b->org));
                 assert_true(td_same(a->start_date, b->start_date));

@@ -79,9 +79,9 @@ static void test_structure(void **state)
     char *d = NULL;
     size_t n = 0;
     assert_int_equal(tl_docx_write(r, NULL, &d, &n), TL_OK);
-    static const char *const parts[] = {"[Content_Types].xml", "_rels/.rels", "word/document.xml",
-                                        "word/styles.xml", "word/numbering.xml",
-                                        "word/_rels/document.xml.rels"};
+    static const char *const parts[] = {"[Content_Types].xml", "_rels/.rels",
+                                        "word/document.xml",   "word/styles.xml",
+                                        "word/numbering.xml",  "word/_rels/document.xml.rels"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         char *p = entry(d, n, parts[i]);
         assert_non_null(p);
@@ -148,7 +148,8 @@ static const char styled_doc[] =
     "<?xml version=\"1.0\"?><w:document " W "><w:body>"
     "<w:p><w:pPr><w:pStyle w:val=\"Title\"/></w:pPr><w:r><w:t>Jane Doe</w:t></w:r></w:p>"
     "<w:p><w:r><w:t>jane@example.com</w:t></w:r><w:r><w:tab/><w:t>555-0100</w:t></w:r></w:p>"
-    "<w:p><w:pPr><w:pStyle w:val=\"Berschrift1\"/></w:pPr><w:r><w:t>Leadership Roles</w:t></w:r></w:p>"
+    "<w:p><w:pPr><w:pStyle w:val=\"Berschrift1\"/></w:pPr><w:r><w:t>Leadership "
+    "Roles</w:t></w:r></w:p>"
     "<w:p><w:pPr><w:pStyle w:val=\"Heading2\"/></w:pPr><w:r><w:t>Team Lead</w:t></w:r></w:p>"
     "<w:p><w:r><w:t>Acme Corp | Jan 2020 - Present</w:t></w:r></w:p>"
     "<w:p><w:pPr><w:numPr><w:ilvl w:val=\"0\"/><w:numId w:val=\"3\"/></w:numPr></w:pPr>"
@@ -162,7 +163,8 @@ static const char styled_doc[] =
 
 static const char styled_styles[] =
     "<?xml version=\"1.0\"?><w:styles " W ">"
-    "<w:style w:type=\"paragraph\" w:styleId=\"Berschrift1\"><w:name w:val=\"heading 1\"/></w:style>"
+    "<w:style w:type=\"paragraph\" w:styleId=\"Berschrift1\"><w:name w:val=\"heading "
+    "1\"/></w:style>"
     "</w:styles>";
 
 static void test_styles(void **state)
@@ -360,7 +362,7 @@ static void test_limits(void **state)
     /* too many entries */
     size_t count = TL_DOCX_MAX_ENTRIES + 1;
     part *lots = calloc(count, sizeof *lots);
-    char (*lnames)[32] = calloc(count, 32);
+    char(*lnames)[32] = calloc(count, 32);
     for (size_t i = 0; i < count; i++) {
         snprintf(lnames[i], 32, "x/%zu", i);
         lots[i].name = lnames[i];
@@ -400,10 +402,14 @@ static void test_letter_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),          cmocka_unit_test(test_structure),
-        cmocka_unit_test(test_styles),              cmocka_unit_test(test_libreoffice_fixtures),
-        cmocka_unit_test(test_opens_in_libreoffice), cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_limits),              cmocka_unit_test(test_letter_text),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_styles),
+        cmocka_unit_test(test_libreoffice_fixtures),
+        cmocka_unit_test(test_opens_in_libreoffice),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_letter_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,9 +41,10 @@ static void page_size(const char *d, size_t n, double *w, double *h, int *pages)
 static void test_round_trip(void **state)
 {
     (void)state;
-    static const tl_pdf_opts opts[] = {
-        {TL_PDF_A4, TL_PDF_CLASSIC}, {TL_PDF_LETTER, TL_PDF_CLASSIC},
-        {TL_PDF_A4, TL_PDF_TWO_COLUMN}, {TL_PDF_LETTER, TL_PDF_TWO_COLUMN}};
+    static const tl_pdf_opts opts[] = {{TL_PDF_A4, TL_PDF_CLASSIC},
+                                       {TL_PDF_LETTER, TL_PDF_CLASSIC},
+                                       {TL_PDF_A4, TL_PDF_TWO_COLUMN},
+                                       {TL_PDF_LETTER, TL_PDF_TWO_COLUMN}};
     for (size_t i = 0; i < sizeof td_fixtures / sizeof td_fixtures[0]; i++) {
         tl_resume *r = td_fixture(td_fixtures[i]);
         tl_resume *t = td_text_round_trip(r);
@@ -66,8 +67,8 @@ static void test_round_trip(void **state)
             assert_non_null(memmem(d, n, "/FontFile", 9));
             tl_resume *b = pdf_back(d, n);
             char what[128];
-            snprintf(what, sizeof what, "%s (template %d, paper %d)", td_fixtures[i],
-                     opts[k].tmpl, opts[k].paper);
+            snprintf(what, sizeof what, "%s (template %d, paper %d)", td_fixtures[i], opts[k].tmpl,
+                     opts[k].paper);
             assert_string_equal(b->basics.name, r->basics.name);
             td_assert_survives(r, b, what);
             td_assert_survives(t, b, what);
@@ -355,9 +356,12 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_pdftotext),
-        cmocka_unit_test(test_libreoffice_fixtures), cmocka_unit_test(test_running_headers),
-        cmocka_unit_test(test_malformed),        cmocka_unit_test(test_letter_text),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_pdftotext),
+        cmocka_unit_test(test_libreoffice_fixtures),
+        cmocka_unit_test(test_running_headers),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_letter_text),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
