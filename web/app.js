@@ -353,6 +353,7 @@ async function revertCard(card) {
     card.accept.setAttribute("aria-pressed", "false");
     card.accept.textContent = "Accept";
     card.el.classList.remove("accepted");
+    card.el.querySelector(".reasons").prepend(el("li", "undone", "Reverted: these changes are undone; the original is back in version " + r.version + "."));
     updateVersionNote();
     renderPrint();
     setStatus("Reverted " + cardTitle(card.id, state.original) + "; saved as version " + r.version + ".");

@@ -113,6 +113,10 @@ async function checkHeaders(base) {
     !csp.includes("unsafe-inline") && !csp.includes("unsafe-eval") && csp.includes("frame-ancestors 'none'"), csp);
   eq("page nosniff", page.headers.get("x-content-type-options"), "nosniff");
   check("page cache header", /no-cache|max-age/.test(page.headers.get("cache-control") || ""), page.headers.get("cache-control"));
+  const etag = page.headers.get("etag");
+  check("page has an ETag", !!etag, etag);
+  const again = await fetch(base + "/", { headers: { "If-None-Match": etag || "" } });
+  eq("page revalidates with 304", again.status, 304);
   const html = await page.text();
   check("page loads no external resource", !/(src|href)="(https?:)?\/\//.test(html));
   for (const [file, type] of [["/app.js", "text/javascript"], ["/diff.js", "text/javascript"],
@@ -230,7 +234,8 @@ async function firstRun(base, resumeText, jobText, resumeJSON) {
   const tailoredVersion = result.version;
   check("the result was saved as a version", tailoredVersion >= 2, tailoredVersion);
   const card = page.locator(".card[data-section='" + target.id + "']");
-  await card.locator("button.revert").click();
+  await card.locator("button.revert").focus();
+  await page.keyboard.press("Enter"); // by keyboard
   await page.waitForSelector(".card[data-section='" + target.id + "'][data-state='reverted']", { timeout: 10000 });
   const versions = (await getJSON(base, "/api/v1/resumes/" + resumeId + "/versions")).body;
   const latest = versions.latest_version;
@@ -321,6 +326,63 @@ async function errorsInPlainWords(base) {
   await close(b);
 }
 
+// Loading a file: a text resume fills the box and sets its format; a PDF
+// is refused in plain words.
+async function files(base, dataDir) {
+  const b = await launch();
+  const page = await b.ctx.newPage();
+  await page.goto(base + "/");
+  await page.waitForSelector("body[data-ready='1']");
+  await page.setInputFiles("#file", path.join(dataDir, "maria-lopez.md"));
+  await page.waitForFunction(() => document.getElementById("resume").value.length > 0);
+  eq("a Markdown file fills the resume and its format", [await page.inputValue("#format"), (await page.inputValue("#resume")).slice(0, 13)], ["markdown", "# Maria Lopez"]);
+  await page.setInputFiles("#file", { name: "cv.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4") });
+  await page.waitForFunction(() => !document.getElementById("error").hidden);
+  const msg = await page.textContent("#error");
+  check("a PDF is refused in plain words", /cannot read/.test(msg) && /paste/.test(msg), msg);
+  await close(b);
+}
+
+// Fallback marks on the page side: a Markdown resume runs for real, and
+// its event stream is rewritten on the way to the page as a provider chain
+// would send it (openai, one section fallen back to local).
+async function fallbackMarksFromStream(base, dataDir) {
+  const b = await launch();
+  const page = await b.ctx.newPage();
+  const w = watch(page, base);
+  let rewritten = [];
+  await page.route(/\/api\/v1\/enhance-customize\/\d+\/events$/, async (route) => {
+    const res = await route.fetch();
+    let n = 0;
+    const body = (await res.text()).replace(/^(event: section\ndata: )(.*)$/gm, (all, head, json) => {
+      const d = JSON.parse(json);
+      n++;
+      d.provider = n === 2 ? "local" : "openai";
+      d.fallback = n === 2;
+      if (n === 2) rewritten.push(d.section);
+      return head + JSON.stringify(d);
+    });
+    await route.fulfill({ status: 200, headers: { "content-type": "text/event-stream" }, body });
+  });
+  await page.goto(base + "/");
+  await page.waitForSelector("body[data-ready='1']");
+  await page.fill("#resume", fs.readFileSync(path.join(dataDir, "maria-lopez.md"), "utf8"));
+  await page.fill("#job", fs.readFileSync(path.join(dataDir, "analytics-engineer.txt"), "utf8"));
+  await page.check("input[name=strength][value=EXTENSIVE]");
+  await page.click("#go");
+  await page.waitForSelector("#result:not([hidden])", { timeout: 30000 });
+  const cards = await page.$$eval(".card", (l) => l.map((c) => ({ id: c.dataset.section, provider: c.querySelector(".provider").textContent, fallback: !c.querySelector(".fallback").hidden })));
+  const entry = (id) => { const m = /^([^.[\]]+)(\[\d+\])?(?:\.([^.[\]]+))?/.exec(id); return m[2] ? m[1] + m[2] : m[3] ? m[1] + "." + m[3] : m[1]; };
+  const marked = cards.filter((c) => c.fallback).map((c) => c.id);
+  eq("the section that fell back is marked, and only it", marked, rewritten.map(entry));
+  check("its card names the provider that produced it", cards.filter((c) => c.fallback).every((c) => c.provider === "local"));
+  check("the other streamed cards name openai", cards.filter((c) => !c.fallback && c.provider !== "local").length > 0, JSON.stringify(cards));
+  check("a Markdown resume gives cards for work entries", cards.some((c) => c.id.startsWith("work[")), JSON.stringify(cards.map((c) => c.id)));
+  await shot(page, "web-fallback.png");
+  eq("no console errors in the Markdown run", w.errors, []);
+  await close(b);
+}
+
 async function fallbackRun() {
   const help = spawnSync(binary, ["serve", "--help"], { encoding: "utf8" });
   const text = (help.stdout || "") + (help.stderr || "");
@@ -343,6 +405,8 @@ try {
   await checkHeaders(server.base);
   await firstRun(server.base, resumeText, jobText, JSON.parse(resumeText));
   await errorsInPlainWords(server.base);
+  await files(server.base, dataDir);
+  await fallbackMarksFromStream(server.base, dataDir);
   await fallbackRun();
 } catch (e) {
   check("the browser run finished", false, e && e.stack ? e.stack : String(e));
