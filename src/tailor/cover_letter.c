@@ -200,7 +200,7 @@ static tl_err opening(writer *w)
     const tl_entry *last = latest_role(w->r);
     if (e == TL_OK && last) {
         bool now = tl_entry_is_current(last);
-        snprintf(s, sizeof s, "%s %s %s at %s, where the work matches much of what you describe.",
+        snprintf(s, sizeof s, "%s %s %s at %s.",
                  now ? "I currently work as" : "Most recently, I worked as", article(last->title),
                  last->title, last->org);
         e = sentence(w, &b, s);
@@ -311,11 +311,49 @@ static const char *kw_name(const writer *w, int kw)
     return k->term && *k->term ? k->term : k->surface;
 }
 
-static tl_err list_words(tl_buf *b, const char *const *items, size_t n)
+/* A term inside a sentence: "Distributed systems" -> "distributed
+ * systems" (a phrase capitalised only as a list item would be); names
+ * ("Apache Kafka", "Power BI", "Terraform") keep their capitals. */
+static bool lower_in(const char *text, const char *t)
+{
+    /* t with a lowercase first letter, as a whole word of text */
+    size_t n = strlen(t);
+    if (!text || n < 2 || n > 60)
+        return false;
+    char low[64];
+    memcpy(low, t, n + 1);
+    low[0] = (char)tolower((unsigned char)low[0]);
+    for (const char *p = strstr(text, low); p; p = strstr(p + 1, low)) {
+        bool before = p == text || !tl_is_word_byte((unsigned char)p[-1]);
+        bool after = !tl_is_word_byte((unsigned char)p[n]);
+        if (before && after)
+            return true;
+    }
+    return false;
+}
+
+static tl_err put_term(tl_buf *b, const char *t, const char *job_text)
+{
+    const char *sp = strchr(t, ' ');
+    bool phrase = isupper((unsigned char)t[0]) && islower((unsigned char)t[1]) &&
+                  (sp || lower_in(job_text, t));
+    for (const char *p = sp; phrase && p && *p; p++)
+        if (isupper((unsigned char)*p))
+            phrase = false;
+    if (!phrase)
+        return tl_buf_puts(b, t);
+    tl_err e = tl_buf_putc(b, (char)tolower((unsigned char)t[0]));
+    return e == TL_OK ? tl_buf_puts(b, t + 1) : e;
+}
+
+static tl_err list_words(tl_buf *b, const char *const *items, size_t n, const char *job_text)
 {
     tl_err e = TL_OK;
-    for (size_t i = 0; i < n && e == TL_OK; i++)
-        e = tl_buf_printf(b, "%s%s", i == 0 ? "" : (i + 1 == n ? " and " : ", "), items[i]);
+    for (size_t i = 0; i < n && e == TL_OK; i++) {
+        e = tl_buf_puts(b, i == 0 ? "" : (i + 1 == n ? " and " : ", "));
+        if (e == TL_OK)
+            e = put_term(b, items[i], job_text);
+    }
     return e;
 }
 
@@ -389,7 +427,7 @@ static tl_err achievements(writer *w, int max_points, bool *cited)
                                          "work I already do: "
                                        : "Your posting asks for ");
         if (e == TL_OK)
-            e = list_words(&head, names, np);
+            e = list_words(&head, names, np, w->j->text);
         if (e == TL_OK)
             e = tl_buf_puts(&head,
                             w->tone == TL_TONE_WARM ? "." : ", and my experience covers each.");
@@ -482,7 +520,7 @@ static tl_err more_skills(writer *w, const bool *cited)
         tl_buf_puts(&b, w->tone == TL_TONE_WARM ? "I would also bring hands-on experience with "
                                                 : "I also bring experience with ");
     if (e == TL_OK)
-        e = list_words(&b, names, n);
+        e = list_words(&b, names, n, w->j->text);
     if (e == TL_OK)
         e = tl_buf_puts(&b, w->tone == TL_TONE_WARM ? ", all of which your team works with."
                                                     : ", which your description also lists.");
