@@ -56,6 +56,7 @@ typedef struct eng_prov {
     tl_retry *retry;
     uint64_t lat[LAT_SAMPLES]; /* ring of recent successful latencies */
     size_t n_lat, lat_pos;
+    uint64_t lat_seen;                      /* samples ever taken: p95 is recomputed every 16 */
     uint64_t p95_ns;                        /* recomputed every 16 samples */
     struct eng_call *busy_head, *busy_tail; /* calls waiting for a concurrency slot */
     bool park_front;                        /* a woken call that must wait again keeps its place */

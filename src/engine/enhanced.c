@@ -811,7 +811,7 @@ static void settle(tl_engine *e, eng_call *c, const tl_chat_response *r)
         p->lat_pos = (p->lat_pos + 1) % LAT_SAMPLES;
         if (p->n_lat < LAT_SAMPLES)
             p->n_lat++;
-        if (p->n_lat % 16 == 0 || p->p95_ns == 0) {
+        if (++p->lat_seen % 16 == 0 || p->p95_ns == 0) {
             uint64_t v[LAT_SAMPLES];
             memcpy(v, p->lat, p->n_lat * sizeof v[0]);
             for (size_t i = 1; i < p->n_lat; i++) /* small: insertion sort */
