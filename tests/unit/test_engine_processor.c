@@ -114,6 +114,72 @@ static void test_cache_hits_and_single_flight(void **state)
     fx_free(&f);
 }
 
+/* The job's text parsed with extra wording that mentions nothing the
+ * resume or the keyword list cares about. */
+static tl_job *job_with_extra(fx *f, const char *name, const char *extra)
+{
+    char path[512], *text = NULL;
+    size_t n = 0;
+    snprintf(path, sizeof path, "%s/%s", TL_TEST_DATA, name);
+    assert_int_equal(tl_file_read(path, TL_MAX_JOB_BYTES, &text, &n), TL_OK);
+    size_t m = strlen(extra);
+    char *all = malloc(n + m + 1);
+    assert_non_null(all);
+    memcpy(all, text, n);
+    memcpy(all + n, extra, m + 1);
+    tl_job *j = NULL;
+    assert_int_equal(tl_job_parse(all, n + m, f->terms, &j, NULL), TL_OK);
+    free(all);
+    free(text);
+    return j;
+}
+
+static void submit_for(fx *f, const tl_resume *r, const tl_job *j, tl_provider *p)
+{
+    tl_job_opts jo = {0};
+    jo.chain = &p;
+    jo.n_chain = 1;
+    jo.on_task = fx_on_task;
+    jo.on_done = fx_on_done;
+    jo.ud = f;
+    assert_int_equal(tl_engine_submit(f->e, r, j, f->terms, &jo, NULL), TL_OK);
+}
+
+/* Keys cover the subsection and the part of the job it depends on: a job
+ * reworded where no keyword changes still hits; an edited role misses, and
+ * only it (and the summary, composed from the whole resume) does. */
+static void test_cache_key_scope(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    tl_provider *p = fx_provider(&f, NULL, NULL);
+    tl_job *reworded = job_with_extra(&f, "senior-backend-engineer.txt",
+                                      "\nThanks for reading this far.\n");
+    assert_int_equal(reworded->n_keywords, f.job->n_keywords);
+    for (size_t i = 0; i < f.job->n_keywords; i++)
+        assert_string_equal(reworded->keywords[i].term, f.job->keywords[i].term);
+    submit_for(&f, f.resume, f.job, p);
+    fx_drive(&f);
+    submit_for(&f, f.resume, reworded, p);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 2);
+    assert_int_equal(f.m[1].cache_hits, f.m[1].tasks);
+
+    tl_resume *edited = NULL;
+    assert_int_equal(tl_resume_clone(f.resume, &edited), TL_OK);
+    tl_entry *role = &edited->sections[tl_resume_section_index(edited, "work")].entries[1];
+    assert_int_equal(tl_resume_set(edited, &role->bullets[0], "Built a new thing in Go"), TL_OK);
+    submit_for(&f, edited, f.job, p);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 3);
+    assert_int_equal(f.m[2].cache_misses, 2); /* work[1] and the summary */
+    assert_int_equal(f.m[2].cache_hits, f.m[2].tasks - 2);
+    tl_job_free(reworded);
+    fx_free(&f);
+    tl_resume_free(edited);
+}
+
 /* A provider in outage: the breaker opens, tasks fall back to the embedded
  * engine, and calls to the dead provider stop. */
 static void test_breaker_opens_and_falls_back(void **state)
@@ -494,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_local_only_equals_customize),
         cmocka_unit_test(test_provider_does_all),
         cmocka_unit_test(test_cache_hits_and_single_flight),
+        cmocka_unit_test(test_cache_key_scope),
         cmocka_unit_test(test_breaker_opens_and_falls_back),
         cmocka_unit_test(test_429_retry_after),
         cmocka_unit_test(test_retry_budget_caps_retries),
