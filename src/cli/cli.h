@@ -29,6 +29,7 @@ int cmd_score(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_fake_llm(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 int cmd_cover_letter(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 

@@ -17,6 +17,7 @@ static void usage(FILE *f)
           "  serve [--port N]       run the HTTP API and the web page\n"
           "  plan RESUME JOB        print a customization's task plan\n"
           "  cover-letter RESUME JOB  write a cover letter for a job\n"
+          "  worker --redis URL     take provider calls from a Redis queue\n"
           "  fake-llm [--port N]    run an OpenAI-compatible test server\n"
           "  config check           validate tailor.conf and print the effective config\n"
           "  version                print the version\n"
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
         return cmd_config(argc - 1, argv + 1);
     if (strcmp(cmd, "fake-llm") == 0)
         return cmd_fake_llm(argc - 1, argv + 1);
+    if (strcmp(cmd, "worker") == 0)
+        return cmd_worker(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         puts("tailor " TAILOR_VERSION);
         return TL_EXIT_OK;

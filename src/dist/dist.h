@@ -74,6 +74,7 @@
 #include <stdint.h>
 
 #include "engine/cache.h"
+#include "provider/provider.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -233,5 +234,83 @@ TL_MUST_CHECK tl_err tl_dist_rl_reserve(tl_dist_rl *rl, uint64_t est_tokens, uin
  * actual - estimate (refunds when negative), never above the burst. */
 TL_MUST_CHECK tl_err tl_dist_rl_settle(tl_dist_rl *rl, uint64_t est_tokens,
                                        uint64_t actual_tokens);
+
+/* ---- the engine's side: a provider that sends calls to the workers ----
+ *
+ * The seam between the engine and the workers is the provider interface
+ * (provider/provider.h): put a remote provider in a job's chain and the
+ * engine's provider stage sends each call (one task, or a batch) to the
+ * queue instead of a provider; `tailor worker` makes the real call there
+ * (with the shared rate limits and the shared cache) and the answer comes
+ * back on this process's reply stream. The engine keeps planning, batching,
+ * its cache, the fact guard, retries, the fallback chain (ending in the
+ * embedded engine) and the consistency pass, and needs no change.
+ *
+ * A call dead-lettered after max_deliveries is answered by the worker with
+ * a server error "dead_letter": the engine then completes the task on the
+ * embedded engine, and the task result says so (fell_back, provider
+ * "local").
+ *
+ * Calls still waiting are enqueued again after a Redis reconnect (Redis
+ * may have lost them) and after resend_after_ms; a task answered twice is
+ * delivered once (results are stored once, and a call is forgotten when
+ * its first answer arrives). */
+
+typedef struct tl_dist_remote_opts {
+    const char *url;          /* required */
+    const char *prefix;       /* default "tailor" */
+    const char *name;         /* the provider's name in the engine; default "remote" */
+    const char *target;       /* provider the workers should call; default NULL: their first */
+    unsigned band;            /* priority band of the calls; default 1 (of 3) */
+    uint64_t resend_after_ms; /* enqueue a waiting call again after this; default 0: never */
+} tl_dist_remote_opts;
+
+typedef struct tl_dist_remote_stats {
+    uint64_t submitted, answered, duplicates, resent, cancelled, in_flight;
+} tl_dist_remote_stats;
+
+/* A provider (destroy with tl_provider_destroy: waiting calls are answered
+ * TL_CALL_CANCELLED first). Callbacks run on the provider's reader thread. */
+TL_MUST_CHECK tl_err tl_dist_remote_create(const tl_dist_remote_opts *opts, tl_provider **out);
+/* p must come from tl_dist_remote_create. */
+void tl_dist_remote_stats_get(tl_provider *p, tl_dist_remote_stats *st);
+
+/* ---- the worker ---- */
+
+typedef struct tl_dist_worker_provider {
+    tl_provider *p;               /* borrowed */
+    uint64_t requests_per_minute; /* shared limit over all workers; 0: none */
+    uint64_t tokens_per_minute;
+} tl_dist_worker_provider;
+
+typedef struct tl_dist_worker_opts {
+    const char *url;         /* required */
+    const char *prefix;      /* default "tailor" */
+    unsigned concurrency;    /* threads taking tasks; default 4 */
+    const tl_dist_worker_provider *providers; /* at least one */
+    size_t n_providers;
+    uint64_t claim_idle_ms;  /* default 30000 */
+    unsigned max_deliveries; /* default 3 */
+    bool no_cache;           /* skip the shared cache tier */
+    uint64_t cache_ttl_ms;   /* default 3600000 */
+} tl_dist_worker_opts;
+
+typedef struct tl_dist_worker tl_dist_worker;
+
+typedef struct tl_dist_worker_stats {
+    uint64_t tasks, provider_calls, cache_hits, dead_letters, rate_waits, errors;
+} tl_dist_worker_stats;
+
+/* Starts the worker threads. TL_EIO when Redis cannot be reached. */
+TL_MUST_CHECK tl_err tl_dist_worker_start(const tl_dist_worker_opts *opts, tl_dist_worker **out);
+/* Stops taking tasks, finishes the ones in hand, joins, frees. NULL: nothing. */
+void tl_dist_worker_stop(tl_dist_worker *w);
+void tl_dist_worker_stats_get(tl_dist_worker *w, tl_dist_worker_stats *st);
+
+/* The request and answer encodings on the queue (JSON), for tests. */
+TL_MUST_CHECK tl_err tl_dist_encode_request(const tl_chat_request *req, const char *target,
+                                            char **out, size_t *len);
+TL_MUST_CHECK tl_err tl_dist_encode_response(const tl_chat_response *resp, char **out,
+                                             size_t *len);
 
 #endif
