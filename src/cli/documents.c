@@ -12,15 +12,6 @@
 #include "util/limits.h"
 #include "util/str.h"
 
-/* Pango and fontconfig keep caches for the life of the process; freeing
- * them at exit keeps leak checkers quiet about a one-shot command. */
-static void pdf_at_exit(void)
-{
-    static bool registered;
-    if (!registered && atexit(tl_pdf_cleanup) == 0)
-        registered = true;
-}
-
 int cli_parse_doc_format(const char *s, tl_format *fmt, int *binary)
 {
     *binary = CLI_BIN_NONE;
@@ -74,8 +65,6 @@ int cli_load_document(const char *path, tl_resume **out)
 
 int cli_write_binary(const char *data, size_t len, const char *out_path)
 {
-    if (data && len >= 5 && tl_pdf_sniff(data, len))
-        pdf_at_exit();
     bool to_stdout = !out_path || strcmp(out_path, "-") == 0;
     if (to_stdout && isatty(STDOUT_FILENO)) {
         cli_error("refusing to write a binary document to the terminal; use -o FILE");
@@ -99,8 +88,6 @@ int cli_write_resume_binary(const tl_resume *r, int binary, const char *out_path
     }
     char *data = NULL;
     size_t len = 0;
-    if (binary == CLI_BIN_PDF)
-        pdf_at_exit();
     tl_err e = binary == CLI_BIN_DOCX ? tl_docx_write(r, NULL, &data, &len)
                                       : tl_pdf_write(r, NULL, &data, &len);
     if (e) {

@@ -6,7 +6,6 @@
  * pages in order, since a PDF surface cannot go back to an earlier page.
  * Fonts are DejaVu Sans through fontconfig; cairo embeds the subsets and
  * their ToUnicode maps, so the text is selectable and extractable. */
-#include <dlfcn.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,14 +485,8 @@ tl_err tl_pdf_write_text(const char *text, size_t n, const tl_pdf_opts *o, char 
 
 void tl_pdf_cleanup(void)
 {
-    /* cairo's own caches stay: they are reachable (static) and
-     * cairo_debug_reset_static_data asserts if any font is still alive */
+    /* Only Pango's default font map (tailor makes its own per document).
+     * fontconfig's configuration stays: FcFini can assert while Pango's
+     * font map initialisation thread still holds fontconfig caches. */
     pango_cairo_font_map_set_default(NULL);
-    /* FcFini frees fontconfig's configuration; it is looked up at run time
-     * because libtailor links fontconfig only through Pango. */
-    void (*fc_fini)(void) = NULL;
-    void *sym = dlsym(RTLD_DEFAULT, "FcFini");
-    memcpy(&fc_fini, &sym, sizeof fc_fini);
-    if (fc_fini)
-        fc_fini();
 }

@@ -6,6 +6,9 @@
 set -u
 TAILOR=$1
 DATA=$2
+# Under LeakSanitizer: fontconfig's configuration lives as long as the
+# process (third-party; see tests/lsan.supp).
+export LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")/.." && pwd)/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 passed=0

@@ -353,6 +353,14 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Under LeakSanitizer: fontconfig keeps its configuration for the life of
+ * the process once Pango loaded fonts (see tests/lsan.supp). */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libfontconfig.so\n";
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
