@@ -111,10 +111,10 @@ function follow(url, jobId, on) {
     };
     if (!apiKey() && typeof EventSource === "function") {
       const es = new EventSource(url);
-      let failures = 0;
+      let failures = 0, lastId = 0;
       for (const name of ["accepted", "section", "done"]) {
         es.addEventListener(name, (e) => {
-          failures = 0;
+          if (Number(e.lastEventId) > lastId) { lastId = Number(e.lastEventId); failures = 0; }
           const data = JSON.parse(e.data);
           if (name === "done") es.close();
           handle(name, data);
@@ -277,7 +277,8 @@ function fillLines(card, before, after) {
   if (after === null) {
     for (const t of before) left.append(el("li", null, t));
     if (!before.length) left.append(el("li", "empty", "(nothing)"));
-    right.append(el("li", "empty", "tailoring…"));
+    right.append(el("li", "empty", card.el.dataset.state === "streamed"
+      ? "tailored; the text shows once the consistency pass over all sections is done…" : "tailoring…"));
     return;
   }
   const a = alignLines(before, after);
@@ -574,6 +575,7 @@ async function tailor(ev) {
           providerBadge(card, d.provider, d.fallback);
           setCardState(card, "tailored", "streamed");
           if (typeof d.after === "string") fillLines(card, linesOf(d.before), linesOf(d.after));
+          else fillLines(card, linesOf(getPath(state.original, card.id)), null);
         }
         setStatus("Tailored " + d.done + " of " + d.total + " sections…");
       },

@@ -155,6 +155,7 @@ async function firstRun(base, resumeText, jobText, resumeJSON) {
   await page.waitForSelector("body[data-ready='1']", { timeout: 10000 });
   await page.fill("#resume", resumeText);
   await page.fill("#job", jobText);
+  await shot(page, "web-start.png", false);
   await keyboardReachesTailor(page);
   await page.keyboard.press("Enter"); // the Tailor button, by keyboard
 
@@ -326,6 +327,42 @@ async function errorsInPlainWords(base) {
   await close(b);
 }
 
+// Cards appear while the job streams: the first answer of the event
+// stream stops before "done" (as a connection that breaks would); the page
+// shows the cards so far, then reconnects and finishes.
+async function streaming(base, resumeText, jobText) {
+  const b = await launch();
+  const page = await b.ctx.newPage();
+  const w = watch(page, base);
+  let calls = 0;
+  await page.route(/\/api\/v1\/enhance-customize\/\d+\/events$/, async (route) => {
+    calls++;
+    const res = await route.fetch();
+    let body = await res.text();
+    if (calls === 1) body = body.split("\n\n").filter((blk) => !/^event: done$/m.test(blk)).join("\n\n") + "\n\n";
+    await route.fulfill({ status: 200, headers: { "content-type": "text/event-stream" }, body });
+  });
+  await page.goto(base + "/");
+  await page.waitForSelector("body[data-ready='1']");
+  await page.fill("#resume", resumeText);
+  await page.fill("#job", jobText);
+  await page.click("#go");
+  await page.waitForSelector(".card[data-state='streamed']", { timeout: 10000 });
+  const mid = await page.evaluate(() => ({
+    result: document.getElementById("result").hidden,
+    cards: document.querySelectorAll(".card[data-state='streamed']").length,
+    waiting: [...document.querySelectorAll(".card .after .lines")].every((l) => l.textContent.includes("consistency pass")),
+    progress: document.getElementById("progress-text").textContent,
+  }));
+  check("cards appear as sections stream, before the result", mid.result && mid.cards > 0 && mid.waiting, JSON.stringify(mid));
+  check("the progress bar counts them", /^(\d+) of \1 sections$/.test(mid.progress), mid.progress);
+  await shot(page, "web-streaming.png", false);
+  await page.waitForSelector("#result:not([hidden])", { timeout: 20000 });
+  check("after the stream broke, the page reconnected and finished", calls >= 2, calls);
+  eq("no console errors while streaming", w.errors.filter((e) => !/ERR_|net::/.test(e)), []);
+  await close(b);
+}
+
 // Loading a file: a text resume fills the box and sets its format; a PDF
 // is refused in plain words.
 async function files(base, dataDir) {
@@ -405,6 +442,7 @@ try {
   await checkHeaders(server.base);
   await firstRun(server.base, resumeText, jobText, JSON.parse(resumeText));
   await errorsInPlainWords(server.base);
+  await streaming(server.base, resumeText, jobText);
   await files(server.base, dataDir);
   await fallbackMarksFromStream(server.base, dataDir);
   await fallbackRun();
