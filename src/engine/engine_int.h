@@ -176,6 +176,7 @@ typedef struct eng_out {
     void *ud;
     tl_task_result tr;
     char section_id[TL_TASK_ID_CAP];
+    void *texts; /* one block: the bullets' pointers, then the strings */
     uint64_t job_id;
     tl_err status;
     tl_result *res;

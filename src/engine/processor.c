@@ -489,6 +489,57 @@ static void out_push(tl_engine *e, eng_out *o)
 
 static void job_finish(tl_engine *e, eng_job *j);
 
+static size_t opt_len(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+static char *put_text(char **at, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = memcpy(*at, s, n);
+    *at += n;
+    return p;
+}
+
+/* Copies the tailored texts of t's target into o (one allocation), under
+ * the job's output lock. Without memory the result simply has no texts. */
+static void snapshot_texts(eng_job *j, eng_task *t, eng_out *o)
+{
+    const tl_target *tg = &t->t.target;
+    const tl_resume *out = j->res->tailored;
+    const char *summary = NULL;
+    const tl_entry *en = NULL;
+    size_t from = 0, to = 0;
+    pthread_mutex_lock(&j->out_mu);
+    if (tg->kind == TL_TARGET_SUMMARY) {
+        summary = out->basics.summary;
+    } else {
+        en = &out->sections[tg->section].entries[tg->entry];
+        from = tg->bullet_from < en->n_bullets ? tg->bullet_from : en->n_bullets;
+        to = tg->bullet_to && tg->bullet_to < en->n_bullets ? tg->bullet_to : en->n_bullets;
+        summary = from == 0 ? en->summary : NULL;
+    }
+    size_t n = to - from, bytes = n * sizeof(char *) + opt_len(summary);
+    for (size_t i = from; i < to; i++)
+        bytes += opt_len(en->bullets[i]) + 1;
+    char **block = bytes ? tl__malloc(bytes) : NULL;
+    if (block) {
+        char *at = (char *)(block + n);
+        for (size_t i = 0; i < n; i++)
+            block[i] =
+                en->bullets[from + i] ? put_text(&at, en->bullets[from + i]) : put_text(&at, "");
+        o->tr.summary = put_text(&at, summary);
+        o->tr.bullets = (const char *const *)block;
+        o->tr.n_bullets = n;
+        o->tr.bullet_from = from;
+        o->texts = block;
+    }
+    pthread_mutex_unlock(&j->out_mu);
+}
+
 void tl__task_complete(tl_engine *e, eng_task *t, const char *producer)
 {
     eng_job *j = t->job;
@@ -501,9 +552,15 @@ void tl__task_complete(tl_engine *e, eng_task *t, const char *producer)
             o->kind = OUT_TASK;
             o->task_cb = j->o.on_task;
             o->ud = j->o.ud;
-            o->tr = (tl_task_result){j->id,    t->t.id,      NULL,      t->t.kind,
-                                     producer, t->fell_back, t->cached, t->calls};
+            o->tr.job_id = j->id;
+            o->tr.task_id = t->t.id;
+            o->tr.kind = t->t.kind;
+            o->tr.provider = producer;
+            o->tr.fell_back = t->fell_back;
+            o->tr.cached = t->cached;
+            o->tr.attempts = t->calls;
             snprintf(o->section_id, sizeof o->section_id, "%s", t->t.label);
+            snapshot_texts(j, t, o);
             out_push(e, o);
         }
     }
@@ -869,6 +926,7 @@ static void deliver(eng_out *o)
         if (o->kind == OUT_TASK) {
             o->tr.section_id = o->section_id;
             o->task_cb(o->ud, &o->tr);
+            tl__free(o->texts);
         } else {
             o->done_cb(o->ud, o->job_id, o->status, o->res, &o->m);
         }
@@ -1137,6 +1195,7 @@ static void drop_jobs(tl_engine *e)
     }
     for (eng_out *o = e->out_head, *next; o; o = next) {
         next = o->next;
+        tl__free(o->texts);
         tl_result_free(o->res);
         tl__free(o);
     }

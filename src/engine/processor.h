@@ -151,6 +151,14 @@ typedef struct tl_task_result {
     bool fell_back;       /* produced by a later link than the chain's first */
     bool cached;          /* from the cache (a hit, or a coalesced flight) */
     unsigned attempts;    /* provider calls made for it */
+    /* The subsection as tailored, for streaming (valid during the callback;
+     * the consistency pass may still change it): the summary (basics
+     * summary, or the entry's own when the task covers its first bullet;
+     * NULL when none) and bullets [bullet_from, bullet_from + n_bullets)
+     * of the entry. */
+    const char *summary;
+    const char *const *bullets;
+    size_t n_bullets, bullet_from;
 } tl_task_result;
 
 /* Metrics of one job (and, summed, of the engine). */

@@ -47,6 +47,7 @@ typedef struct fx {
     tl_task_result tr[MAX_TASKS];
     char tr_producer[MAX_TASKS][32];
     uint64_t done_at[MAX_DONE];
+    size_t texts_seen; /* task results whose texts match the tailored resume's */
 } fx;
 
 static inline tl_resume *fx_resume(const char *name)
@@ -81,8 +82,20 @@ static inline void fx_on_task(void *ud, const tl_task_result *r)
         snprintf(f->tr_producer[f->n_tr], sizeof f->tr_producer[0], "%s", r->provider);
         f->tr[f->n_tr].provider = f->tr_producer[f->n_tr];
         f->tr[f->n_tr].section_id = NULL;
+        f->tr[f->n_tr].bullets = NULL;
+        f->tr[f->n_tr].summary = NULL;
         f->n_tr++;
     }
+    /* the streamed texts are the subsection's: a summary task has a
+     * summary and no bullets; an entry's bullets are all there */
+    bool ok = r->bullets || r->n_bullets == 0;
+    for (size_t i = 0; ok && i < r->n_bullets; i++)
+        ok = r->bullets[i] && r->bullets[i][0];
+    if (r->kind == TL_TASK_SUMMARY)
+        ok = ok && r->n_bullets == 0;
+    else
+        ok = ok && r->n_bullets > 0;
+    f->texts_seen += ok;
 }
 
 static inline void fx_on_done(void *ud, uint64_t job_id, tl_err status, tl_result *res,

@@ -51,6 +51,7 @@ static void test_provider_does_all(void **state)
     tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
     fx_assert_same(f.res[0], want);
     tl_result_free(want);
+    assert_int_equal(f.texts_seen, f.n_tr);
     for (size_t i = 0; i < f.n_tr; i++) {
         assert_string_equal(f.tr[i].provider, "scripted");
         assert_false(f.tr[i].fell_back);
