@@ -34,10 +34,10 @@ const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 // ---- the server ----
 
-function startServer(extraArgs = []) {
+function startServer(extraArgs = [], env = {}) {
   return new Promise((resolve, reject) => {
     const proc = spawn(binary, ["serve", "--port", "0", "--bind", "127.0.0.1", "--db", ":memory:", "--quiet", ...extraArgs],
-      { stdio: ["ignore", "pipe", "pipe"] });
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     let out = "";
     const timer = setTimeout(() => { proc.kill("SIGKILL"); reject(new Error("the server did not start: " + out)); }, 10000);
     const look = (chunk) => {
@@ -420,6 +420,34 @@ async function fallbackMarksFromStream(base, dataDir) {
   await close(b);
 }
 
+// A server with API keys: the page says a key is needed, then with one
+// follows the job over a fetch stream (EventSource cannot send the key).
+async function withApiKey(resumeText, jobText) {
+  const keyed = await startServer(["--web-dir", path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../web")], { TAILOR_API_KEYS: "sekrit-key-1" });
+  const b = await launch();
+  try {
+    const page = await b.ctx.newPage();
+    const w = watch(page, keyed.base);
+    await page.goto(keyed.base + "/");
+    await page.waitForSelector("body[data-ready='1']");
+    await page.fill("#resume", resumeText);
+    await page.fill("#job", jobText);
+    await page.click("#go");
+    await page.waitForFunction(() => !document.getElementById("error").hidden);
+    const msg = await page.textContent("#error");
+    check("without a key the page asks for one", /needs an API key/.test(msg), msg);
+    eq("and opens the key field", await page.evaluate(() => document.querySelector("details.key").open), true);
+    await page.fill("#apikey", "sekrit-key-1");
+    await page.click("#go");
+    await page.waitForSelector("#result:not([hidden])", { timeout: 30000 });
+    check("with the key the job runs to its result (fetch stream)", (await page.$$(".card")).length > 0);
+    eq("no console errors with a key but the expected 401", w.errors.filter((e) => !/401/.test(e)), []);
+  } finally {
+    await close(b);
+    await stopServer(keyed);
+  }
+}
+
 async function fallbackRun() {
   const help = spawnSync(binary, ["serve", "--help"], { encoding: "utf8" });
   const text = (help.stdout || "") + (help.stderr || "");
@@ -445,6 +473,7 @@ try {
   await streaming(server.base, resumeText, jobText);
   await files(server.base, dataDir);
   await fallbackMarksFromStream(server.base, dataDir);
+  await withApiKey(resumeText, jobText);
   await fallbackRun();
 } catch (e) {
   check("the browser run finished", false, e && e.stack ? e.stack : String(e));
