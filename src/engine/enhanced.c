@@ -605,6 +605,8 @@ static void arm_hedge(tl_engine *e, eng_call *c)
     eng_prov *p = c->prov;
     if (c->hedge || c->n != 1 || !p->conf.hedge)
         return;
+    if (c->link + 1 >= c->job->n_chain && !p->conf.hedge_to_local)
+        return; /* the next link is the embedded engine: not unless asked */
     uint64_t after = p->conf.hedge_after_ns;
     if (!after && p->n_lat >= e->o.hedge_min_samples)
         after = p->p95_ns;

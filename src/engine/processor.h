@@ -89,6 +89,8 @@ typedef struct tl_provider_conf {
     double usd_per_mtok_out;
     bool hedge;              /* hedge slow calls to the next link; default true */
     uint64_t hedge_after_ns; /* 0 (default): the provider's observed p95 latency */
+    bool hedge_to_local;     /* hedge to the embedded engine when it is the next link
+                                (trades quality for tail latency); default false */
 } tl_provider_conf;
 
 /* Defaults as stated above. */

@@ -155,8 +155,8 @@ static void test_cache_key_scope(void **state)
     fx f;
     fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
     tl_provider *p = fx_provider(&f, NULL, NULL);
-    tl_job *reworded = job_with_extra(&f, "senior-backend-engineer.txt",
-                                      "\nThanks for reading this far.\n");
+    tl_job *reworded =
+        job_with_extra(&f, "senior-backend-engineer.txt", "\nThanks for reading this far.\n");
     assert_int_equal(reworded->n_keywords, f.job->n_keywords);
     for (size_t i = 0; i < f.job->n_keywords; i++)
         assert_string_equal(reworded->keywords[i].term, f.job->keywords[i].term);
@@ -404,6 +404,45 @@ static void test_hedge_wins(void **state)
     fx_free(&f);
 }
 
+/* With only the embedded engine after it, a slow provider is hedged there
+ * only when asked (quality for tail latency). */
+static void test_hedge_to_local(void **state)
+{
+    (void)state;
+    for (int allow = 0; allow < 2; allow++) {
+        fx f;
+        tl_engine_opts o;
+        tl_engine_opts_default(&o);
+        o.max_batch = 1;
+        fx_init(&f, "maria-lopez.md", "analytics-engineer.txt", &o);
+        tl_scripted_opts slow;
+        tl_scripted_opts_default(&slow);
+        slow.latency_ns = 8 * SEC;
+        tl_provider_conf conf;
+        tl_provider_conf_default(&conf);
+        conf.hedge_after_ns = 1 * SEC;
+        conf.hedge_to_local = allow;
+        tl_provider *p = fx_provider(&f, &slow, &conf);
+        fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+        fx_drive(&f);
+        assert_int_equal(f.n_done, 1);
+        tl_scripted_stats st;
+        tl_scripted_stats_get(p, &st);
+        if (allow) {
+            assert_int_equal(f.m[0].hedges, f.m[0].tasks);
+            assert_int_equal(f.done_at[0], T0 + 1 * SEC);
+            assert_int_equal(st.cancelled, st.calls);
+            for (size_t i = 0; i < f.n_tr; i++)
+                assert_string_equal(f.tr[i].provider, "local");
+        } else {
+            assert_int_equal(f.m[0].hedges, 0);
+            assert_int_equal(f.done_at[0], T0 + 8 * SEC);
+            assert_int_equal(st.cancelled, 0);
+        }
+        fx_free(&f);
+    }
+}
+
 static void drop_last_of_first(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
                                tl_scripted_reply *r)
 {
@@ -567,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_retry_budget_caps_retries),
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_hedge_wins),
+        cmocka_unit_test(test_hedge_to_local),
         cmocka_unit_test(test_partial_batch_answer),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_bad_arguments),
