@@ -18,6 +18,7 @@
  *      after a bullet list, so that the text reader sees entries apart. */
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@
 #include "doc/doc_int.h"
 #include "doc/pdf.h"
 #include "util/buf.h"
+#include "util/hash.h"
 #include "util/limits.h"
 #include "util/str.h"
 
@@ -359,34 +361,66 @@ static bool in_band(const pline *l)
     return l->geom && l->page_h > 0 && (l->y0 < l->page_h * 0.07 || l->y0 > l->page_h * 0.92);
 }
 
-static void drop_running(plines *L, int pages)
+typedef struct band_key {
+    uint64_t hash; /* of the folded text */
+    int page;
+    size_t line;
+} band_key;
+
+static int cmp_band(const void *a, const void *b)
 {
+    const band_key *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return (x->page > y->page) - (x->page < y->page);
+}
+
+/* Page numbers, and lines of the top or bottom band whose text (digits
+ * folded) is on two pages or more. Sorting the band's lines by text keeps
+ * this O(n log n). */
+static tl_err drop_running(plines *L, int pages)
+{
+    size_t nb = 0;
+    for (size_t i = 0; i < L->n; i++)
+        nb += in_band(&L->items[i]);
+    band_key *k = nb ? calloc(nb, sizeof *k) : NULL;
+    if (nb && !k)
+        return TL_ENOMEM;
+    size_t m = 0;
     for (size_t i = 0; i < L->n; i++) {
         pline *l = &L->items[i];
         if (!in_band(l))
             continue;
-        if (page_number(l->text) && l->y0 > l->page_h * 0.5) {
+        if (page_number(l->text) && l->y0 > l->page_h * 0.5)
             l->drop = true;
-            continue;
-        }
-        if (pages < 2)
-            continue;
-        char ki[160], kj[160];
-        fold_key(l->text, ki, sizeof ki);
-        int seen = 1, last_page = l->page;
-        for (size_t j = 0; j < L->n; j++) {
-            const pline *m = &L->items[j];
-            if (j == i || m->page == last_page || m->page == l->page || !in_band(m))
-                continue;
-            fold_key(m->text, kj, sizeof kj);
-            if (strcmp(ki, kj) == 0) {
-                seen++;
-                last_page = m->page;
-            }
-        }
-        if (seen >= 2)
-            l->drop = true;
+        char key[160];
+        fold_key(l->text, key, sizeof key);
+        k[m].hash = tl_hash64(key, strlen(key), 0);
+        k[m].page = l->page;
+        k[m++].line = i;
     }
+    if (pages >= 2 && m > 1) {
+        qsort(k, m, sizeof *k, cmp_band);
+        for (size_t a = 0; a < m;) {
+            size_t b = a + 1;
+            int distinct = 1;
+            for (; b < m && k[b].hash == k[a].hash; b++)
+                distinct += k[b].page != k[b - 1].page;
+            for (size_t c = a; distinct >= 2 && c < b; c++) {
+                /* the name set large on the first page, repeated small
+                 * as a running header on the others, stays */
+                const pline *l = &L->items[k[c].line];
+                bool name = k[c].line == 0;
+                for (size_t d = a; name && d < b; d++)
+                    name = d == c || l->size > L->items[k[d].line].size + 1.0;
+                if (!name)
+                    L->items[k[c].line].drop = true;
+            }
+            a = b;
+        }
+    }
+    free(k);
+    return TL_OK;
 }
 
 /* ---- step 3: headings ---- */
@@ -803,8 +837,9 @@ static tl_err pdf_lines(const void *p, size_t n, tl_buf *out, tl__headings *hs, 
     if (e == TL_OK)
         e = order_columns(&L);
     if (e == TL_OK) {
-        drop_running(&L, pages);
-        e = join_wrapped(&L);
+        e = drop_running(&L, pages);
+        if (e == TL_OK)
+            e = join_wrapped(&L);
     }
     if (e == TL_OK) {
         find_headings(&L);

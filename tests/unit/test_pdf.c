@@ -271,6 +271,33 @@ static void test_running_headers(void **state)
     free(d);
 }
 
+/* The name at the top of the first page, repeated small as a running
+ * header on the second, stays the name. */
+static void test_name_as_header(void **state)
+{
+    (void)state;
+    static const line lines[] = {
+        {0, 50, 45, 20, "Jane Doe"},
+        {1, 50, 30, 8, "Jane Doe"},
+        {0, 50, 90, 10, "jane@example.com | 555-0100"},
+        {0, 50, 130, 13, "Experience"},
+        {0, 50, 155, 10, "Engineer"},
+        {0, 50, 170, 10, "Acme Inc | 2020 - Present"},
+        {0, 50, 185, 10, "\xe2\x80\xa2 Built the billing service"},
+        {1, 50, 90, 10, "\xe2\x80\xa2 Ran the on-call rotation"},
+    };
+    size_t n;
+    char *d = make_pdf(lines, sizeof lines / sizeof lines[0], 2, &n);
+    tl_resume *r = pdf_back(d, n);
+    assert_string_equal(r->basics.name, "Jane Doe");
+    assert_string_equal(r->basics.email, "jane@example.com");
+    const tl_section *w = tl_resume_find_section(r, TL_SEC_WORK);
+    assert_non_null(w);
+    assert_int_equal(w->entries[0].n_bullets, 2);
+    tl_resume_free(r);
+    free(d);
+}
+
 static void expect_refusal(const char *d, size_t n, tl_err want, const char *msg_part)
 {
     tl_resume *r = NULL;
@@ -364,11 +391,9 @@ const char *__lsan_default_suppressions(void)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_pdftotext),
-        cmocka_unit_test(test_libreoffice_fixtures),
-        cmocka_unit_test(test_running_headers),
-        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_pdftotext),
+        cmocka_unit_test(test_libreoffice_fixtures), cmocka_unit_test(test_running_headers),
+        cmocka_unit_test(test_name_as_header),       cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_letter_text),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
