@@ -130,7 +130,7 @@ function follow(url, jobId, on) {
       return;
     }
     (async () => {
-      const res = await fetch(url, { headers: headers(false) });
+      const res = await fetch(url, { headers: { ...headers(false), Accept: "text/event-stream" } });
       if (!res.ok) throw new Error(await plainError(res, "job"));
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
