@@ -30,6 +30,8 @@ typedef struct rcall {
     size_t len;
     uint64_t sent_ms;
     bool cancelled; /* answer CANCELLED from the reader thread */
+    bool unsent;    /* Redis was away (at submit, or lost it): the reader thread sends it */
+    bool sent_once;
     struct rcall *next;
 } rcall;
 
@@ -120,18 +122,16 @@ static tl_err rm_submit(tl_provider *p, const tl_chat_request *req, tl_chat_done
     task_name(r, c->id, task, sizeof task);
     /* Enqueue under the lock: the answer cannot be matched before the
      * call is in the table. */
-    e = tl_dist_enqueue(r->prod, r->band, task, r->reply, c->payload, c->len);
-    if (e == TL_OK) {
-        c->next = r->table[c->id % BUCKETS];
-        r->table[c->id % BUCKETS] = c;
-        r->st.submitted++;
-        r->st.in_flight++;
-    }
+    /* Redis away (restarting): the call is accepted all the same and sent
+     * by the reader thread once Redis is back, so that an outage of a few
+     * seconds costs time, not fallbacks. */
+    c->unsent = tl_dist_enqueue(r->prod, r->band, task, r->reply, c->payload, c->len) != TL_OK;
+    c->sent_once = !c->unsent;
+    c->next = r->table[c->id % BUCKETS];
+    r->table[c->id % BUCKETS] = c;
+    r->st.submitted++;
+    r->st.in_flight++;
     pthread_mutex_unlock(&r->mu);
-    if (e) {
-        free_call(c);
-        return e;
-    }
     if (call_id)
         *call_id = c->id;
     return TL_OK;
@@ -152,17 +152,27 @@ static void rm_cancel(tl_provider *p, uint64_t call_id)
 static void resend(remote *r, bool all)
 {
     uint64_t now = now_ms();
+    if (all) /* whatever fails now is tried again on the next round */
+        for (size_t b = 0; b < BUCKETS; b++)
+            for (rcall *c = r->table[b]; c; c = c->next)
+                c->unsent = true;
     for (size_t b = 0; b < BUCKETS; b++) {
         for (rcall *c = r->table[b]; c; c = c->next) {
             if (c->cancelled)
                 continue;
-            if (!all && (!r->resend_after_ms || now - c->sent_ms < r->resend_after_ms))
+            if (!c->unsent &&
+                (!r->resend_after_ms || now - c->sent_ms < r->resend_after_ms))
                 continue;
             char task[128];
             task_name(r, c->id, task, sizeof task);
             if (tl_dist_enqueue(r->prod, r->band, task, r->reply, c->payload, c->len) == TL_OK) {
                 c->sent_ms = now;
-                r->st.resent++;
+                if (c->sent_once)
+                    r->st.resent++;
+                c->sent_once = true;
+                c->unsent = false;
+            } else {
+                return; /* still away: try again on the next round */
             }
         }
     }
@@ -248,10 +258,10 @@ static void *reader_main(void *arg)
             deliver(r, &res[i]);
         tl_dist_results_free(res, n);
         flush_cancelled(r);
-        uint64_t pe = tl_dist_epoch(r->prod), re = tl_dist_epoch(r->reader);
         uint64_t now = now_ms();
+        uint64_t pe = tl_dist_epoch(r->prod), re = tl_dist_epoch(r->reader);
         bool reconnected = pe != r->prod_epoch || re != r->reader_epoch;
-        if (reconnected || (r->resend_after_ms && now - last_resend_check >= 250)) {
+        if (reconnected || now - last_resend_check >= 250) {
             if (reconnected) {
                 tl_warn("msg=\"remote provider: Redis reconnected, sending waiting calls "
                         "again\"");

@@ -300,13 +300,9 @@ static tl_err thread_init(tl_dist_worker *w, wthread *t)
                               .prefix = w->o.prefix,
                               .provider = p->p->name ? p->p->name : "provider",
                               .requests_per_minute = p->requests_per_minute,
-                              .tokens_per_minute = p->tokens_per_minute,
-                              /* A small burst: N workers starting together
-                               * must not spend a minute's allowance at once. */
-                              .request_burst = p->requests_per_minute
-                                                   ? (p->requests_per_minute / 60 + 1)
-                                                   : 0,
-                              .token_burst = p->tokens_per_minute ? p->tokens_per_minute / 6 : 0};
+                              .tokens_per_minute = p->tokens_per_minute};
+        /* Bursts are the providers' own (a minute's allowance): the bucket
+         * is shared, so N workers together never get more than one. */
         e = tl_dist_rl_create(&t->rl[i], &ro);
     }
     return e;
