@@ -52,7 +52,8 @@ typedef struct eng_prov {
     tl_provider *p;
     tl_provider_conf conf;
     tl_ratelimit *rl;
-    tl_breaker *br;
+    tl_breaker *br[2]; /* per model: by tier (the same breaker when both tiers
+                          use one model) */
     tl_retry *retry;
     uint64_t lat[LAT_SAMPLES]; /* ring of recent successful latencies */
     size_t n_lat, lat_pos;
@@ -148,6 +149,7 @@ typedef struct eng_call {
     unsigned attempt; /* original: 1 or 2 */
     tl_rl_ticket ticket;
     tl_breaker_permit permit;
+    tl_breaker *br; /* the breaker of the call's model */
     bool permitted;
     uint64_t call_id;
     uint64_t sent_ns;

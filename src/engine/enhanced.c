@@ -676,7 +676,8 @@ static admission admit(tl_engine *e, eng_call *c)
         park(p, c);
         return PARKED;
     }
-    if (!tl_breaker_acquire(p->br, &c->permit)) {
+    c->br = p->br[c->tasks[0]->t.tier];
+    if (!tl_breaker_acquire(c->br, &c->permit)) {
         tl_rl_outcome o = {TL_RL_NOT_SENT, 0, 0};
         tl_ratelimit_settle(p->rl, &c->ticket, &o);
         c->job->m.breaker_refusals++;
@@ -691,7 +692,7 @@ static void unsend(tl_engine *e, eng_call *c)
 {
     tl_rl_outcome o = {TL_RL_NOT_SENT, 0, 0};
     tl_ratelimit_settle(c->prov->rl, &c->ticket, &o);
-    tl_breaker_record(c->prov->br, &c->permit, TL_BREAKER_IGNORED, 0);
+    tl_breaker_record(c->br, &c->permit, TL_BREAKER_IGNORED, 0);
     c->job->m.failures++;
     send_failed(e, c);
 }
@@ -807,7 +808,7 @@ static void settle(tl_engine *e, eng_call *c, const tl_chat_response *r)
         bo = TL_BREAKER_IGNORED;
     uint64_t lat = tl__now(e) - c->sent_ns;
     if (c->permitted)
-        tl_breaker_record(p->br, &c->permit, bo, lat);
+        tl_breaker_record(c->br, &c->permit, bo, lat);
     if (r->error == TL_CALL_OK) {
         p->lat[p->lat_pos] = lat;
         p->lat_pos = (p->lat_pos + 1) % LAT_SAMPLES;

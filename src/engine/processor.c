@@ -153,9 +153,41 @@ static void prov_free(eng_prov *p)
     if (!p)
         return;
     tl_ratelimit_destroy(p->rl);
-    tl_breaker_destroy(p->br);
+    if (p->br[1] != p->br[0])
+        tl_breaker_destroy(p->br[1]);
+    tl_breaker_destroy(p->br[0]);
     tl_retry_destroy(p->retry);
     tl__free(p);
+}
+
+static const char *tier_model(const eng_prov *p, tl_model_tier tier)
+{
+    const char *m = tier == TL_TIER_LARGE ? p->conf.model_large : p->conf.model_small;
+    if (!m)
+        m = p->p->model;
+    return m ? m : "";
+}
+
+/* One breaker per model the provider is used with ("openai:gpt-4o-mini"):
+ * a model can be down while another of the same provider answers. */
+static tl_err breakers_create(eng_prov *p, bool named)
+{
+    char name[64];
+    for (int tier = 0; tier < 2; tier++) {
+        if (tier == 1 && strcmp(tier_model(p, TL_TIER_SMALL), tier_model(p, TL_TIER_LARGE)) == 0) {
+            p->br[1] = p->br[0];
+            break;
+        }
+        if (!named) {
+            snprintf(name, sizeof name, "%s:%s", p->p->name ? p->p->name : "provider",
+                     tier_model(p, (tl_model_tier)tier));
+            p->conf.breaker.name = name;
+        }
+        tl_err err = tl_breaker_create(&p->br[tier], &p->conf.breaker);
+        if (err)
+            return err;
+    }
+    return TL_OK;
 }
 
 static tl_err prov_new(tl_engine *e, tl_provider *pr, const tl_provider_conf *conf, eng_prov **out)
@@ -173,19 +205,17 @@ static tl_err prov_new(tl_engine *e, tl_provider *pr, const tl_provider_conf *co
     p->conf.breaker.clock = e->clock;
     p->conf.breaker.on_event = on_breaker_event;
     p->conf.breaker.event_ud = e;
-    if (!conf || !conf->breaker.name)
-        p->conf.breaker.name = pr->name ? pr->name : "provider";
     p->conf.retry.clock = e->clock;
     if (!p->conf.retry.seed && !p->conf.retry.rng)
         p->conf.retry.seed = tl_rng_next(&e->rng.base) | 1;
     tl_err err;
     if ((err = tl_ratelimit_create(&p->rl, &p->conf.ratelimit)) != TL_OK ||
-        (err = tl_breaker_create(&p->br, &p->conf.breaker)) != TL_OK ||
+        (err = breakers_create(p, conf && conf->breaker.name)) != TL_OK ||
         (err = tl_retry_create(&p->retry, &p->conf.retry)) != TL_OK) {
         prov_free(p);
         return err;
     }
-    p->conf.breaker.name = NULL; /* copied by the breaker; ours may dangle */
+    p->conf.breaker.name = NULL; /* copied by the breakers; ours may dangle */
     *out = p;
     return TL_OK;
 }
@@ -230,10 +260,7 @@ tl_err tl_engine_add_provider(tl_engine *e, tl_provider *p, const tl_provider_co
 
 const char *tl__model_of(const eng_prov *p, const eng_task *t)
 {
-    const char *m = t->t.tier == TL_TIER_LARGE ? p->conf.model_large : p->conf.model_small;
-    if (!m)
-        m = p->p->model;
-    return m ? m : "";
+    return tier_model(p, t->t.tier);
 }
 
 /* ------------------------------------------------------------ inbox */
@@ -1042,7 +1069,8 @@ size_t tl_engine_providers(tl_engine *e, tl_engine_provider_stats *out, size_t c
         tl_engine_provider_stats *st = &out[i];
         memset(st, 0, sizeof *st);
         st->name = p->p->name ? p->p->name : "provider";
-        tl_breaker_stats_get(p->br, &st->breaker);
+        tl_breaker_stats_get(p->br[0], &st->breaker);
+        tl_breaker_stats_get(p->br[1], &st->breaker_large);
         tl_ratelimit_stats_get(p->rl, &st->ratelimit);
         tl_retry_stats_get(p->retry, &st->retry);
         st->p95_ns = p->p95_ns;

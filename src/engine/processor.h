@@ -78,7 +78,9 @@ const tl_codec *tl_codec_prompt(void);
 
 /* ---- providers ---- */
 
-/* Per-provider settings, fixed when the provider is first used. */
+/* Per-provider settings, fixed when the provider is first used. Strings
+ * (model names) must outlive the engine. There is one limiter and one
+ * retry budget per provider, and one breaker per model it is used with. */
 typedef struct tl_provider_conf {
     tl_ratelimit_opts ratelimit; /* clock is the engine's */
     tl_breaker_opts breaker;     /* default tl_breaker_opts_llm(); clock is the engine's */
@@ -218,8 +220,9 @@ size_t tl_engine_pending(tl_engine *e);
 
 /* One provider's state, for /metrics. */
 typedef struct tl_engine_provider_stats {
-    const char *name; /* the provider's own name (valid while the provider lives) */
-    tl_breaker_stats breaker;
+    const char *name;               /* the provider's own name (valid while the provider lives) */
+    tl_breaker_stats breaker;       /* the SMALL tier's model */
+    tl_breaker_stats breaker_large; /* the LARGE tier's (the same one when both share a model) */
     tl_ratelimit_stats ratelimit;
     tl_retry_stats retry;
     uint64_t p95_ns; /* observed latency of recent successful calls; 0: none yet */

@@ -232,6 +232,59 @@ static void test_breaker_opens_and_falls_back(void **state)
     fx_free(&f);
 }
 
+static void large_model_down(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
+                             tl_scripted_reply *r)
+{
+    (void)ud;
+    (void)no;
+    (void)now;
+    if (req->model && strcmp(req->model, "m-large") == 0)
+        r->error = TL_CALL_SERVER;
+}
+
+/* One breaker per model: the large model's outage opens its breaker only;
+ * the small model keeps serving its tasks. */
+static void test_breaker_per_model(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.script = large_model_down;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.model_small = "m-small";
+    conf.model_large = "m-large";
+    conf.breaker.window_size = 4;
+    conf.breaker.minimum_calls = 4;
+    conf.retry.max_attempts = 1;
+    conf.hedge = false;
+    tl_provider *p = fx_provider(&f, &so, &conf);
+    for (int i = 0; i < 4; i++) {
+        fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+        fx_drive(&f);
+    }
+    tl_engine_provider_stats ps;
+    assert_int_equal(tl_engine_providers(f.e, &ps, 1), 1);
+    assert_int_equal(ps.breaker_large.state, TL_BREAKER_OPEN);
+    assert_int_equal(ps.breaker.state, TL_BREAKER_CLOSED);
+    size_t small = 0, large = 0;
+    for (size_t i = 0; i < f.n_tr; i++) {
+        bool is_large = f.tr[i].kind == TL_TASK_SUMMARY || f.tr[i].kind == TL_TASK_WORK;
+        if (is_large) {
+            assert_string_equal(f.tr[i].provider, "local");
+            large++;
+        } else {
+            assert_true(strcmp(f.tr[i].provider, "scripted") == 0 ||
+                        strcmp(f.tr[i].provider, "cache") == 0);
+            small++;
+        }
+    }
+    assert_true(small > 0 && large > 0);
+    fx_free(&f);
+}
+
 typedef struct ra_script {
     uint64_t submit_at[16];
     unsigned n;
@@ -602,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_cache_hits_and_single_flight),
         cmocka_unit_test(test_cache_key_scope),
         cmocka_unit_test(test_breaker_opens_and_falls_back),
+        cmocka_unit_test(test_breaker_per_model),
         cmocka_unit_test(test_429_retry_after),
         cmocka_unit_test(test_retry_budget_caps_retries),
         cmocka_unit_test(test_deadline),
