@@ -574,8 +574,12 @@ async function tailor(ev) {
           const card = ensureCard(cardId(d.section));
           providerBadge(card, d.provider, d.fallback);
           setCardState(card, "tailored", "streamed");
-          if (typeof d.after === "string") fillLines(card, linesOf(d.before), linesOf(d.after));
-          else fillLines(card, linesOf(getPath(state.original, card.id)), null);
+          // A section event may carry the tailored text already (a string,
+          // lines, or the JSON Resume part); shown for a whole card only.
+          const whole = cardId(d.section) === d.section;
+          const before = linesOf(getPath(state.original, card.id));
+          if (whole && d.after !== undefined && d.after !== null) fillLines(card, before, linesOf(d.after));
+          else fillLines(card, before, null);
         }
         setStatus("Tailored " + d.done + " of " + d.total + " sections…");
       },
