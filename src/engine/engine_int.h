@@ -127,10 +127,11 @@ typedef struct eng_job {
     uint64_t t0;
     uint64_t breaker_events0;
     tl__timer deadline_tm;
-    unsigned refs;  /* calls that still point at this job */
-    bool finishing; /* consistency pass queued or running */
-    bool finished;  /* done callback queued */
-    tl_work work;   /* the consistency pass on a worker */
+    unsigned refs;      /* calls that still point at this job */
+    size_t timer_slots; /* heap slots reserved for its timers */
+    bool finishing;     /* consistency pass queued or running */
+    bool finished;      /* done callback queued */
+    tl_work work;       /* the consistency pass on a worker */
     /* original processor: the section being worked on */
     size_t orig_next; /* next task index to start a section from */
     size_t orig_open; /* tasks of the current section not done */
@@ -199,6 +200,7 @@ struct tl_engine {
     size_t n_provs, cap_provs;
     tl__timer **heap;
     size_t n_heap, cap_heap;
+    size_t timer_slots; /* reserved by the timers' owners (<= cap_heap) */
     uint64_t timer_seq;
     tl__timer batch_tm;
     eng_job *jobs;
@@ -224,6 +226,8 @@ struct tl_engine {
  * loop that may finish it. */
 void tl__job_hold(eng_job *j);
 void tl__job_release(tl_engine *e, eng_job *j);
+bool tl__timer_reserve(tl_engine *e, size_t n);
+void tl__timer_release(tl_engine *e, size_t n);
 void tl__timer_arm(tl_engine *e, tl__timer *t, uint64_t when, tl__timer_fn fn);
 void tl__timer_disarm(tl_engine *e, tl__timer *t);
 uint64_t tl__now(tl_engine *e);

@@ -101,21 +101,36 @@ void tl__timer_disarm(tl_engine *e, tl__timer *t)
     heap_down(e, last->idx - 1);
 }
 
-/* Arms t (re-arms when armed). The heap grows by doubling; when it cannot,
- * the timer fires at the next poll instead of being lost. */
+/* Every object that embeds a timer reserves its heap slot when it is made,
+ * where failing is easy to handle; arming then never allocates. */
+bool tl__timer_reserve(tl_engine *e, size_t n)
+{
+    size_t need = e->timer_slots + n;
+    if (need > e->cap_heap) {
+        size_t cap = e->cap_heap ? e->cap_heap * 2 : 256;
+        cap = cap < need ? need : cap;
+        tl__timer **h = tl__realloc(e->heap, cap * sizeof *h);
+        if (!h)
+            return false;
+        e->heap = h;
+        e->cap_heap = cap;
+    }
+    e->timer_slots = need;
+    return true;
+}
+
+void tl__timer_release(tl_engine *e, size_t n)
+{
+    e->timer_slots -= n;
+}
+
+/* Arms t (re-arms when armed). Its owner holds a reserved slot. */
 void tl__timer_arm(tl_engine *e, tl__timer *t, uint64_t when, tl__timer_fn fn)
 {
     tl__timer_disarm(e, t);
-    if (e->n_heap == e->cap_heap) {
-        size_t cap = e->cap_heap ? e->cap_heap * 2 : 256;
-        tl__timer **h = tl__realloc(e->heap, cap * sizeof *h);
-        if (!h) {
-            tl_error("msg=\"engine timer heap full\"");
-            fn(e, t); /* rare: run it now rather than never */
-            return;
-        }
-        e->heap = h;
-        e->cap_heap = cap;
+    if (e->n_heap == e->cap_heap) { /* a bug: an owner without a reservation */
+        tl_error("msg=\"engine timer without a reserved slot\"");
+        return;
     }
     t->when = when;
     t->seq = e->timer_seq++;
@@ -334,6 +349,10 @@ eng_call *tl__call_new(tl_engine *e, eng_job *j, eng_prov *p, unsigned link, siz
     eng_call *c = tl__calloc(1, sizeof *c + n * sizeof c->tasks[0]);
     if (!c)
         return NULL;
+    if (!tl__timer_reserve(e, 1)) {
+        tl__free(c);
+        return NULL;
+    }
     c->e = e;
     c->job = j;
     c->prov = p;
@@ -359,6 +378,7 @@ void tl__job_release(tl_engine *e, eng_job *j)
 void tl__call_free(tl_engine *e, eng_call *c)
 {
     tl__timer_disarm(e, &c->tm);
+    tl__timer_release(e, 1);
     eng_job *j = c->job;
     e->in_flight--;
     tl__free(c);
@@ -723,6 +743,7 @@ static void job_release_inputs(tl_engine *e, eng_job *j)
 
 static void job_free(tl_engine *e, eng_job *j)
 {
+    tl__timer_release(e, j->timer_slots);
     job_release_inputs(e, j);
     tl_result_free(j->res);
     tl_plan_free(j->plan);
@@ -904,7 +925,14 @@ static void job_start(tl_engine *e, eng_job *j)
         job_finish(e, j);
         return;
     }
-    if (j->o.deadline_ns && e->o.kind == TL_ENGINE_ENHANCED)
+    /* Timers of the job (its deadline) and of its tasks (retries). Without
+     * them the job can still run: on the embedded engine, which needs none;
+     * an overdue task still leaves the scheduler as expired. */
+    if (tl__timer_reserve(e, j->n_tasks + 1))
+        j->timer_slots = j->n_tasks + 1;
+    else
+        j->n_chain = 0;
+    if (j->timer_slots && j->o.deadline_ns && e->o.kind == TL_ENGINE_ENHANCED)
         tl__timer_arm(e, &j->deadline_tm, j->o.deadline_ns, job_deadline);
     if (e->o.kind == TL_ENGINE_ORIGINAL)
         tl__orig_start(e, j);
@@ -1141,6 +1169,8 @@ tl_err tl_engine_create(tl_engine **out, const tl_engine_opts *opts)
     pthread_mutex_init(&e->stats_mu, NULL);
     pthread_cond_init(&e->inbox_cv, NULL);
     tl_err err = create_parts(e);
+    if (!err && !tl__timer_reserve(e, 1)) /* the batch timer */
+        err = TL_ENOMEM;
     if (!err && o.loop_thread) {
         if (pthread_create(&e->loop, NULL, loop_main, e) != 0)
             err = TL_ENOMEM;

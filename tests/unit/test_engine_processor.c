@@ -4,6 +4,7 @@
  * hedging, partial batch answers, threads. */
 #include <pthread.h>
 
+#include "engine/alloc.h"
 #include "test_engine_fx.h"
 
 static const char *const fixtures[][2] = {
@@ -647,6 +648,71 @@ static void test_destroy_midway(void **state)
     fx_free(&f);
 }
 
+/* Allocation failures anywhere (engine, planning, calls, cache, results):
+ * every call either fails cleanly or the job still completes; nothing
+ * leaks (sanitizer build) and nothing hangs. */
+static void alloc_run(long fail_after, long *count);
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    long total = 0;
+    alloc_run(1L << 40, &total); /* how many allocations a whole run makes */
+    assert_true(total > 50);
+    long step = total / 150 > 0 ? total / 150 : 1;
+    for (long n = 0; n <= total; n += step)
+        alloc_run(n, NULL);
+}
+
+/* One engine, two jobs, the Nth engine allocation and all after it fail. */
+static void alloc_run(long fail_after, long *count)
+{
+    {
+        long n = fail_after;
+        fx f;
+        memset(&f, 0, sizeof f);
+        tl_test_clock_init(&f.clock, T0);
+        assert_int_equal(tl_terms_load_default(&f.terms), TL_OK);
+        f.resume = fx_resume("alex-chen.json");
+        f.job = fx_job(f.terms, "senior-backend-engineer.txt");
+        tl_scripted_opts so;
+        tl_scripted_opts_default(&so);
+        so.clock = &f.clock.base;
+        so.p_partial = 0.3;
+        assert_int_equal(tl_scripted_create(&f.prov[0], &so), TL_OK);
+        f.n_prov = 1;
+        tl_engine_opts o;
+        tl_engine_opts_default(&o);
+        o.clock = &f.clock.base;
+        o.codec = tl_scripted_codec();
+        o.seed = 3;
+        tl__alloc_fail_after(n);
+        tl_err err = tl_engine_create(&f.e, &o);
+        if (err == TL_OK) {
+            tl_job_opts jo = {0};
+            jo.chain = f.prov;
+            jo.n_chain = 1;
+            jo.on_task = fx_on_task;
+            jo.on_done = fx_on_done;
+            jo.ud = &f;
+            err = tl_engine_submit(f.e, f.resume, f.job, f.terms, &jo, NULL);
+            if (err == TL_OK)
+                err = tl_engine_submit(f.e, f.resume, f.job, f.terms, &jo, NULL);
+            if (err)
+                assert_int_equal(err, TL_ENOMEM);
+            fx_drive(&f);
+        } else {
+            assert_int_equal(err, TL_ENOMEM);
+        }
+        if (count)
+            *count = tl__alloc_count();
+        tl__alloc_fail_after(-1);
+        for (size_t i = 0; i < f.n_done; i++)
+            assert_true(f.status[i] == TL_OK || f.status[i] == TL_ENOMEM);
+        fx_free(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -665,6 +731,7 @@ int main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_destroy_midway),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
