@@ -23,6 +23,9 @@ build: deps
 run: build
 	./$(BUILD)/tailor serve --port $(PORT)
 
+# Third-party libraries' process-lifetime caches are not leaks of ours.
+export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp
+
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 

@@ -135,7 +135,7 @@ int cmd_plan(int argc, char **argv)
     tl_plan *plan = NULL;
     int rc;
     if ((rc = cli_load_terms(terms_path, &terms)) == TL_EXIT_OK &&
-        (rc = cli_load_resume(argv[optind], TL_FORMAT_AUTO, &resume)) == TL_EXIT_OK &&
+        (rc = cli_load_document(argv[optind], &resume)) == TL_EXIT_OK &&
         (rc = cli_load_job(argv[optind + 1], terms, &job)) == TL_EXIT_OK) {
         tl_plan_opts po;
         tl_plan_opts_default(&po);

@@ -77,7 +77,7 @@ int cmd_score(int argc, char **argv)
     tl_score *score = NULL;
     int rc;
     if ((rc = cli_load_terms(terms_path, &terms)) == TL_EXIT_OK &&
-        (rc = cli_load_resume(argv[optind], TL_FORMAT_AUTO, &resume)) == TL_EXIT_OK &&
+        (rc = cli_load_document(argv[optind], &resume)) == TL_EXIT_OK &&
         (rc = cli_load_job(argv[optind + 1], terms, &job)) == TL_EXIT_OK) {
         tl_err e = tl_score_compute(resume, job, terms, &score);
         if (e) {
