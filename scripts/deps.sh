@@ -20,6 +20,12 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# Node.js runs the browser and client-compatibility tests. A machine that
+# already has node and npm (from any source) keeps them; otherwise Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
