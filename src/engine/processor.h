@@ -17,8 +17,18 @@
  *   ORIGINAL  the baseline: per job, one provider call per section (all of
  *             a section's subsections in one request), sections in
  *             document order, one retry (honouring Retry-After), no cache,
- *             no batching across sections, no breaker, no hedging; what a
- *             provider cannot do is done by the embedded engine.
+ *             no batching across sections, no breaker, no hedging, no
+ *             deadline; what a provider cannot do is done by the embedded
+ *             engine.
+ *
+ * Batches group small tasks of one job (same provider link, kind and model
+ * tier): a request carries one resume and one job description. Cache keys
+ * (XXH3-128) cover a task's canonical content (the whole resume for the
+ * summary, which is composed from all of it), the job keywords its texts
+ * mention with the job's spelling, part and weight, the strength, the
+ * model and the codec version: a job reworded where none of that changes
+ * hits; an edited role misses alone. Only provider answers are stored,
+ * never fallbacks; a cached value is applied as the texts it produced.
  * Both finish a job with the same consistency pass and scores as
  * tl_customize (tailor/tailor.h), so with no provider in the chain their
  * result equals tl_customize's.
