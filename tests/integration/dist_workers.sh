@@ -78,10 +78,16 @@ start_workers() { # N PREFIX ARGS...
     fail "workers did not start: $(cat "$WORK"/worker-"$prefix"-*.log)"
 }
 
-stop_workers() {
-    local p
+stop_workers() { # SIGTERM: each finishes its calls in hand and exits 0 (no leak)
+    local p rc bad=0
     for p in "${WORKERS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${WORKERS[@]}"; do wait "$p" 2>/dev/null; done
+    for p in "${WORKERS[@]}"; do
+        wait "$p" 2>/dev/null
+        rc=$?
+        [ "$p" = "${KILLED:-}" ] && continue
+        [ $rc -eq 0 ] || bad=$rc
+    done
+    check "workers stop cleanly on SIGTERM" $bad "exit $bad: $(grep -h -A3 -E 'ERROR|Sanitizer' "$WORK"/worker-*.log | head -n 20)"
 }
 
 pending() { # PREFIX: tasks delivered and not acknowledged, all bands
@@ -103,7 +109,8 @@ start_workers 3 kill --concurrency 8 --claim-idle-ms 1000 --no-cache
     --timeout-s 100 --data "$DATA" >"$WORK/run1.out" 2>"$WORK/run1.err" &
 BP=$!
 sleep 1.5
-kill -9 "${WORKERS[0]}"
+KILLED=${WORKERS[0]}
+kill -9 "$KILLED"
 wait "$BP"
 rc=$?
 cat "$WORK/run1.out"
