@@ -577,7 +577,9 @@ static void expire_task(tl_engine *e, eng_task *t)
         maybe_cancel(c);
         break;
     }
-    default: return; /* running locally or done */
+    case T_NEW: break; /* between two steps: nothing holds it */
+    case T_LOCAL:
+    case T_DONE: return;
     }
     if (t->hedge) {
         eng_call *h = t->hedge;

@@ -413,6 +413,33 @@ static void test_deadline(void **state)
     fx_free(&f);
 }
 
+/* A failure that arrives at the very instant of the deadline: the task
+ * goes to the embedded engine instead of a retry (and is not lost). */
+static void test_failure_at_deadline(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.latency_ns = 1 * SEC;
+    so.p_server = 1.0;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.hedge = false;
+    tl_provider *p = fx_provider(&f, &so, &conf);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, T0 + 20 * MS + 1 * SEC);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_int_equal(f.done_at[0], T0 + 20 * MS + 1 * SEC);
+    for (size_t i = 0; i < f.n_tr; i++)
+        assert_string_equal(f.tr[i].provider, "local");
+    tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
+    fx_assert_same(f.res[0], want);
+    tl_result_free(want);
+    fx_free(&f);
+}
+
 /* A slow provider is hedged to the next one after hedge_after; the hedge
  * wins, the slow call is cancelled and billed nowhere. */
 static void test_hedge_wins(void **state)
@@ -725,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_429_retry_after),
         cmocka_unit_test(test_retry_budget_caps_retries),
         cmocka_unit_test(test_deadline),
+        cmocka_unit_test(test_failure_at_deadline),
         cmocka_unit_test(test_hedge_wins),
         cmocka_unit_test(test_hedge_to_local),
         cmocka_unit_test(test_partial_batch_answer),
