@@ -74,7 +74,11 @@
 #include <stdint.h>
 
 #include "engine/cache.h"
+#include "doc/job.h"
+#include "doc/resume.h"
+#include "doc/terms.h"
 #include "provider/provider.h"
+#include "tailor/tailor.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -274,6 +278,39 @@ typedef struct tl_dist_remote_stats {
 TL_MUST_CHECK tl_err tl_dist_remote_create(const tl_dist_remote_opts *opts, tl_provider **out);
 /* p must come from tl_dist_remote_create. */
 void tl_dist_remote_stats_get(tl_provider *p, tl_dist_remote_stats *st);
+
+/* ---- customizing through the workers ----
+ *
+ * tl_customize's contract (tailor/tailor.h) on an engine whose provider
+ * chain is one remote provider: the same inputs, the same result, and the
+ * progress callback after each task; the provider calls are made by
+ * `tailor worker` processes. This is what `tailor serve --queue` needs
+ * from the server: a job worker thread calls it where it would call
+ * tl_customize. */
+
+typedef struct tl_dist_customizer tl_dist_customizer;
+
+typedef struct tl_dist_customizer_opts {
+    const char *url;          /* required */
+    const char *prefix;       /* default "tailor" */
+    unsigned cpu_workers;     /* the engine's CPU threads; default 2 */
+    uint64_t resend_after_ms; /* see tl_dist_remote_opts; default 0 */
+    bool no_cache;            /* no in-process result cache; default false */
+} tl_dist_customizer_opts;
+
+/* Starts the engine and the remote provider. TL_EIO: Redis unreachable. */
+TL_MUST_CHECK tl_err tl_dist_customizer_create(tl_dist_customizer **out,
+                                               const tl_dist_customizer_opts *opts);
+/* No customization may be running. NULL does nothing. */
+void tl_dist_customizer_destroy(tl_dist_customizer *c);
+/* Blocks until the job is done; any thread, many at once. ud is the
+ * customizer (so that it fits a callback slot). progress runs on the
+ * engine's loop thread, once per task, with (tasks done, tasks). */
+TL_MUST_CHECK tl_err tl_dist_customize(void *ud, const tl_resume *r, const tl_job *j,
+                                       const tl_terms *t, const tl_customize_opts *o,
+                                       tl_result **out);
+/* The remote provider's figures (for /metrics). */
+void tl_dist_customizer_stats(tl_dist_customizer *c, tl_dist_remote_stats *st);
 
 /* ---- the worker ---- */
 
