@@ -120,9 +120,8 @@ static tl_err rm_submit(tl_provider *p, const tl_chat_request *req, tl_chat_done
     c->id = ++r->seq;
     char task[128];
     task_name(r, c->id, task, sizeof task);
-    /* Enqueue under the lock: the answer cannot be matched before the
-     * call is in the table. */
-    /* Redis away (restarting): the call is accepted all the same and sent
+    /* Enqueued under the lock, so that the answer cannot be matched
+     * before the call is in the table. Redis away (restarting): the call is accepted all the same and sent
      * by the reader thread once Redis is back, so that an outage of a few
      * seconds costs time, not fallbacks. */
     c->unsent = tl_dist_enqueue(r->prod, r->band, task, r->reply, c->payload, c->len) != TL_OK;
@@ -131,9 +130,10 @@ static tl_err rm_submit(tl_provider *p, const tl_chat_request *req, tl_chat_done
     r->table[c->id % BUCKETS] = c;
     r->st.submitted++;
     r->st.in_flight++;
+    uint64_t id = c->id; /* c may be answered and freed once unlocked */
     pthread_mutex_unlock(&r->mu);
     if (call_id)
-        *call_id = c->id;
+        *call_id = id;
     return TL_OK;
 }
 
