@@ -8,6 +8,8 @@
 #include "doc/job.h"
 #include "doc/resume.h"
 #include "doc/terms.h"
+#include "engine/processor.h"
+#include "provider/config.h"
 
 /* Exit codes scripts can trust. */
 enum { TL_EXIT_OK = 0, TL_EXIT_INTERNAL = 1, TL_EXIT_BADINPUT = 2 };
@@ -41,5 +43,25 @@ int cli_parse_doc_format(const char *s, tl_format *fmt, int *binary);
 int cli_load_document(const char *path, tl_resume **out);
 int cli_write_binary(const char *data, size_t len, const char *out_path);
 int cli_write_resume_binary(const tl_resume *r, int binary, const char *out_path);
+
+/* The provider chain (providers.c): --providers "openai,anthropic,local"
+ * (NULL: $TAILOR_PROVIDERS, else the config's `providers` line, else
+ * "local") with each provider built from the configuration (config_path,
+ * else $TAILOR_CONFIG, else ./tailor.conf, else the environment). p holds
+ * the chain without "local" (the embedded engine is always last); n == 0
+ * means the embedded engine alone. open prints its errors and returns the
+ * exit code; on failure nothing is left to close. */
+#define CLI_MAX_PROVIDERS TL_ENGINE_MAX_CHAIN
+typedef struct cli_providers {
+    tl_config *cfg; /* the settings' strings live here */
+    tl_provider *p[CLI_MAX_PROVIDERS];
+    tl_provider_conf conf[CLI_MAX_PROVIDERS];
+    size_t n;
+} cli_providers;
+int cli_providers_open(const char *chain, const char *config_path, cli_providers *cp);
+/* Registers every provider of cp with e, with its settings. */
+TL_MUST_CHECK tl_err cli_providers_register(const cli_providers *cp, tl_engine *e);
+/* Destroys the providers (after every engine that uses them) and the config. */
+void cli_providers_close(cli_providers *cp);
 
 #endif

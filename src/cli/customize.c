@@ -1,6 +1,7 @@
 /* tailor customize RESUME JOB: the tailored resume on stdout (or -o OUT),
  * the score before -> after and the missing keywords on stderr. */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ typedef struct customize_args {
     tl_format format;
     int binary; /* CLI_BIN_DOCX or CLI_BIN_PDF: --format docx|pdf */
     tl_strength strength;
+    const char *providers; /* --providers (NULL: $TAILOR_PROVIDERS, config, "local") */
+    const char *config;    /* --config */
     bool explain;
     bool json;
     bool quiet;
@@ -27,6 +30,7 @@ static void customize_usage(FILE *f)
 {
     fputs("usage: tailor customize RESUME JOB [--strength CONSERVATIVE|BALANCED|EXTENSIVE]\n"
           "                        [--format json|md|txt|html|docx|pdf] [-o OUT] [--terms FILE]\n"
+          "                        [--providers openai,anthropic,local] [--config tailor.conf]\n"
           "                        [--explain] [--json] [--quiet]\n"
           "\n"
           "  RESUME     JSON Resume, Markdown, plain text, PDF or DOCX (format detected)\n"
@@ -35,7 +39,13 @@ static void customize_usage(FILE *f)
           "  --format   output format (default: the resume's own)\n"
           "  -o OUT     write the result to OUT instead of standard output\n"
           "  --terms    an extra terminology file (Canonical | variant | ...)\n"
-          "  --explain  print every change and its reason on standard error\n"
+          "  --providers the fallback chain (env TAILOR_PROVIDERS; default: the config's\n"
+          "             providers line, else local); local, the embedded engine, is\n"
+          "             always last. Keys and URLs from the config or OPENAI_BASE_URL,\n"
+          "             OPENAI_API_KEY, TAILOR_OPENAI_MODEL, ANTHROPIC_BASE_URL, ...\n"
+          "  --config   provider configuration (default $TAILOR_CONFIG, else ./tailor.conf)\n"
+          "  --explain  print every change and its reason on standard error (and, with\n"
+          "             providers, the sections that fell back and the job's metrics)\n"
           "  --json     print the whole result (resume, changes, scores) as JSON\n"
           "  --quiet    print nothing on standard error but errors\n",
           f);
@@ -48,11 +58,12 @@ static int parse_customize_args(int argc, char **argv, customize_args *a)
         {"output", required_argument, NULL, 'o'},   {"terms", required_argument, NULL, 't'},
         {"explain", no_argument, NULL, 'e'},        {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+        {"providers", required_argument, NULL, 'P'}, {"config", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0}};
     a->strength = TL_STRENGTH_BALANCED;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "s:f:o:t:ejqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:f:o:t:ejqhP:C:", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if (tl_strength_parse(optarg, &a->strength) != TL_OK) {
@@ -71,6 +82,8 @@ static int parse_customize_args(int argc, char **argv, customize_args *a)
         case 'e': a->explain = true; break;
         case 'j': a->json = true; break;
         case 'q': a->quiet = true; break;
+        case 'P': a->providers = optarg; break;
+        case 'C': a->config = optarg; break;
         case 'h': customize_usage(stdout); exit(TL_EXIT_OK);
         default: customize_usage(stderr); return TL_EXIT_BADINPUT;
         }
@@ -147,15 +160,150 @@ static int render(const customize_args *a, const tl_result *res, char **out, siz
     return cli_exit_code(e);
 }
 
-static int run_customize(const customize_args *a, tl_resume *resume, tl_job *job,
-                         const tl_terms *terms)
+/* ---- through the engine, when a provider is in the chain ---- */
+
+typedef struct fell_back {
+    char section[96];
+    char provider[32];
+} fell_back;
+
+typedef struct engine_run {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    bool done;
+    tl_err status;
+    tl_result *result;
+    tl_job_metrics metrics;
+    int tasks_done, total;
+    bool progress;
+    fell_back *fb; /* the tasks that fell back */
+    size_t n_fb, cap_fb;
+    bool fb_lost; /* some could not be recorded (out of memory) */
+} engine_run;
+
+static void on_engine_task(void *ud, const tl_task_result *r)
+{
+    engine_run *x = ud;
+    pthread_mutex_lock(&x->m);
+    x->tasks_done++;
+    if (r->fell_back) {
+        if (x->n_fb == x->cap_fb) {
+            size_t ncap = x->cap_fb ? 2 * x->cap_fb : 16;
+            fell_back *nf = realloc(x->fb, ncap * sizeof *nf);
+            if (nf) {
+                x->fb = nf;
+                x->cap_fb = ncap;
+            }
+        }
+        if (x->n_fb < x->cap_fb) {
+            fell_back *f = &x->fb[x->n_fb++];
+            snprintf(f->section, sizeof f->section, "%s", r->section_id ? r->section_id : "?");
+            snprintf(f->provider, sizeof f->provider, "%s", r->provider ? r->provider : "?");
+        } else {
+            x->fb_lost = true;
+        }
+    }
+    if (x->progress)
+        draw_progress(NULL, x->tasks_done < x->total ? x->tasks_done : x->total, x->total);
+    pthread_mutex_unlock(&x->m);
+}
+
+static void on_engine_done(void *ud, uint64_t job_id, tl_err status, tl_result *result,
+                           const tl_job_metrics *m)
+{
+    (void)job_id;
+    engine_run *x = ud;
+    pthread_mutex_lock(&x->m);
+    x->status = status;
+    x->result = result;
+    if (m)
+        x->metrics = *m;
+    x->done = true;
+    pthread_cond_broadcast(&x->c);
+    pthread_mutex_unlock(&x->m);
+}
+
+static void print_engine_report(const engine_run *x)
+{
+    if (x->n_fb == 0 && !x->fb_lost)
+        fputs("fallbacks: none\n", stderr);
+    for (size_t i = 0; i < x->n_fb; i++)
+        fprintf(stderr, "fell back: %s (by %s)\n", x->fb[i].section, x->fb[i].provider);
+    if (x->fb_lost)
+        fputs("fell back: (more sections not listed: out of memory)\n", stderr);
+    const tl_job_metrics *m = &x->metrics;
+    fprintf(stderr,
+            "metrics: wall_ms=%.1f tasks=%llu provider_calls=%llu tokens_in=%llu "
+            "tokens_out=%llu retries=%llu failures=%llu fallbacks=%llu cache_hits=%llu "
+            "batches=%llu hedges=%llu breaker_refusals=%llu cost_usd=%.6f\n",
+            m->wall_ms, (unsigned long long)m->tasks, (unsigned long long)m->provider_calls,
+            (unsigned long long)m->tokens_in, (unsigned long long)m->tokens_out,
+            (unsigned long long)m->retries, (unsigned long long)m->failures,
+            (unsigned long long)m->fallbacks, (unsigned long long)m->cache_hits,
+            (unsigned long long)m->batches, (unsigned long long)m->hedges,
+            (unsigned long long)m->breaker_refusals, m->cost_usd);
+}
+
+/* Runs the job on the enhanced engine with the chain of cp; *out is the
+ * result. The engine has its own loop thread; this thread waits. */
+static tl_err run_engine(const customize_args *a, const cli_providers *cp, tl_resume *resume,
+                         tl_job *job, const tl_terms *terms, engine_run *x, tl_result **out)
+{
+    tl_engine_opts eo;
+    tl_engine_opts_default(&eo);
+    eo.loop_thread = true;
+    eo.workers = 1;
+    tl_engine *eng = NULL;
+    tl_err e = tl_engine_create(&eng, &eo);
+    if (e == TL_OK)
+        e = cli_providers_register(cp, eng);
+    if (e) {
+        tl_engine_destroy(eng);
+        return e;
+    }
+    tl_plan *plan = NULL;
+    tl_plan_opts po;
+    tl_plan_opts_default(&po);
+    po.strength = a->strength;
+    if (tl_plan_build(resume, 0, &po, &plan) == TL_OK)
+        x->total = (int)plan->n;
+    tl_plan_free(plan);
+    x->progress = !a->quiet && isatty(STDERR_FILENO);
+    tl_job_opts jo = {.strength = a->strength,
+                      .chain = (tl_provider **)cp->p,
+                      .n_chain = cp->n,
+                      .on_task = on_engine_task,
+                      .on_done = on_engine_done,
+                      .ud = x};
+    e = tl_engine_submit(eng, resume, job, terms, &jo, NULL);
+    if (e == TL_OK) {
+        pthread_mutex_lock(&x->m);
+        while (!x->done)
+            pthread_cond_wait(&x->c, &x->m);
+        pthread_mutex_unlock(&x->m);
+        e = x->status;
+        *out = x->result;
+    }
+    tl_engine_destroy(eng);
+    return e;
+}
+
+static int run_customize(const customize_args *a, const cli_providers *cp, tl_resume *resume,
+                         tl_job *job, const tl_terms *terms)
 {
     tl_customize_opts opts = {.strength = a->strength};
     if (!a->quiet && isatty(STDERR_FILENO))
         opts.progress = draw_progress;
     tl_result *res = NULL;
-    tl_err e = tl_customize(resume, job, terms, &opts, &res);
+    engine_run x = {.status = TL_OK};
+    pthread_mutex_init(&x.m, NULL);
+    pthread_cond_init(&x.c, NULL);
+    tl_err e = cp->n > 0 ? run_engine(a, cp, resume, job, terms, &x, &res)
+                         : tl_customize(resume, job, terms, &opts, &res);
+    pthread_mutex_destroy(&x.m);
+    pthread_cond_destroy(&x.c);
     if (e) {
+        free(x.fb);
         cli_error("customization failed: %s", tl_strerror(e));
         return cli_exit_code(e) == TL_EXIT_BADINPUT ? TL_EXIT_BADINPUT : TL_EXIT_INTERNAL;
     }
@@ -171,8 +319,12 @@ static int run_customize(const customize_args *a, tl_resume *resume, tl_job *job
         }
     }
     free(text);
-    if (rc == TL_EXIT_OK && a->explain)
+    if (rc == TL_EXIT_OK && a->explain) {
         print_changes(res->changes);
+        if (cp->n > 0)
+            print_engine_report(&x);
+    }
+    free(x.fb);
     if (rc == TL_EXIT_OK && !a->quiet)
         print_summary(res);
     tl_result_free(res);
@@ -188,10 +340,14 @@ int cmd_customize(int argc, char **argv)
     tl_terms *terms = NULL;
     tl_resume *resume = NULL;
     tl_job *job = NULL;
+    cli_providers cp;
+    if ((rc = cli_providers_open(a.providers, a.config, &cp)) != TL_EXIT_OK)
+        return rc;
     if ((rc = cli_load_terms(a.terms_path, &terms)) == TL_EXIT_OK &&
         (rc = cli_load_document(a.resume_path, &resume)) == TL_EXIT_OK &&
         (rc = cli_load_job(a.job_path, terms, &job)) == TL_EXIT_OK)
-        rc = run_customize(&a, resume, job, terms);
+        rc = run_customize(&a, &cp, resume, job, terms);
+    cli_providers_close(&cp);
     tl_job_free(job);
     tl_resume_free(resume);
     tl_terms_free(terms);
