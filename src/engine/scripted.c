@@ -162,6 +162,8 @@ static void model_reply(scripted *s, uint64_t now, tl_scripted_reply *r)
     r->latency_ns = o->latency_ns + (o->jitter_ns ? tl_rng_below(&s->rng.base, o->jitter_ns) : 0);
     if (chance(s, o->p_slow))
         r->latency_ns = o->slow_ns;
+    if (o->quantum_ns)
+        r->latency_ns = (r->latency_ns + o->quantum_ns - 1) / o->quantum_ns * o->quantum_ns;
     double u = tl_rng_unit(&s->rng.base), acc = 0;
     if (now >= o->outage_from_ns && now < o->outage_to_ns)
         r->error = TL_CALL_SERVER;

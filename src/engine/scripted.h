@@ -64,8 +64,10 @@ typedef struct tl_scripted_opts {
     double p_server, p_timeout, p_429, p_malformed, p_partial; /* default 0 */
     int64_t retry_after_ms;                                    /* for 429s; default 1000 */
     uint64_t outage_from_ns, outage_to_ns;                     /* SERVER errors in [from, to) */
-    uint64_t seed;                                             /* default 1 */
-    tl_scripted_fn script;                                     /* optional: decides every reply */
+    uint64_t quantum_ns;   /* latencies rounded up to a multiple (events that coincide,
+                              as on a coarse clock); default 0: none */
+    uint64_t seed;         /* default 1 */
+    tl_scripted_fn script; /* optional: decides every reply */
     void *script_ud;
 } tl_scripted_opts;
 

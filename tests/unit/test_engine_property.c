@@ -185,7 +185,8 @@ static tl_provider *faulty(pfx *f, const char *name, uint64_t seed, bool outages
     so.p_malformed = 0.03;
     so.p_partial = 0.05;
     so.retry_after_ms = 500;
-    if (outages) { /* a 2-minute outage early on: breakers open */
+    so.quantum_ns = 10 * MS; /* answers and deadlines coincide now and then */
+    if (outages) {           /* a 2-minute outage early on: breakers open */
         so.outage_from_ns = T0 + 30 * SEC;
         so.outage_to_ns = T0 + 150 * SEC;
     }
@@ -263,8 +264,10 @@ static void test_random_jobs(void **state)
             jo.chain = f.prov;
             jo.n_chain = j->chain;
             jo.priority = (int32_t)below(&f, 100);
-            if (below(&f, 20) == 0) /* some jobs have a deadline, a few already passed */
-                jo.deadline_ns = tl_clock_now(&f.clock.base) + below(&f, 3) * SEC;
+            if (below(&f, 20) == 0) { /* some jobs have a deadline, a few already passed */
+                uint64_t now = tl_clock_now(&f.clock.base);
+                jo.deadline_ns = now + below(&f, 60) * 10 * MS;
+            }
             jo.on_task = on_task;
             jo.on_done = on_done;
             jo.ud = j;
