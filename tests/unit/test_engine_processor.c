@@ -3,6 +3,7 @@
  * breaker and fallback, 429 + Retry-After, retry budget, deadlines,
  * hedging, partial batch answers, threads. */
 #include <pthread.h>
+#include <sched.h>
 
 #include "engine/alloc.h"
 #include "test_engine_fx.h"
@@ -635,6 +636,56 @@ static void test_threads(void **state)
     tl_terms_free(terms);
 }
 
+/* Destroying a threaded engine with calls in flight and work queued. */
+static void test_destroy_threaded_midway(void **state)
+{
+    (void)state;
+    tl_terms *terms = NULL;
+    assert_int_equal(tl_terms_load_default(&terms), TL_OK);
+    tl_resume *r = fx_resume("alex-chen.json");
+    tl_job *j = fx_job(terms, "senior-backend-engineer.txt");
+    tl_engine_opts o;
+    tl_engine_opts_default(&o);
+    o.loop_thread = true;
+    o.workers = 2;
+    o.codec = tl_scripted_codec();
+    tl_engine *e = NULL;
+    assert_int_equal(tl_engine_create(&e, &o), TL_OK);
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.clock = tl_clock_real();
+    so.latency_ns = 3600 * SEC; /* never answers by itself */
+    tl_provider *p = NULL;
+    assert_int_equal(tl_scripted_create(&p, &so), TL_OK);
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}};
+    tl_job_opts jo = {0};
+    jo.on_done = w_done;
+    jo.ud = &w;
+    jo.chain = &p;
+    jo.n_chain = 1;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tl_engine_submit(e, r, j, terms, &jo, NULL), TL_OK);
+    jo.n_chain = 0; /* and one on the workers */
+    assert_int_equal(tl_engine_submit(e, r, j, terms, &jo, NULL), TL_OK);
+    for (int spin = 0; spin < 1000; spin++) { /* until calls are out */
+        tl_scripted_stats st;
+        tl_scripted_stats_get(p, &st);
+        if (st.pending > 0)
+            break;
+        sched_yield();
+    }
+    tl_engine_destroy(e);
+    for (int i = 0; i < w.done; i++)
+        tl_result_free(w.res[i]);
+    tl_scripted_stats st;
+    tl_scripted_stats_get(p, &st);
+    assert_int_equal(st.pending, 0); /* cancelled at destroy */
+    tl_provider_destroy(p);
+    tl_job_free(j);
+    tl_resume_free(r);
+    tl_terms_free(terms);
+}
+
 /* Bad arguments are refused and no callback runs. */
 static void test_bad_arguments(void **state)
 {
@@ -757,6 +808,7 @@ int main(void)
         cmocka_unit_test(test_hedge_to_local),
         cmocka_unit_test(test_partial_batch_answer),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_destroy_threaded_midway),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_destroy_midway),
         cmocka_unit_test(test_allocation_failures),
