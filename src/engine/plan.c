@@ -36,7 +36,7 @@ void tl_plan_opts_default(tl_plan_opts *o)
     o->strength = TL_STRENGTH_BALANCED;
     o->split_over = 6;
     o->max_ratio = 2.0;
-    o->max_group = 6;
+    o->max_group = 0; /* split_over */
     o->small_tokens = 400;
     o->max_batch = 8;
     o->max_batch_tokens = 2048;
@@ -316,7 +316,7 @@ static tl_err assign_batches(tl_plan *p, const tl_plan_opts *o)
 
 static tl_err check_opts(const tl_plan_opts *o)
 {
-    if (o->split_over < 1 || o->max_group < 1 || o->max_ratio < 1.0 || o->max_batch < 1)
+    if (o->split_over < 1 || o->max_ratio < 1.0 || o->max_batch < 1)
         return TL_EINVAL;
     return TL_OK;
 }
@@ -330,6 +330,8 @@ tl_err tl_plan_build(const tl_resume *r, uint64_t job_id, const tl_plan_opts *op
         tl_plan_opts_default(&o);
     if (!o.strength)
         o.strength = TL_STRENGTH_BALANCED;
+    if (!o.max_group)
+        o.max_group = o.split_over;
     if (!r || !out || check_opts(&o))
         return TL_EINVAL;
     tl_target *units = NULL;

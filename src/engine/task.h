@@ -82,7 +82,7 @@ typedef struct tl_plan_opts {
     tl_strength strength;      /* 0: BALANCED (recorded, used for batch groups) */
     unsigned split_over;       /* split entries with more bullets; default 6 */
     double max_ratio;          /* group size bound vs the median task; default 2.0 */
-    unsigned max_group;        /* at most this many bullets per group; default split_over */
+    unsigned max_group;        /* at most this many bullets per group; 0 (default): split_over */
     uint32_t small_tokens;     /* batchable when tokens_est <= this; default 400 */
     unsigned max_batch;        /* default 8 */
     uint32_t max_batch_tokens; /* default 2048 */
