@@ -1,6 +1,6 @@
 /* tailor plan RESUME JOB: how the engine would cut a customization into
- * tasks (ids, kinds, priorities, token estimates, batch groups) and, when
- * the prompt module is linked in, the exact provider request of each. */
+ * tasks (ids, kinds, priorities, token estimates, batch groups) and the
+ * exact provider request of each task alone and of each batch group. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@ static void plan_usage(FILE *f)
           "  Prints the customization's task plan: one task per subsection (long\n"
           "  entries split into bullet groups) with its kind, base priority, token\n"
           "  estimate, model tier and batch group. --json adds the provider request\n"
-          "  of each task when the prompt module is available.\n",
+          "  of each task alone and of each batch group.\n",
           f);
 }
 
@@ -54,6 +54,40 @@ static json_t *request_json(const tl_codec *codec, void *cctx, const tl_task *t)
     return o ? o : json_null();
 }
 
+/* The batch groups: their task ids and the one request that carries them. */
+static json_t *batches_json(const tl_plan *p, const tl_codec *codec, void *cctx)
+{
+    json_t *arr = json_array();
+    tl_prompt_task *pt = calloc(p->n ? p->n : 1, sizeof *pt);
+    for (size_t b = 0; arr && pt && b < p->n_batches; b++) {
+        json_t *ids = json_array();
+        size_t n = 0;
+        for (size_t i = 0; ids && i < p->n; i++)
+            if (p->tasks[i].batch == (int)b) {
+                pt[n++] = (tl_prompt_task){p->tasks[i].label, p->tasks[i].target};
+                json_array_append_new(ids, json_integer(p->tasks[i].id));
+            }
+        json_t *req = NULL;
+        char *sys = NULL, *user = NULL;
+        if (codec && cctx && codec->render(cctx, pt, n, &sys, &user) == TL_OK)
+            req = json_pack("{s:s?, s:s?}", "system", sys, "user", user);
+        free(sys);
+        free(user);
+        json_t *o = json_pack("{s:i, s:o, s:o}", "batch", (int)b, "tasks", ids ? ids : json_array(),
+                              "request", req ? req : json_null());
+        if (!o || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    if (!pt) {
+        json_decref(arr);
+        arr = NULL;
+    }
+    free(pt);
+    return arr;
+}
+
 static json_t *task_json(const tl_task *t, json_t *request)
 {
     json_t *deps = json_array();
@@ -81,13 +115,19 @@ static int print_json(const tl_plan *p, const tl_resume *r, const tl_job *j, con
             tasks = NULL;
         }
     }
+    json_t *batches = tasks ? batches_json(p, codec, cctx) : NULL;
     if (codec && cctx)
         codec->ctx_free(cctx);
-    json_t *doc =
-        tasks ? json_pack("{s:s, s:i, s:i, s:i, s:o}", "strength", tl_strength_name(p->strength),
-                          "tasks_total", (int)p->n, "batch_groups", (int)p->n_batches,
-                          "median_tokens", (int)tl_plan_median_tokens(p), "tasks", tasks)
-              : NULL;
+    json_t *doc = tasks && batches
+                      ? json_pack("{s:s, s:i, s:i, s:i, s:o, s:o}", "strength",
+                                  tl_strength_name(p->strength), "tasks_total", (int)p->n,
+                                  "batch_groups", (int)p->n_batches, "median_tokens",
+                                  (int)tl_plan_median_tokens(p), "tasks", tasks, "batches", batches)
+                      : NULL;
+    if (!doc) {
+        json_decref(tasks);
+        json_decref(batches);
+    }
     char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
     json_decref(doc);
     if (!text) {
