@@ -32,6 +32,8 @@ typedef struct serve_args {
     double rate_limit;
     const char *web_dir;
     const char *terms_path;
+    const char *providers; /* --providers (NULL: $TAILOR_PROVIDERS, config, "local") */
+    const char *config;    /* --config */
     bool quiet;
     bool protect_metrics;
 } serve_args;
@@ -42,6 +44,7 @@ static void serve_usage(FILE *f)
           "                    [--workers N] [--threads N] [--max-body BYTES]\n"
           "                    [--api-keys FILE] [--rate-limit N] [--protect-metrics]\n"
           "                    [--drain-s N] [--web-dir DIR] [--terms FILE] [--quiet]\n"
+          "                    [--providers openai,anthropic,local] [--config tailor.conf]\n"
           "\n"
           "  --port        port to listen on (env TAILOR_PORT; default 5001)\n"
           "  --bind        address to listen on (env TAILOR_BIND; default 127.0.0.1)\n"
@@ -58,6 +61,11 @@ static void serve_usage(FILE *f)
           "  --drain-s     seconds running jobs get to finish on shutdown (default 30)\n"
           "  --web-dir     serve the page from DIR instead of the built-in copy\n"
           "  --terms       an extra terminology file\n"
+          "  --providers   the default fallback chain (env TAILOR_PROVIDERS; default: the\n"
+          "                config's providers line, else local); a request's provider\n"
+          "                may choose among these; local always ends the chain\n"
+          "  --config      provider configuration (default $TAILOR_CONFIG, else\n"
+          "                ./tailor.conf, else OPENAI_* / ANTHROPIC_* variables)\n"
           "  --quiet       no access log\n",
           f);
 }
@@ -116,13 +124,15 @@ static int parse_serve_args(int argc, char **argv, serve_args *a)
                                          {"rate-limit", required_argument, NULL, 'r'},
                                          {"protect-metrics", no_argument, NULL, 'P'},
                                          {"quiet", no_argument, NULL, 'q'},
+                                         {"providers", required_argument, NULL, 'R'},
+                                         {"config", required_argument, NULL, 'C'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     defaults_from_env(a);
     long rate = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:b:d:w:T:m:k:s:W:t:r:Pqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:b:d:w:T:m:k:s:W:t:r:PqhR:C:", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             if (!parse_long(optarg, 0, 65535, &a->port))
@@ -156,6 +166,8 @@ static int parse_serve_args(int argc, char **argv, serve_args *a)
             break;
         case 'P': a->protect_metrics = true; break;
         case 'q': a->quiet = true; break;
+        case 'R': a->providers = optarg; break;
+        case 'C': a->config = optarg; break;
         case 'h': serve_usage(stdout); exit(TL_EXIT_OK);
         default: serve_usage(stderr); return TL_EXIT_BADINPUT;
         }
@@ -239,7 +251,8 @@ static int run_until_signal(tl_server *srv, const sigset_t *set, long drain_s)
     return TL_EXIT_OK;
 }
 
-static int start(const serve_args *a, const key_list *keys, tl_store *store, const tl_terms *terms)
+static int start(const serve_args *a, const key_list *keys, tl_store *store, const tl_terms *terms,
+                 const cli_providers *cp)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -259,12 +272,21 @@ static int start(const serve_args *a, const key_list *keys, tl_store *store, con
                          .protect_metrics = a->protect_metrics,
                          .rate_limit = a->rate_limit,
                          .web_dir = a->web_dir,
-                         .access_log = !a->quiet};
+                         .access_log = !a->quiet,
+                         .providers = cp->p,
+                         .provider_confs = cp->conf,
+                         .n_providers = cp->n};
     tl_server *srv = NULL;
     tl_err e = tl_server_create(&srv, &so);
     if (e) {
         cli_error("serve: cannot start the server: %s", tl_strerror(e));
         return e == TL_EINVAL ? TL_EXIT_BADINPUT : TL_EXIT_INTERNAL;
+    }
+    if (cp->n > 0) {
+        fputs("tailor: providers:", stderr);
+        for (size_t i = 0; i < cp->n; i++)
+            fprintf(stderr, " %s", cp->p[i]->name);
+        fputs(" local\n", stderr);
     }
     fprintf(stderr, "tailor: serving on http://%s:%u/\n", a->bind ? a->bind : "127.0.0.1",
             (unsigned)tl_server_port(srv));
@@ -280,6 +302,9 @@ int cmd_serve(int argc, char **argv)
     key_list keys = {0};
     tl_terms *terms = NULL;
     tl_store *store = NULL;
+    cli_providers cp;
+    if ((rc = cli_providers_open(a.providers, a.config, &cp)) != TL_EXIT_OK)
+        return rc;
     if ((rc = load_keys(&a, &keys)) == TL_EXIT_OK &&
         (rc = cli_load_terms(a.terms_path, &terms)) == TL_EXIT_OK) {
         tl_err e = tl_store_open(&store, a.db); /* a file, or postgres://... */
@@ -288,9 +313,10 @@ int cmd_serve(int argc, char **argv)
                       tl_store_address_is_pg(a.db) ? "postgres" : a.db, tl_strerror(e));
             rc = TL_EXIT_INTERNAL;
         } else {
-            rc = start(&a, &keys, store, terms);
+            rc = start(&a, &keys, store, terms, &cp);
         }
     }
+    cli_providers_close(&cp); /* after the server and its engines */
     tl_store_destroy(store);
     tl_terms_free(terms);
     free(keys.storage);

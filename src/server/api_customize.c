@@ -31,8 +31,125 @@ static bool parse_strength(tl_req *r, json_t *body, tl_strength *out, enum MHD_R
     return ok;
 }
 
+/* Resolves one provider name against the server's providers; "local"
+ * (the embedded engine) ends the chain. */
+static bool add_provider(tl_req *r, tl_customize_req *c, const char *name, size_t n, bool *local,
+                         enum MHD_Result *rc)
+{
+    if (n == 0)
+        return true;
+    if (*local) {
+        *rc = tl__reply_error(r, 422, "invalid_provider",
+                              "provider: '%.*s' comes after local, which always answers",
+                              (int)(n > 64 ? 64 : n), name);
+        return false;
+    }
+    if (n == 5 && memcmp(name, "local", 5) == 0) {
+        *local = true;
+        return true;
+    }
+    const tl_server *s = r->srv;
+    for (size_t i = 0; i < s->o.n_providers; i++) {
+        const char *pn = s->o.providers[i]->name;
+        if (strlen(pn) != n || memcmp(pn, name, n) != 0)
+            continue;
+        for (size_t k = 0; k < c->n_chain; k++)
+            if (c->chain[k] == s->o.providers[i]) {
+                *rc = tl__reply_error(r, 422, "invalid_provider", "provider: '%s' is named twice",
+                                      pn);
+                return false;
+            }
+        c->chain[c->n_chain++] = s->o.providers[i];
+        return true;
+    }
+    *rc = tl__reply_error(r, 422, "unknown_provider",
+                          "provider: '%.*s' is not configured on this server (see /health)",
+                          (int)(n > 64 ? 64 : n), name);
+    return false;
+}
+
+/* provider: "openai,local" or ["openai", "local"]; absent: every provider
+ * of the server, in order. The embedded engine is always last. */
+static bool parse_chain(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_Result *rc)
+{
+    json_t *v = json_object_get(body, "provider");
+    c->n_chain = 0;
+    const tl_server *s = r->srv;
+    if (!v || json_is_null(v)) {
+        for (size_t i = 0; i < s->o.n_providers && i < TL_ENGINE_MAX_CHAIN; i++)
+            c->chain[c->n_chain++] = s->o.providers[i];
+        return true;
+    }
+    bool local = false;
+    if (json_is_string(v)) {
+        const char *p = json_string_value(v);
+        while (*p) {
+            size_t n = strcspn(p, ",");
+            const char *item = p;
+            size_t len = n;
+            while (len && (*item == ' ' || *item == '\t')) {
+                item++;
+                len--;
+            }
+            while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
+                len--;
+            if (!add_provider(r, c, item, len, &local, rc))
+                return false;
+            p += n + (p[n] == ',');
+        }
+        return true;
+    }
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(v, i, it)
+        {
+            if (!json_is_string(it)) {
+                *rc = tl__reply_error(r, 400, "invalid_field",
+                                      "provider must be a string or an array of strings");
+                return false;
+            }
+            if (!add_provider(r, c, json_string_value(it), json_string_length(it), &local, rc))
+                return false;
+        }
+        return true;
+    }
+    *rc = tl__reply_error(r, 400, "invalid_field",
+                          "provider must be a string (\"openai,local\") or an array of strings");
+    return false;
+}
+
+/* priority (an integer, -1000..1000) and deadline_ms (milliseconds from
+ * now, > 0). */
+static bool parse_scheduling(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_Result *rc)
+{
+    json_t *p = json_object_get(body, "priority");
+    if (p && !json_is_null(p)) {
+        if (!json_is_integer(p) || json_integer_value(p) < -1000 || json_integer_value(p) > 1000) {
+            *rc = tl__reply_error(r, 422, "invalid_priority",
+                                  "priority must be an integer from -1000 to 1000");
+            return false;
+        }
+        c->priority = (int32_t)json_integer_value(p);
+    }
+    json_t *d = json_object_get(body, "deadline_ms");
+    if (d && !json_is_null(d)) {
+        if (!json_is_integer(d) || json_integer_value(d) <= 0 ||
+            json_integer_value(d) > 86400000) {
+            *rc = tl__reply_error(r, 422, "invalid_deadline",
+                                  "deadline_ms must be a positive number of milliseconds "
+                                  "(at most one day)");
+            return false;
+        }
+        c->deadline_ms = json_integer_value(d);
+    }
+    return true;
+}
+
 bool tl__customize_options(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_Result *rc)
 {
+    if (!parse_chain(r, body, c, rc) || !parse_scheduling(r, body, c, rc))
+        return false;
     json_t *a = json_object_get(body, "async");
     if (a && !json_is_boolean(a) && !json_is_null(a)) {
         *rc = tl__reply_error(r, 400, "invalid_field", "async must be true or false");
@@ -54,6 +171,13 @@ bool tl__customize_options(tl_req *r, json_t *body, tl_customize_req *c, enum MH
  * resume or job description (either may be deleted or changed since). */
 static char *request_record(const tl_customize_req *c)
 {
+    char chain[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < c->n_chain && used < sizeof chain; i++)
+        used += (size_t)snprintf(chain + used, sizeof chain - used, "%s%s,", "",
+                                 c->chain[i]->name);
+    if (used < sizeof chain)
+        snprintf(chain + used, sizeof chain - used, "local");
     char *resume_json = NULL;
     size_t len = 0;
     if (tl_resume_write(c->resume.resume, TL_FORMAT_JSON, &resume_json, &len) != TL_OK)
@@ -64,10 +188,39 @@ static char *request_record(const tl_customize_req *c)
         tl_strength_name(c->strength), "format", tl_format_name(c->out_format), "resume_id",
         (json_int_t)c->resume.id, "resume_version", c->resume.version, "job_description_id",
         (json_int_t)c->jd.id, "plan", c->plan);
+    if (doc && (json_object_set_new(doc, "provider", json_string(chain)) != 0 ||
+                json_object_set_new(doc, "priority", json_integer(c->priority)) != 0 ||
+                json_object_set_new(doc, "deadline_ms", json_integer(c->deadline_ms)) != 0 ||
+                json_object_set_new(doc, "compare", json_boolean(c->compare)) != 0)) {
+        json_decref(doc);
+        doc = NULL;
+    }
     free(resume_json);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;
+}
+
+/* The queue's input for request c, as job id. */
+static tl_job_input job_input(const tl_customize_req *c, int64_t id)
+{
+    tl_job_input in = {.id = id,
+                       .resume = c->resume.resume,
+                       .jd = c->jd.jd,
+                       .strength = c->strength,
+                       .out_format = c->out_format,
+                       .resume_id = c->resume.id,
+                       .resume_version = c->resume.version,
+                       .jd_id = c->jd.id,
+                       .plan = c->plan,
+                       .n_chain = c->n_chain,
+                       .priority = c->priority,
+                       .compare = c->compare};
+    memcpy(in.chain, c->chain, c->n_chain * sizeof c->chain[0]);
+    if (c->deadline_ms > 0)
+        in.deadline_ns =
+            tl_clock_now(tl_clock_real()) + (uint64_t)c->deadline_ms * UINT64_C(1000000);
+    return in;
 }
 
 tl_err tl__submit_customize(tl_server *s, tl_customize_req *c, tl_sjob **out)
@@ -85,15 +238,7 @@ tl_err tl__submit_customize(tl_server *s, tl_customize_req *c, tl_sjob **out)
     free(request);
     if (e)
         return e;
-    tl_job_input in = {.id = id,
-                       .resume = c->resume.resume,
-                       .jd = c->jd.jd,
-                       .strength = c->strength,
-                       .out_format = c->out_format,
-                       .resume_id = c->resume.id,
-                       .resume_version = c->resume.version,
-                       .jd_id = c->jd.id,
-                       .plan = c->plan};
+    tl_job_input in = job_input(c, id);
     e = tl_jobq_submit(s->jobs, &in, out);
     if (e == TL_OK) {
         c->resume.resume = NULL;
@@ -153,14 +298,15 @@ static enum MHD_Result accepted(tl_req *r, int64_t id)
                                     "queued", "links", "self", self, "events", events));
 }
 
-/* POST /enhance-customize and /enhance-customize/plan. */
-static enum MHD_Result customize(tl_req *r, bool plan)
+/* POST /enhance-customize, /enhance-customize/plan and
+ * /enhance-customize/performance-comparison. */
+static enum MHD_Result customize(tl_req *r, bool plan, bool compare)
 {
     json_t *body = NULL;
     enum MHD_Result rc;
     if (!tl__read_json(r, &body, &rc))
         return rc;
-    tl_customize_req c = {.plan = plan};
+    tl_customize_req c = {.plan = plan, .compare = compare};
     bool ok = tl__customize_options(r, body, &c, &rc) &&
               tl__resolve_resume(r, body, &c.resume, &rc) && tl__resolve_jd(r, body, &c.jd, &rc);
     json_decref(body);
@@ -187,12 +333,19 @@ static enum MHD_Result customize(tl_req *r, bool plan)
 
 enum MHD_Result tl__h_customize(tl_req *r)
 {
-    return customize(r, false);
+    return customize(r, false, false);
 }
 
 enum MHD_Result tl__h_plan(tl_req *r)
 {
-    return customize(r, true);
+    return customize(r, true, false);
+}
+
+/* The original and the enhanced processor on the same input and chain,
+ * each on a fresh engine (cold cache); see jobs.h. */
+enum MHD_Result tl__h_compare(tl_req *r)
+{
+    return customize(r, false, true);
 }
 
 /* ---- a job ---- */
@@ -388,6 +541,20 @@ static tl_err rebuild(tl_server *s, const tl_store_job *rec, tl_customize_req *c
         c->resume.version = rec->resume_version;
         c->jd.id = rec->jd_id;
         c->plan = json_is_true(json_object_get(doc, "plan"));
+        c->compare = json_is_true(json_object_get(doc, "compare"));
+        c->priority = (int32_t)json_integer_value(json_object_get(doc, "priority"));
+        c->deadline_ms = json_integer_value(json_object_get(doc, "deadline_ms"));
+        c->n_chain = 0;
+        const char *chain = string_or(doc, "provider", "local");
+        /* Providers this run does not have are left out: the job still runs. */
+        for (const char *p = chain; *p;) {
+            size_t n = strcspn(p, ",");
+            for (size_t i = 0; i < s->o.n_providers && c->n_chain < TL_ENGINE_MAX_CHAIN; i++)
+                if (strlen(s->o.providers[i]->name) == n &&
+                    memcmp(s->o.providers[i]->name, p, n) == 0)
+                    c->chain[c->n_chain++] = s->o.providers[i];
+            p += n + (p[n] == ',');
+        }
     }
     json_decref(doc);
     return e;
@@ -401,15 +568,7 @@ static void recover_one(tl_server *s, int64_t id)
     tl_customize_req c = {0};
     tl_err e = rebuild(s, rec, &c);
     if (e == TL_OK) {
-        tl_job_input in = {.id = id,
-                           .resume = c.resume.resume,
-                           .jd = c.jd.jd,
-                           .strength = c.strength,
-                           .out_format = c.out_format,
-                           .resume_id = c.resume.id,
-                           .resume_version = c.resume.version,
-                           .jd_id = c.jd.id,
-                           .plan = c.plan};
+        tl_job_input in = job_input(&c, id);
         e = tl_jobq_submit(s->jobs, &in, NULL);
         if (e == TL_OK) {
             c.resume.resume = NULL;

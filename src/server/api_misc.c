@@ -27,14 +27,31 @@ enum MHD_Result tl__h_health(tl_req *r)
     const char *status = !db ? "error" : draining ? "draining" : "ok";
     long queued = 0, running = 0;
     tl_jobq_counts(r->srv->jobs, &queued, &running);
+    /* Each provider of the chain with its breakers' states (an open breaker
+     * does not make the server unready: its work falls back), then the
+     * embedded engine, always available. */
+    json_t *providers = json_array();
+    tl_engine_provider_stats ps[TL_ENGINE_MAX_CHAIN * 2];
+    size_t n = r->srv->engine ? tl_engine_providers(r->srv->engine, ps, sizeof ps / sizeof ps[0])
+                              : 0;
+    if (n > sizeof ps / sizeof ps[0])
+        n = sizeof ps / sizeof ps[0];
+    for (size_t i = 0; providers && i < n; i++)
+        json_array_append_new(
+            providers, json_pack("{ss ss ss}", "name", ps[i].name, "breaker",
+                                 tl_breaker_state_name(ps[i].breaker.state), "breaker_large",
+                                 tl_breaker_state_name(ps[i].breaker_large.state)));
+    if (providers)
+        json_array_append_new(providers, json_pack("{ss ss}", "name", "local", "breaker", "none"));
     return tl__reply_json(r, db && !draining ? 200 : 503,
-                          json_pack("{ss ss s{si si}}", "status", status, "db", db ? "ok" : "error",
-                                    "jobs", "queued", (int)queued, "running", (int)running));
+                          json_pack("{ss ss s{si si} so*}", "status", status, "db",
+                                    db ? "ok" : "error", "jobs", "queued", (int)queued, "running",
+                                    (int)running, "providers", providers));
 }
 
 enum MHD_Result tl__h_metrics(tl_req *r)
 {
-    tl_metrics_gauges g = {.draining = atomic_load(&r->srv->draining)};
+    tl_metrics_gauges g = {.draining = atomic_load(&r->srv->draining), .engine = r->srv->engine};
     tl_jobq_counts(r->srv->jobs, &g.jobs_queued, &g.jobs_running);
     char *text = NULL;
     size_t len = 0;

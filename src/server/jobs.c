@@ -415,20 +415,44 @@ static void on_progress(void *ud, int done, int total)
     pthread_mutex_unlock(&rc->j->mu);
 }
 
-/* The metrics object every customization result carries. The embedded
- * engine calls no provider, so the provider figures are zero. */
-static tl_err add_metrics(json_t *doc, double wall_ms)
+/* The metrics object M of a job run on an engine: the engine's job
+ * metrics, under the names of the API. */
+static json_t *metrics_json(const tl_job_metrics *m, const char *engine)
 {
-    json_t *m = json_object_get(doc, "metrics");
-    if (!json_is_object(m)) {
-        m = json_object();
-        if (!m || json_object_set_new(doc, "metrics", m) != 0)
+    json_t *o = json_pack(
+        "{sf sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sf sf sf ss}", "wall_ms",
+        m->wall_ms, "tasks", (json_int_t)m->tasks, "provider_calls", (json_int_t)m->provider_calls,
+        "tokens_in", (json_int_t)m->tokens_in, "tokens_out", (json_int_t)m->tokens_out,
+        "retries", (json_int_t)m->retries, "failures", (json_int_t)m->failures, "fallbacks",
+        (json_int_t)m->fallbacks, "cache_hits", (json_int_t)m->cache_hits, "cache_misses",
+        (json_int_t)m->cache_misses, "cache_coalesced", (json_int_t)m->cache_coalesced, "batches",
+        (json_int_t)m->batches, "batched_tasks", (json_int_t)m->batched_tasks, "hedges",
+        (json_int_t)m->hedges, "hedge_wins", (json_int_t)m->hedge_wins, "breaker_refusals",
+        (json_int_t)m->breaker_refusals, "breaker_transitions", (json_int_t)m->breaker_transitions,
+        "ratelimit_waits", (json_int_t)m->ratelimit_waits, "deadline_expired",
+        (json_int_t)m->deadline_expired, "max_batch", (json_int_t)m->max_batch, "cost_usd",
+        m->cost_usd, "queue_wait_p50_ms", m->queue_wait_p50_ms, "queue_wait_p99_ms",
+        m->queue_wait_p99_ms, "engine", engine);
+    return o;
+}
+
+/* The metrics object every customization result carries: the engine's
+ * job metrics (m), or for the embedded engine alone (m NULL) the wall
+ * time and zeros, since it calls no provider. */
+static tl_err add_metrics(json_t *doc, double wall_ms, const tl_job_metrics *m)
+{
+    json_t *mo = json_object_get(doc, "metrics");
+    if (!json_is_object(mo)) {
+        mo = json_object();
+        if (!mo || json_object_set_new(doc, "metrics", mo) != 0)
             return TL_ENOMEM;
     }
-    json_t *add = json_pack("{sf si si si si si si si sf ss}", "wall_ms", wall_ms, "provider_calls",
-                            0, "tokens_in", 0, "tokens_out", 0, "retries", 0, "failures", 0,
-                            "fallbacks", 0, "cache_hits", 0, "cost_usd", 0.0, "engine", "embedded");
-    if (!add || json_object_update(m, add) != 0) {
+    json_t *add = m ? metrics_json(m, "enhanced")
+                    : json_pack("{sf si si si si si si si sf ss}", "wall_ms", wall_ms,
+                                "provider_calls", 0, "tokens_in", 0, "tokens_out", 0, "retries",
+                                0, "failures", 0, "fallbacks", 0, "cache_hits", 0, "cost_usd",
+                                0.0, "engine", "embedded");
+    if (!add || json_object_update(mo, add) != 0) {
         json_decref(add);
         return TL_ENOMEM;
     }
@@ -496,8 +520,8 @@ static tl_err to_plan(json_t *doc)
 }
 
 /* Builds the result document of a finished customization. */
-static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double t0, char **out,
-                           int *new_version)
+static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double t0,
+                           const tl_job_metrics *m, json_t *sections, char **out, int *new_version)
 {
     char *text = NULL;
     tl_err e = tl_result_to_json(res, j->in.out_format, &text);
@@ -524,7 +548,9 @@ static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double 
         json_object_set_new(doc, "job_description_id", json_integer(j->in.jd_id)) != 0)
         e = TL_ENOMEM;
     if (e == TL_OK)
-        e = add_metrics(doc, now_ms() - t0);
+        e = add_metrics(doc, now_ms() - t0, m);
+    if (e == TL_OK && sections && json_object_set(doc, "sections", sections) != 0)
+        e = TL_ENOMEM;
     if (e == TL_OK && !(*out = json_dumps(doc, JSON_COMPACT)))
         e = TL_ENOMEM;
     json_decref(doc);
@@ -558,6 +584,193 @@ static void finish(tl_jobq *q, tl_sjob *j, char *result, int new_version, tl_err
     pthread_mutex_unlock(&j->mu);
 }
 
+/* ---- jobs on the engine ---- */
+
+typedef struct eng_wait {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    bool done;
+    tl_err status;
+    tl_result *res;
+    tl_job_metrics met;
+    tl_sjob *j;          /* NULL: no events (a comparison's runs) */
+    const char *first;   /* the chain's first provider */
+    int total, n_done;   /* tasks planned, tasks done */
+    json_t *sections;    /* [{id, provider, fallback, cached, attempts}] */
+} eng_wait;
+
+static void eng_wait_init(eng_wait *w, tl_sjob *j)
+{
+    memset(w, 0, sizeof *w);
+    pthread_mutex_init(&w->m, NULL);
+    pthread_cond_init(&w->c, NULL);
+    w->j = j;
+    w->sections = j ? json_array() : NULL;
+}
+
+static void eng_wait_fini(eng_wait *w)
+{
+    pthread_mutex_destroy(&w->m);
+    pthread_cond_destroy(&w->c);
+    json_decref(w->sections);
+}
+
+/* The task's tailored text, for the page to show at once: the summary
+ * alone as a string, else the bullets (with the summary first). */
+static json_t *task_text(const tl_task_result *r)
+{
+    if (r->n_bullets == 0)
+        return r->summary ? json_string(r->summary) : json_null();
+    json_t *a = json_array();
+    if (a && r->summary)
+        json_array_append_new(a, json_string(r->summary));
+    for (size_t i = 0; a && i < r->n_bullets; i++)
+        if (r->bullets[i])
+            json_array_append_new(a, json_string(r->bullets[i]));
+    return a ? a : json_null();
+}
+
+/* On the engine's loop: one "section" event per task done, and a
+ * "fallback" event when a later link than the chain's first produced it. */
+static void on_engine_task(void *ud, const tl_task_result *r)
+{
+    eng_wait *w = ud;
+    if (!w->j)
+        return;
+    w->n_done++;
+    int total = w->total > w->n_done ? w->total : w->n_done;
+    json_t *rec = json_pack("{s:s* ss sb sb si}", "id", r->section_id, "provider",
+                            r->provider ? r->provider : "local", "fallback", r->fell_back,
+                            "cached", r->cached, "attempts", (int)r->attempts);
+    if (rec)
+        json_array_append_new(w->sections, rec);
+    tl_sjob *j = w->j;
+    pthread_mutex_lock(&j->mu);
+    emit_json(j, "section",
+              json_pack("{sI si si s:s* ss sb sb si so}", "job_id", (json_int_t)j->id, "done",
+                        w->n_done, "total", total, "section", r->section_id, "provider",
+                        r->provider ? r->provider : "local", "fallback", r->fell_back, "cached",
+                        r->cached, "attempts", (int)r->attempts, "after", task_text(r)));
+    if (r->fell_back)
+        emit_json(j, "fallback",
+                  json_pack("{sI s:s* ss ss}", "job_id", (json_int_t)j->id, "section",
+                            r->section_id, "from", w->first ? w->first : "local", "provider",
+                            r->provider ? r->provider : "local"));
+    wake_all(j, false);
+    pthread_mutex_unlock(&j->mu);
+}
+
+static void on_engine_done(void *ud, uint64_t job_id, tl_err status, tl_result *result,
+                           const tl_job_metrics *m)
+{
+    (void)job_id;
+    eng_wait *w = ud;
+    pthread_mutex_lock(&w->m);
+    w->status = status;
+    w->res = result;
+    if (m)
+        w->met = *m;
+    w->done = true;
+    pthread_cond_broadcast(&w->c);
+    pthread_mutex_unlock(&w->m);
+}
+
+/* Runs in's job on engine eng and waits for its end (the engine always
+ * ends a job it accepted: the embedded engine is its last link). */
+static tl_err engine_run(tl_engine *eng, const tl_job_input *in, const tl_terms *terms,
+                         eng_wait *w)
+{
+    w->first = in->n_chain ? in->chain[0]->name : "local";
+    if (w->j) {
+        tl_plan_opts po;
+        tl_plan_opts_default(&po);
+        po.strength = in->strength;
+        tl_plan *plan = NULL;
+        if (tl_plan_build(in->resume, 0, &po, &plan) == TL_OK)
+            w->total = (int)plan->n;
+        tl_plan_free(plan);
+    }
+    tl_job_opts jo = {.strength = in->strength,
+                      .chain = (tl_provider **)in->chain,
+                      .n_chain = in->n_chain,
+                      .priority = in->priority,
+                      .deadline_ns = in->deadline_ns,
+                      .on_task = on_engine_task,
+                      .on_done = on_engine_done,
+                      .ud = w};
+    tl_err e = tl_engine_submit(eng, in->resume, in->jd, terms, &jo, NULL);
+    if (e)
+        return e;
+    pthread_mutex_lock(&w->m);
+    while (!w->done)
+        pthread_cond_wait(&w->c, &w->m);
+    pthread_mutex_unlock(&w->m);
+    return w->status;
+}
+
+/* One run of a comparison: a fresh engine of the kind (cold cache, fresh
+ * breakers and limiters) with the server's providers. */
+static tl_err compare_run(tl_jobq *q, tl_sjob *j, tl_engine_kind kind, tl_job_metrics *out)
+{
+    tl_engine_opts eo;
+    tl_engine_opts_default(&eo);
+    eo.kind = kind;
+    eo.loop_thread = true;
+    eo.workers = 1;
+    tl_engine *eng = NULL;
+    tl_err e = tl_engine_create(&eng, &eo);
+    for (size_t i = 0; e == TL_OK && i < q->o.n_providers; i++)
+        e = tl_engine_add_provider(eng, q->o.providers[i],
+                                   q->o.provider_confs ? &q->o.provider_confs[i] : NULL);
+    eng_wait w;
+    eng_wait_init(&w, NULL);
+    if (e == TL_OK)
+        e = engine_run(eng, &j->in, q->o.terms, &w);
+    if (e == TL_OK)
+        *out = w.met;
+    tl_result_free(w.res);
+    eng_wait_fini(&w);
+    tl_engine_destroy(eng);
+    return e;
+}
+
+/* enhanced / original; when the original is 0: 1 when the enhanced is 0
+ * too (no difference), else null (no finite ratio). */
+static json_t *ratio(double enhanced, double original)
+{
+    if (original > 0)
+        return json_real(enhanced / original);
+    return enhanced > 0 ? json_null() : json_real(1.0);
+}
+
+static tl_err run_compare(tl_jobq *q, tl_sjob *j, char **out)
+{
+    tl_job_metrics orig = {0}, enh = {0};
+    tl_err e = compare_run(q, j, TL_ENGINE_ORIGINAL, &orig);
+    if (e == TL_OK)
+        e = compare_run(q, j, TL_ENGINE_ENHANCED, &enh);
+    if (e)
+        return e;
+    json_t *mo = metrics_json(&orig, "original");
+    json_t *me = metrics_json(&enh, "enhanced");
+    json_t *chain = json_array();
+    for (size_t i = 0; chain && i < j->in.n_chain; i++)
+        json_array_append_new(chain, json_string(j->in.chain[i]->name));
+    if (chain)
+        json_array_append_new(chain, json_string("local"));
+    json_t *doc = json_pack(
+        "{sI ss so* so* so* s{so* so* so*}}", "job_id", (json_int_t)j->id, "strength",
+        tl_strength_name(j->in.strength), "provider", chain, "original", mo, "enhanced", me,
+        "improvement", "time_ratio", ratio(enh.wall_ms, orig.wall_ms), "calls_ratio",
+        ratio((double)enh.provider_calls, (double)orig.provider_calls), "failure_ratio",
+        ratio((double)enh.failures, (double)orig.failures));
+    if (!doc)
+        return TL_ENOMEM;
+    *out = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return *out ? TL_OK : TL_ENOMEM;
+}
+
 static void run_job(tl_jobq *q, tl_sjob *j)
 {
     pthread_mutex_lock(&j->mu);
@@ -570,18 +783,31 @@ static void run_job(tl_jobq *q, tl_sjob *j)
     double t0 = now_ms();
     if (tl_store_job_set_status(q->o.store, j->id, "running") != TL_OK)
         tl_warn("msg=\"cannot mark a job running\" job_id=%lld", (long long)j->id);
-    run_ctx rc = {.q = q, .j = j};
-    subsection_ids(j->in.resume, &rc);
-    tl_customize_opts co = {
-        .strength = j->in.strength, .progress = on_progress, .progress_ud = &rc};
-    tl_result *res = NULL;
-    tl_err e = tl_customize(j->in.resume, j->in.jd, q->o.terms, &co, &res);
     char *result = NULL;
     int new_version = 0;
-    if (e == TL_OK)
-        e = build_result(q, j, res, t0, &result, &new_version);
-    tl_result_free(res);
-    free(rc.ids);
+    tl_err e;
+    if (j->in.compare) {
+        e = run_compare(q, j, &result);
+    } else if (j->in.n_chain > 0 && q->o.engine) {
+        eng_wait w;
+        eng_wait_init(&w, j);
+        e = engine_run(q->o.engine, &j->in, q->o.terms, &w);
+        if (e == TL_OK)
+            e = build_result(q, j, w.res, t0, &w.met, w.sections, &result, &new_version);
+        tl_result_free(w.res);
+        eng_wait_fini(&w);
+    } else {
+        run_ctx rc = {.q = q, .j = j};
+        subsection_ids(j->in.resume, &rc);
+        tl_customize_opts co = {
+            .strength = j->in.strength, .progress = on_progress, .progress_ud = &rc};
+        tl_result *res = NULL;
+        e = tl_customize(j->in.resume, j->in.jd, q->o.terms, &co, &res);
+        if (e == TL_OK)
+            e = build_result(q, j, res, t0, NULL, NULL, &result, &new_version);
+        tl_result_free(res);
+        free(rc.ids);
+    }
     if (e)
         tl_warn("msg=\"customization failed\" job_id=%lld err=\"%s\"", (long long)j->id,
                 tl_strerror(e));

@@ -26,6 +26,7 @@
 #include "doc/job.h"
 #include "doc/resume.h"
 #include "doc/terms.h"
+#include "engine/processor.h"
 #include "store/store.h"
 #include "tailor/change.h"
 #include "util/err.h"
@@ -42,6 +43,14 @@ typedef struct tl_jobq_opts {
      * "cancelled") with its run time; optional. */
     void (*on_end)(void *ud, const char *status, double seconds);
     void *on_end_ud;
+    /* The server's engine (borrowed; optional): jobs whose chain names a
+     * provider run on it; the others on tl_customize. */
+    tl_engine *engine;
+    /* The providers and their settings (borrowed), registered with the
+     * fresh engines of a performance comparison. */
+    tl_provider *const *providers;
+    const tl_provider_conf *provider_confs; /* NULL: the defaults */
+    size_t n_providers;
 } tl_jobq_opts;
 
 /* What a job runs on. */
@@ -55,6 +64,16 @@ typedef struct tl_job_input {
     int resume_version;
     int64_t jd_id;
     bool plan; /* a plan: the result says what would change; no version is stored */
+    /* The fallback chain before the embedded engine (n_chain 0: the
+     * embedded engine alone, through tl_customize). */
+    tl_provider *chain[TL_ENGINE_MAX_CHAIN];
+    size_t n_chain;
+    int32_t priority;     /* added to the engine's task priorities */
+    uint64_t deadline_ns; /* absolute, on tl_clock_real(); 0: none */
+    /* A performance comparison: the original and the enhanced processor on
+     * the same input and chain, each on a fresh engine (cold cache); the
+     * result is {"original": M, "enhanced": M, "improvement": {...}}. */
+    bool compare;
 } tl_job_input;
 
 typedef enum tl_sjob_state {

@@ -203,6 +203,146 @@ static tl_err render_jobs(tl_metrics *m, const tl_metrics_gauges *g, tl_buf *b)
     return e;
 }
 
+/* 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled. */
+static int breaker_gauge(tl_breaker_state s)
+{
+    switch (s) {
+    case TL_BREAKER_CLOSED: return 0;
+    case TL_BREAKER_OPEN: return 1;
+    case TL_BREAKER_HALF_OPEN: return 2;
+    case TL_BREAKER_FORCED_OPEN: return 3;
+    case TL_BREAKER_DISABLED: return 4;
+    }
+    return 0;
+}
+
+typedef struct counter_row {
+    const char *name, *type, *help;
+    double value;
+} counter_row;
+
+/* The engine's figures: its jobs summed (calls, tokens, cost, cache,
+ * retries, fallbacks...) and each provider's breaker, limiter and retry
+ * state. */
+static tl_err render_engine(tl_engine *eng, tl_buf *b)
+{
+    tl_job_metrics m;
+    tl_engine_metrics(eng, &m);
+    const counter_row rows[] = {
+        {"tailor_engine_tasks_total", "counter", "Tasks the engine completed.", (double)m.tasks},
+        {"tailor_engine_provider_calls_total", "counter", "Provider calls made by the engine.",
+         (double)m.provider_calls},
+        {"tailor_engine_tokens_in_total", "counter", "Prompt tokens sent to providers.",
+         (double)m.tokens_in},
+        {"tailor_engine_tokens_out_total", "counter", "Answer tokens received from providers.",
+         (double)m.tokens_out},
+        {"tailor_engine_cost_usd_total", "counter", "Provider cost in US dollars.", m.cost_usd},
+        {"tailor_engine_cache_hits_total", "counter", "Tasks answered from the cache.",
+         (double)m.cache_hits},
+        {"tailor_engine_cache_misses_total", "counter", "Tasks the cache did not have.",
+         (double)m.cache_misses},
+        {"tailor_engine_cache_coalesced_total", "counter",
+         "Tasks that joined an identical task in flight.", (double)m.cache_coalesced},
+        {"tailor_engine_batches_total", "counter", "Provider requests carrying 2+ tasks.",
+         (double)m.batches},
+        {"tailor_engine_retries_total", "counter", "Provider calls retried.", (double)m.retries},
+        {"tailor_engine_failures_total", "counter", "Provider calls that failed.",
+         (double)m.failures},
+        {"tailor_engine_fallbacks_total", "counter",
+         "Tasks produced by a later link of the chain than the first.", (double)m.fallbacks},
+        {"tailor_engine_hedges_total", "counter", "Hedged provider calls.", (double)m.hedges},
+        {"tailor_engine_breaker_refusals_total", "counter", "Calls refused by an open breaker.",
+         (double)m.breaker_refusals},
+        {"tailor_engine_breaker_transitions_total", "counter", "Breaker state changes.",
+         (double)m.breaker_transitions},
+        {"tailor_engine_ratelimit_waits_total", "counter",
+         "Calls that waited for a rate limit.", (double)m.ratelimit_waits},
+        {"tailor_engine_deadline_expired_total", "counter",
+         "Tasks run on the embedded engine because their deadline passed.",
+         (double)m.deadline_expired},
+        {"tailor_engine_jobs_pending", "gauge", "Jobs submitted to the engine and not done.",
+         (double)tl_engine_pending(eng)},
+        {"tailor_engine_queue_wait_p99_ms", "gauge", "Task queue wait, 99th percentile (ms).",
+         m.queue_wait_p99_ms},
+    };
+    tl_err e = TL_OK;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && e == TL_OK; i++)
+        e = tl_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.10g\n", rows[i].name, rows[i].help,
+                          rows[i].name, rows[i].type, rows[i].name, rows[i].value);
+    tl_engine_provider_stats ps[TL_ENGINE_MAX_CHAIN * 2];
+    size_t n = tl_engine_providers(eng, ps, sizeof ps / sizeof ps[0]);
+    if (n > sizeof ps / sizeof ps[0])
+        n = sizeof ps / sizeof ps[0];
+    if (e == TL_OK)
+        e = tl_buf_puts(b, "# HELP tailor_provider_breaker_state Breaker state by provider and tier"
+                           " (0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled).\n"
+                           "# TYPE tailor_provider_breaker_state gauge\n");
+    for (size_t i = 0; i < n && e == TL_OK; i++)
+        e = tl_buf_printf(b,
+                          "tailor_provider_breaker_state{provider=\"%s\",tier=\"small\"} %d\n"
+                          "tailor_provider_breaker_state{provider=\"%s\",tier=\"large\"} %d\n",
+                          ps[i].name, breaker_gauge(ps[i].breaker.state), ps[i].name,
+                          breaker_gauge(ps[i].breaker_large.state));
+    static const char *const per[][3] = {
+        {"tailor_provider_calls_total", "counter",
+         "Provider calls by outcome (admitted by the limiter, rate-limited answers, retries, "
+         "refused by the breaker)."},
+        {"tailor_provider_ratelimit_waits_total", "counter",
+         "Times a call waited for the provider's rate limit."},
+        {"tailor_provider_concurrency_limit", "gauge", "The provider's adaptive concurrency limit."},
+        {"tailor_provider_in_flight", "gauge", "Calls in flight to the provider."},
+        {"tailor_provider_parked", "gauge", "Calls waiting for a concurrency slot (queue depth)."},
+        {"tailor_provider_latency_p95_seconds", "gauge",
+         "Observed p95 latency of recent successful calls."},
+    };
+    for (size_t k = 0; k < sizeof per / sizeof per[0] && e == TL_OK; k++) {
+        e = tl_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", per[k][0], per[k][2], per[k][0],
+                          per[k][1]);
+        for (size_t i = 0; i < n && e == TL_OK; i++) {
+            const tl_engine_provider_stats *p = &ps[i];
+            switch (k) {
+            case 0:
+                e = tl_buf_printf(
+                    b,
+                    "%s{provider=\"%s\",outcome=\"admitted\"} %llu\n"
+                    "%s{provider=\"%s\",outcome=\"rate_limited\"} %llu\n"
+                    "%s{provider=\"%s\",outcome=\"retried\"} %llu\n"
+                    "%s{provider=\"%s\",outcome=\"refused\"} %llu\n",
+                    per[k][0], p->name, (unsigned long long)p->ratelimit.admitted, per[k][0],
+                    p->name, (unsigned long long)p->ratelimit.limited, per[k][0], p->name,
+                    (unsigned long long)p->retry.retries, per[k][0], p->name,
+                    (unsigned long long)(p->breaker.not_permitted +
+                                         (p->breaker_large.not_permitted !=
+                                                  p->breaker.not_permitted
+                                              ? p->breaker_large.not_permitted
+                                              : 0)));
+                break;
+            case 1:
+                e = tl_buf_printf(b, "%s{provider=\"%s\"} %llu\n", per[k][0], p->name,
+                                  (unsigned long long)p->ratelimit.waits);
+                break;
+            case 2:
+                e = tl_buf_printf(b, "%s{provider=\"%s\"} %u\n", per[k][0], p->name,
+                                  p->ratelimit.limit);
+                break;
+            case 3:
+                e = tl_buf_printf(b, "%s{provider=\"%s\"} %u\n", per[k][0], p->name,
+                                  p->ratelimit.in_flight);
+                break;
+            case 4:
+                e = tl_buf_printf(b, "%s{provider=\"%s\"} %zu\n", per[k][0], p->name,
+                                  p->parked);
+                break;
+            default:
+                e = tl_buf_printf(b, "%s{provider=\"%s\"} %.6f\n", per[k][0], p->name,
+                                  (double)p->p95_ns / 1e9);
+                break;
+            }
+        }
+    }
+    return e;
+}
+
 tl_err tl_metrics_render(tl_metrics *m, const tl_metrics_gauges *g, char **out, size_t *len)
 {
     tl_buf b;
@@ -210,6 +350,8 @@ tl_err tl_metrics_render(tl_metrics *m, const tl_metrics_gauges *g, char **out, 
     tl_err e = render_requests(m, &b);
     if (e == TL_OK)
         e = render_jobs(m, g, &b);
+    if (e == TL_OK && g && g->engine)
+        e = render_engine(g->engine, &b);
     if (e == TL_OK)
         e = tl_buf_take(&b, out, len);
     tl_buf_free(&b);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "engine/processor.h"
 #include "util/err.h"
 
 typedef struct tl_metrics tl_metrics;
@@ -30,6 +31,7 @@ typedef struct tl_metrics_gauges {
     long jobs_queued;
     long jobs_running;
     bool draining;
+    tl_engine *engine; /* optional: its cumulative job metrics and providers */
 } tl_metrics_gauges;
 
 /* The exposition text (malloc'd; the caller frees). */

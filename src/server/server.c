@@ -40,6 +40,7 @@ static const tl_route routes[] = {
     {"POST", "/api/v1/enhance-customize", tl__h_customize, true},
     {"POST", "/api/v1/enhance-customize/plan", tl__h_plan, true},
     {"POST", "/api/v1/enhance-customize/batch", tl__h_batch, true},
+    {"POST", "/api/v1/enhance-customize/performance-comparison", tl__h_compare, true},
     {"POST", "/api/v1/enhance-customize/{job_id}/sections/{section_id}/revert", tl__h_revert, true},
     {"GET", "/api/v1/enhance-customize/{job_id}", tl__h_job_get, true},
     {"DELETE", "/api/v1/enhance-customize/{job_id}", tl__h_job_cancel, true},
@@ -341,11 +342,28 @@ static tl_err init_parts(tl_server *s)
     }
     if (s->o.web_dir && !(s->web_dir = strdup(s->o.web_dir)))
         return TL_ENOMEM;
+    tl_engine_opts eo;
+    tl_engine_opts_default(&eo);
+    eo.loop_thread = true;
+    eo.workers = 1;
+    if (s->o.engine_opts)
+        eo = *s->o.engine_opts;
+    if ((e = tl_engine_create(&s->engine, &eo)) != TL_OK)
+        return e;
+    for (size_t i = 0; i < s->o.n_providers; i++)
+        if ((e = tl_engine_add_provider(s->engine, s->o.providers[i],
+                                        s->o.provider_confs ? &s->o.provider_confs[i] : NULL)) !=
+            TL_OK)
+            return e;
     tl_jobq_opts jo = {.store = s->store,
                        .terms = s->terms,
                        .workers = s->o.workers,
                        .on_end = on_job_end,
-                       .on_end_ud = s};
+                       .on_end_ud = s,
+                       .engine = s->engine,
+                       .providers = s->o.providers,
+                       .provider_confs = s->o.provider_confs,
+                       .n_providers = s->o.n_providers};
     return tl_jobq_create(&s->jobs, &jo);
 }
 
@@ -388,6 +406,7 @@ tl_err tl_server_create(tl_server **out, const tl_server_opts *opts)
     s->o = *opts;
     s->o.api_keys = NULL; /* copied below; never kept */
     s->o.web_dir = NULL;
+    s->o.engine_opts = NULL; /* read in init_parts only */
     if (s->o.threads <= 0)
         s->o.threads = 2;
     if (s->o.max_body == 0)
@@ -401,7 +420,9 @@ tl_err tl_server_create(tl_server **out, const tl_server_opts *opts)
     tl_err e = copy_keys(s, opts);
     if (e == TL_OK) {
         s->o.web_dir = opts->web_dir;
+        s->o.engine_opts = opts->engine_opts;
         e = init_parts(s);
+        s->o.engine_opts = NULL;
         s->o.web_dir = s->web_dir;
     }
     if (e == TL_OK && !s->o.no_recover)
@@ -457,6 +478,7 @@ void tl_server_destroy(tl_server *s)
     if (s->listen_fd >= 0)
         close(s->listen_fd); /* handed to us by MHD_quiesce_daemon */
     tl_jobq_destroy(s->jobs);
+    tl_engine_destroy(s->engine); /* after the workers: none waits on it any more */
     tl_metrics_destroy(s->metrics);
     tl_limiter_destroy(s->limiter);
     for (size_t i = 0; i < s->n_keys; i++)

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "doc/terms.h"
+#include "engine/processor.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -47,6 +48,18 @@ typedef struct tl_server_opts {
     const char *web_dir; /* serve the page from here instead of the built-in one */
     bool access_log;     /* one log line per request */
     bool no_recover;     /* do not re-run jobs left unfinished by an earlier run */
+    /* AI providers (borrowed; must outlive the server), in the order of the
+     * default fallback chain; the embedded engine always ends it. The
+     * server owns one enhanced engine for the process (cache, breakers and
+     * limiters shared by every request); a job whose chain names a
+     * provider runs on it, a job on the embedded engine alone runs on
+     * tl_customize. A request's `provider` may name any subset of these. */
+    tl_provider *const *providers;
+    const tl_provider_conf *provider_confs; /* NULL: the defaults; else n_providers */
+    size_t n_providers;
+    /* Options of the server's engine (NULL: the defaults, on its own loop
+     * thread with one CPU worker). */
+    const tl_engine_opts *engine_opts;
 } tl_server_opts;
 
 /* Starts listening and serving. TL_EINVAL for a bad option (bind address),

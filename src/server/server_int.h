@@ -40,6 +40,7 @@ struct tl_server {
     const tl_terms *terms;
     tl_terms *own_terms; /* when the server loaded them */
     tl_jobq *jobs;
+    tl_engine *engine; /* the process's engine */
     tl_metrics *metrics;
     tl_limiter *limiter;
     char **keys;
@@ -170,6 +171,11 @@ typedef struct tl_customize_req {
     tl_format out_format;
     bool async;
     bool plan;
+    bool compare;
+    tl_provider *chain[TL_ENGINE_MAX_CHAIN]; /* before the embedded engine */
+    size_t n_chain;
+    int32_t priority;
+    int64_t deadline_ms; /* 0: none */
 } tl_customize_req;
 
 /* customization_strength, format, async of a body. */
@@ -186,5 +192,6 @@ bool tl__jd_from_id(tl_req *r, int64_t id, tl_job **out, enum MHD_Result *rc);
 enum MHD_Result tl__h_plan(tl_req *r);
 enum MHD_Result tl__h_batch(tl_req *r);
 enum MHD_Result tl__h_revert(tl_req *r);
+enum MHD_Result tl__h_compare(tl_req *r);
 
 #endif
