@@ -20,6 +20,9 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "provider/fakellm.h"
+#include "provider/io.h"
+#include "provider/openai.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -1587,6 +1590,291 @@ static void test_recovery(void **state)
     stop(f);
 }
 
+/* ---- providers: the server's engine against fake-llm ---- */
+
+typedef struct llm_fixture {
+    tl_fakellm *llm;
+    tl_io *io;
+    tl_provider *openai;
+    tl_provider_conf conf; /* borrowed by the server */
+    fixture *f;
+} llm_fixture;
+
+/* fake-llm with opts o, an openai provider on it, and a server whose chain
+ * is openai, local. */
+static llm_fixture *start_llm(const tl_fakellm_opts *o)
+{
+    llm_fixture *x = calloc(1, sizeof *x);
+    assert_non_null(x);
+    assert_int_equal(tl_fakellm_start(o, &x->llm), TL_OK);
+    assert_int_equal(tl_io_create(&x->io, NULL), TL_OK);
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/v1", tl_fakellm_port(x->llm));
+    tl_openai_opts oo = {.io = x->io, .base_url = url, .api_key = "sk-api-test"};
+    assert_int_equal(tl_openai_create(&oo, &x->openai), TL_OK);
+    tl_provider_conf_default(&x->conf);
+    x->conf.retry.max_attempts = 2;
+    x->conf.retry.base_delay_ns = 1000000; /* 1 ms: an outage test need not wait */
+    tl_server_opts so = {.providers = &x->openai, .provider_confs = &x->conf, .n_providers = 1};
+    x->f = start_with(&so, NULL);
+    return x;
+}
+
+static void stop_llm(llm_fixture *x)
+{
+    stop(x->f);
+    tl_provider_destroy(x->openai);
+    tl_io_destroy(x->io);
+    tl_fakellm_stop(x->llm);
+    free(x);
+}
+
+static json_t *seed_body(fixture *f)
+{
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    return json_pack("{sI sI ss}", "resume_id", (json_int_t)rid, "job_description_id",
+                     (json_int_t)jid, "customization_strength", "BALANCED");
+}
+
+static int64_t metric(json_t *m, const char *key)
+{
+    json_t *v = json_object_get(m, key);
+    if (!json_is_number(v))
+        fail_msg("metrics have no %s", key);
+    return (int64_t)json_number_value(v);
+}
+
+static void test_provider_customize(void **state)
+{
+    (void)state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.latency_ms = 2;
+    llm_fixture *x = start_llm(&o);
+    fixture *f = x->f;
+
+    /* /health lists the provider and its breaker, then local. */
+    resp r = get(f, "/health");
+    expect(&r, 200, NULL);
+    json_t *pl = json_object_get(r.json, "providers");
+    assert_int_equal(json_array_size(pl), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(pl, 0), "name")),
+                        "openai");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(pl, 0), "breaker")),
+                        "closed");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(pl, 1), "name")),
+                        "local");
+    resp_free(&r);
+
+    /* The default chain (openai, local): every section made by openai. */
+    r = post_json(f, "/api/v1/enhance-customize", seed_body(f));
+    expect(&r, 200, NULL);
+    json_t *m = json_object_get(r.json, "metrics");
+    assert_true(metric(m, "provider_calls") > 0);
+    assert_true(metric(m, "tokens_out") > 0);
+    assert_int_equal(metric(m, "fallbacks"), 0);
+    assert_string_equal(json_string_value(json_object_get(m, "engine")), "enhanced");
+    json_t *secs = json_object_get(r.json, "sections");
+    assert_true(json_array_size(secs) >= 4);
+    size_t i;
+    json_t *sec;
+    json_array_foreach(secs, i, sec)
+    {
+        assert_string_equal(json_string_value(json_object_get(sec, "provider")), "openai");
+        assert_true(json_is_false(json_object_get(sec, "fallback")));
+    }
+    assert_true(json_is_object(json_object_get(r.json, "resume")));
+    tl_fakellm_stats st;
+    tl_fakellm_stats_get(x->llm, &st);
+    assert_int_equal((int64_t)st.ok, metric(m, "provider_calls"));
+    resp_free(&r);
+
+    /* Asynchronous, with the chain named: the events say who made each. */
+    json_t *body = seed_body(f);
+    json_object_set_new(body, "async", json_true());
+    json_object_set_new(body, "provider", json_pack("[ss]", "openai", "local"));
+    json_object_set_new(body, "priority", json_integer(5));
+    json_object_set_new(body, "deadline_ms", json_integer(60000));
+    r = post_json(f, "/api/v1/enhance-customize", body);
+    expect(&r, 202, NULL);
+    int64_t job = int_field(&r, "job_id");
+    resp_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/events", (long long)job);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    const char *s = tl_buf_str(&r.body);
+    int sections = count_events(s, "section", NULL);
+    assert_true(sections >= 4);
+    assert_int_equal(count_events(s, "fallback", NULL), 0);
+    assert_int_equal(count_events(s, "done", NULL), 1);
+    const char *ev = strstr(s, "event: section\ndata: ");
+    assert_non_null(ev);
+    json_t *first = json_loads(ev + 21, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_non_null(json_string_value(json_object_get(first, "section")));
+    assert_true(json_is_false(json_object_get(first, "fallback")));
+    /* The second job's sections may come from the cache the first filled. */
+    const char *prov = json_string_value(json_object_get(first, "provider"));
+    assert_true(strcmp(prov, "openai") == 0 || strcmp(prov, "cache") == 0);
+    json_decref(first);
+    resp_free(&r);
+
+    /* The embedded engine alone, on request: no provider call. */
+    body = seed_body(f);
+    json_object_set_new(body, "provider", json_string("local"));
+    r = post_json(f, "/api/v1/enhance-customize", body);
+    expect(&r, 200, NULL);
+    assert_int_equal(metric(json_object_get(r.json, "metrics"), "provider_calls"), 0);
+    resp_free(&r);
+
+    /* /metrics carries the engine's figures. */
+    r = get(f, "/metrics");
+    expect(&r, 200, NULL);
+    s = tl_buf_str(&r.body);
+    assert_non_null(strstr(s, "tailor_provider_breaker_state{provider=\"openai\",tier=\"small\"} 0"));
+    assert_non_null(strstr(s, "tailor_engine_provider_calls_total "));
+    assert_null(strstr(s, "tailor_engine_provider_calls_total 0\n"));
+    assert_non_null(strstr(s, "tailor_engine_cache_hits_total "));
+    assert_non_null(strstr(s, "tailor_engine_tokens_in_total "));
+    assert_non_null(strstr(s, "tailor_engine_cost_usd_total "));
+    assert_non_null(strstr(s, "tailor_provider_calls_total{provider=\"openai\",outcome=\"admitted\"}"));
+    assert_non_null(strstr(s, "tailor_provider_parked{provider=\"openai\"}"));
+    resp_free(&r);
+    stop_llm(x);
+}
+
+static void test_provider_errors(void **state)
+{
+    (void)state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    llm_fixture *x = start_llm(&o);
+    fixture *f = x->f;
+    const char *bad[][2] = {{"\"nope\"", "unknown_provider"},
+                            {"\"local,openai\"", "invalid_provider"},
+                            {"\"openai,openai\"", "invalid_provider"},
+                            {"5", "invalid_field"},
+                            {"[1]", "invalid_field"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *body = seed_body(f);
+        json_object_set_new(body, "provider", json_loads(bad[i][0], JSON_DECODE_ANY, NULL));
+        resp r = post_json(f, "/api/v1/enhance-customize", body);
+        expect(&r, strcmp(bad[i][1], "invalid_field") == 0 ? 400 : 422, bad[i][1]);
+        resp_free(&r);
+    }
+    json_t *body = seed_body(f);
+    json_object_set_new(body, "deadline_ms", json_integer(-5));
+    resp r = post_json(f, "/api/v1/enhance-customize", body);
+    expect(&r, 422, "invalid_deadline");
+    resp_free(&r);
+    body = seed_body(f);
+    json_object_set_new(body, "priority", json_string("high"));
+    r = post_json(f, "/api/v1/enhance-customize", body);
+    expect(&r, 422, "invalid_priority");
+    resp_free(&r);
+    stop_llm(x);
+}
+
+/* The provider fails every call: each section falls back to the embedded
+ * engine and the job still completes. */
+static void test_provider_outage(void **state)
+{
+    (void)state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.error_rate = 1.0;
+    llm_fixture *x = start_llm(&o);
+    fixture *f = x->f;
+    json_t *body = seed_body(f);
+    json_object_set_new(body, "async", json_true());
+    resp r = post_json(f, "/api/v1/enhance-customize", body);
+    expect(&r, 202, NULL);
+    int64_t job = int_field(&r, "job_id");
+    resp_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/events", (long long)job);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    const char *s = tl_buf_str(&r.body);
+    assert_int_equal(count_events(s, "done", NULL), 1);
+    int fallbacks = count_events(s, "fallback", NULL);
+    assert_true(fallbacks > 0);
+    assert_int_equal(fallbacks, count_events(s, "section", NULL));
+    const char *done = strstr(s, "event: done\ndata: ");
+    assert_non_null(done);
+    json_t *res = json_loads(done + 18, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_non_null(res);
+    json_t *m = json_object_get(res, "metrics");
+    assert_true(metric(m, "fallbacks") > 0);
+    assert_true(metric(m, "failures") > 0);
+    size_t i;
+    json_t *sec;
+    json_array_foreach(json_object_get(res, "sections"), i, sec)
+    {
+        assert_string_equal(json_string_value(json_object_get(sec, "provider")), "local");
+        assert_true(json_is_true(json_object_get(sec, "fallback")));
+    }
+    assert_true(json_is_object(json_object_get(res, "resume")));
+    json_decref(res);
+    resp_free(&r);
+    stop_llm(x);
+}
+
+/* The seed's own example request to the comparison endpoint. */
+static void test_performance_comparison(void **state)
+{
+    (void)state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.latency_ms = 2;
+    llm_fixture *x = start_llm(&o);
+    fixture *f = x->f;
+    json_t *body = seed_body(f);
+    resp r = post_json(f, "/api/v1/enhance-customize/performance-comparison", body);
+    expect(&r, 200, NULL);
+    json_t *orig = json_object_get(r.json, "original");
+    json_t *enh = json_object_get(r.json, "enhanced");
+    json_t *imp = json_object_get(r.json, "improvement");
+    assert_true(json_is_object(orig) && json_is_object(enh) && json_is_object(imp));
+    static const char *const keys[] = {"wall_ms",  "provider_calls", "tokens_in",
+                                       "tokens_out", "retries",      "failures",
+                                       "fallbacks", "cache_hits",    "cost_usd"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        assert_true(json_is_number(json_object_get(orig, keys[i])));
+        assert_true(json_is_number(json_object_get(enh, keys[i])));
+    }
+    assert_true(metric(orig, "provider_calls") > 0);
+    assert_true(metric(enh, "provider_calls") <= metric(orig, "provider_calls"));
+    assert_string_equal(json_string_value(json_object_get(orig, "engine")), "original");
+    assert_string_equal(json_string_value(json_object_get(enh, "engine")), "enhanced");
+    assert_true(json_is_number(json_object_get(imp, "time_ratio")));
+    assert_true(json_is_number(json_object_get(imp, "calls_ratio")));
+    assert_true(json_number_value(json_object_get(imp, "calls_ratio")) <= 1.0);
+    /* No failures on either side: 0 / 0 answers 1. */
+    assert_true(json_number_value(json_object_get(imp, "failure_ratio")) == 1.0);
+    resp_free(&r);
+    /* Nothing came from a warm cache: the server's engine was not used. */
+    r = get(f, "/metrics");
+    assert_non_null(strstr(tl_buf_str(&r.body), "tailor_engine_provider_calls_total 0\n"));
+    resp_free(&r);
+    stop_llm(x);
+}
+
+/* Without providers both runs make no call: the calls ratio is 1. */
+static void test_comparison_local(void **state)
+{
+    fixture *f = *state;
+    resp r = post_json(f, "/api/v1/enhance-customize/performance-comparison", seed_body(f));
+    expect(&r, 200, NULL);
+    json_t *imp = json_object_get(r.json, "improvement");
+    assert_int_equal(metric(json_object_get(r.json, "original"), "provider_calls"), 0);
+    assert_true(json_number_value(json_object_get(imp, "calls_ratio")) == 1.0);
+    assert_true(json_number_value(json_object_get(imp, "failure_ratio")) == 1.0);
+    assert_true(json_is_number(json_object_get(imp, "time_ratio")));
+    resp_free(&r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -1618,6 +1906,11 @@ int main(void)
         cmocka_unit_test(test_stop_with_waiters),
         cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
         cmocka_unit_test(test_recovery),
+        cmocka_unit_test(test_provider_customize),
+        cmocka_unit_test(test_provider_errors),
+        cmocka_unit_test(test_provider_outage),
+        cmocka_unit_test(test_performance_comparison),
+        cmocka_unit_test_setup_teardown(test_comparison_local, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Providers end to end with the real binaries: two `tailor fake-llm`
+# servers (one healthy, one failing every call), `tailor serve` with a
+# tailor.conf naming both and --providers openai,flaky,local, and
+# `tailor customize --providers ...`. Checks customizations made by the
+# provider, a provider outage where every section falls back to the
+# embedded engine and the job still completes, the seed's example request
+# to the performance comparison, /health and /metrics, and the CLI.
+# usage: providers.sh TAILOR_BINARY DATA_DIR
+set -u
+TAILOR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+DATA=$(cd "$2" && pwd)
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+check() { # NAME GOT WANT
+    if [ "$2" = "$3" ]; then ok; else fail "$1: got '$2', want '$3'"; fi
+}
+check_true() { # NAME VALUE ("true" passes)
+    if [ "$2" = "true" ]; then ok; else fail "$1: got '$2'"; fi
+}
+contains() { # NAME HAYSTACK NEEDLE
+    case "$2" in *"$3"*) ok ;; *) fail "$1: '$3' not in: ${2:0:400}" ;; esac
+}
+
+for tool in curl jq; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "SKIP: $tool not installed"
+        echo "0 passed, 0 failed"
+        exit 0
+    fi
+done
+
+# start_llm VAR ARGS...: starts fake-llm on a free port; VAR gets the port.
+start_llm() {
+    local var=$1
+    shift
+    local out="$WORK/llm.$var"
+    "$TAILOR" fake-llm --port 0 "$@" >"$out" 2>/dev/null &
+    PIDS+=($!)
+    local port=
+    for _ in $(seq 1 100); do
+        port=$(sed -nE 's/^listening on 127\.0\.0\.1:([0-9]+)$/\1/p' "$out")
+        if [ -n "$port" ]; then break; fi
+        sleep 0.1
+    done
+    if [ -z "$port" ]; then
+        fail "fake-llm did not start"
+        echo "$passed passed, $failed failed"
+        exit 1
+    fi
+    printf -v "$var" '%s' "$port"
+}
+
+start_llm LLM
+start_llm FLAKY --error-rate 1.0
+export OPENAI_API_KEY=sk-providers-test
+export OPENAI_BASE_URL="http://127.0.0.1:$LLM/v1"
+cat >"$WORK/tailor.conf" <<EOF
+providers = openai, local
+
+[openai]
+base_url = http://127.0.0.1:$LLM/v1
+model = fake-small
+
+[flaky]
+type = openai
+base_url = http://127.0.0.1:$FLAKY/v1
+timeout_ms = 5000
+EOF
+
+# ---- the server ----
+
+(cd "$WORK" && exec "$TAILOR" serve --port 0 --db :memory: --quiet --config tailor.conf \
+    --providers openai,flaky,local 2>"$WORK/server.log") &
+SERVER=$!
+PIDS+=($SERVER)
+PORT=
+for _ in $(seq 1 100); do
+    PORT=$(sed -nE 's|^tailor: serving on http://[^:]+:([0-9]+)/$|\1|p' "$WORK/server.log")
+    if [ -n "$PORT" ]; then break; fi
+    sleep 0.1
+done
+if [ -z "$PORT" ]; then
+    fail "server did not start: $(cat "$WORK/server.log")"
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
+BASE="http://127.0.0.1:$PORT"
+contains "startup names the chain" "$(cat "$WORK/server.log")" "providers: openai flaky local"
+
+post() { # PATH BODY -> sets STATUS, BODY
+    local out
+    out=$(curl -s -m 120 -w '\n%{http_code}' -H 'Content-Type: application/json' \
+        --data-binary "$2" "$BASE$1")
+    STATUS=${out##*$'\n'}
+    BODY=${out%$'\n'*}
+}
+
+HEALTH=$(curl -s "$BASE/health")
+check "health lists the providers" "$(jq -c '[.providers[].name]' <<<"$HEALTH")" \
+    '["openai","flaky","local"]'
+check "openai breaker closed" "$(jq -r '.providers[0].breaker' <<<"$HEALTH")" closed
+
+post /api/v1/resumes "$(cat "$DATA/alex-chen.json")"
+check "resume stored" "$STATUS" 201
+RID=$(jq -r .id <<<"$BODY")
+post /api/v1/job-descriptions "$(jq -Rs '{text: .}' "$DATA/senior-backend-engineer.txt")"
+check "job description stored" "$STATUS" 201
+JID=$(jq -r .id <<<"$BODY")
+SEED="{\"resume_id\":$RID,\"job_description_id\":$JID,\"customization_strength\":\"BALANCED\"}"
+
+# A customization through the provider.
+curl -s -X POST "http://127.0.0.1:$LLM/stats/reset" >/dev/null
+post /api/v1/enhance-customize "$(jq -c '. + {provider: "openai,local"}' <<<"$SEED")"
+check "customize through openai" "$STATUS" 200
+check_true "provider calls made" "$(jq '.metrics.provider_calls > 0' <<<"$BODY")"
+check "engine" "$(jq -r .metrics.engine <<<"$BODY")" enhanced
+check_true "every section by openai" \
+    "$(jq '(.sections | length) > 0 and all(.sections[]; .provider == "openai" and .fallback == false)' <<<"$BODY")"
+CALLS=$(jq .metrics.provider_calls <<<"$BODY")
+check "fake-llm saw the calls" "$(curl -s "http://127.0.0.1:$LLM/stats" | jq .ok)" "$CALLS"
+
+# An outage: every call to flaky fails; the sections fall back, the job ends.
+post /api/v1/enhance-customize "$(jq -c '. + {provider: ["flaky"], async: true}' <<<"$SEED")"
+check "outage job accepted" "$STATUS" 202
+JOB=$(jq -r .job_id <<<"$BODY")
+EVENTS=$(curl -s -m 120 "$BASE/api/v1/enhance-customize/$JOB/events")
+contains "fallback events" "$EVENTS" "event: fallback"
+contains "section events say fallback" "$EVENTS" '"fallback":true'
+contains "the job ends" "$EVENTS" "event: done"
+RESULT=$(curl -s "$BASE/api/v1/enhance-customize/$JOB")
+check "outage job done" "$(jq -r .status <<<"$RESULT")" done
+check_true "fallbacks counted" "$(jq '.result.metrics.fallbacks > 0' <<<"$RESULT")"
+check_true "sections made locally" \
+    "$(jq 'all(.result.sections[]; .provider == "local" and .fallback == true)' <<<"$RESULT")"
+
+# The seed's example request to the performance comparison.
+post /api/v1/enhance-customize/performance-comparison "$SEED"
+check "comparison" "$STATUS" 200
+check_true "comparison shape" "$(jq '[.original, .enhanced] | all(
+    has("wall_ms") and has("provider_calls") and has("tokens_in") and has("tokens_out") and
+    has("retries") and has("failures") and has("fallbacks") and has("cache_hits") and
+    has("cost_usd"))' <<<"$BODY")"
+check_true "improvement ratios" \
+    "$(jq '.improvement | has("time_ratio") and has("calls_ratio") and has("failure_ratio")' <<<"$BODY")"
+check_true "original called the provider" "$(jq '.original.provider_calls > 0' <<<"$BODY")"
+check_true "enhanced made no more calls" \
+    "$(jq '.enhanced.provider_calls <= .original.provider_calls' <<<"$BODY")"
+
+METRICS=$(curl -s "$BASE/metrics")
+contains "metrics: breaker" "$METRICS" 'tailor_provider_breaker_state{provider="flaky",tier="small"}'
+contains "metrics: calls" "$METRICS" 'tailor_provider_calls_total{provider="openai",outcome="admitted"}'
+contains "metrics: cache" "$METRICS" "tailor_engine_cache_hits_total"
+contains "metrics: fallbacks" "$METRICS" "tailor_engine_fallbacks_total"
+
+kill -TERM "$SERVER"
+wait "$SERVER"
+check "server exits 0" "$?" 0
+
+# ---- the CLI ----
+
+curl -s -X POST "http://127.0.0.1:$LLM/stats/reset" >/dev/null
+"$TAILOR" customize "$DATA/alex-chen.json" "$DATA/senior-backend-engineer.txt" \
+    --providers openai --explain -o "$WORK/out.json" 2>"$WORK/cli.err"
+check "cli --providers openai" "$?" 0
+ERR=$(cat "$WORK/cli.err")
+contains "cli: no fallback" "$ERR" "fallbacks: none"
+contains "cli: metrics" "$ERR" "metrics: wall_ms="
+N=$(sed -nE 's/.* provider_calls=([0-9]+) .*/\1/p' "$WORK/cli.err")
+check_true "cli: provider calls" "$([ "${N:-0}" -gt 0 ] && echo true)"
+check "cli: fake-llm saw them" "$(curl -s "http://127.0.0.1:$LLM/stats" | jq .ok)" "${N:-0}"
+check_true "cli: valid JSON Resume" "$(jq 'has("basics")' "$WORK/out.json")"
+
+(cd "$WORK" && TAILOR_PROVIDERS=flaky "$TAILOR" customize "$DATA/alex-chen.json" \
+    "$DATA/senior-backend-engineer.txt" --explain -o out2.json 2>cli2.err)
+check "cli: outage still completes" "$?" 0
+contains "cli: fell back" "$(cat "$WORK/cli2.err")" "fell back: "
+
+"$TAILOR" customize "$DATA/alex-chen.json" "$DATA/senior-backend-engineer.txt" \
+    --providers nosuch >/dev/null 2>&1
+check "cli: unknown provider" "$?" 2
+
+"$TAILOR" customize "$DATA/alex-chen.json" "$DATA/senior-backend-engineer.txt" \
+    --providers local -o "$WORK/local.json" 2>/dev/null
+check "cli: local alone" "$?" 0
+"$TAILOR" customize "$DATA/alex-chen.json" "$DATA/senior-backend-engineer.txt" \
+    -o "$WORK/default.json" 2>/dev/null
+check "cli: local is the default, same result" "$(cmp -s "$WORK/local.json" "$WORK/default.json" && echo same)" same
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
