@@ -1,6 +1,7 @@
 /* The batcher (see batcher.h). Open batches live in a small array of
- * buckets, one per key ever seen; keys are few (providers x kinds x
- * strengths x tiers), so a linear scan beats a hash table here. */
+ * buckets, one per key with items queued (an emptied bucket is swapped
+ * out): open batches are few at any time (they leave within
+ * max_queue_delay), so a linear scan beats a hash table here. */
 #include "engine/batcher.h"
 
 #include <string.h>
@@ -83,6 +84,14 @@ static bucket *find_or_add(tl_batcher *b, uint64_t key)
     return k;
 }
 
+/* Forgets an empty bucket (the last one takes its place). */
+static void drop(tl_batcher *b, bucket *k)
+{
+    bucket *last = &b->buckets[--b->n_buckets];
+    if (k != last)
+        *k = *last;
+}
+
 /* Hands the bucket's items out as one batch and empties it. */
 static void take(tl_batcher *b, bucket *k, tl_batch *ready)
 {
@@ -125,8 +134,10 @@ tl_err tl_batcher_add(tl_batcher *b, tl_batch_item *item, uint64_t key, uint32_t
         take(b, k, ready);
     append(k, item);
     b->queued++;
-    if (ready->n == 0 && (k->n >= b->o.max_batch || k->tokens >= b->o.max_batch_tokens))
+    if (ready->n == 0 && (k->n >= b->o.max_batch || k->tokens >= b->o.max_batch_tokens)) {
         take(b, k, ready);
+        drop(b, k);
+    }
     return TL_OK;
 }
 
@@ -141,6 +152,7 @@ bool tl_batcher_due(tl_batcher *b, uint64_t now, tl_batch *ready)
         bucket *k = &b->buckets[i];
         if (k->n > 0 && due_at(b, k) <= now) {
             take(b, k, ready);
+            drop(b, k);
             return true;
         }
     }
@@ -153,7 +165,21 @@ bool tl_batcher_flush(tl_batcher *b, uint64_t key, tl_batch *ready)
     if (!k || k->n == 0)
         return false;
     take(b, k, ready);
+    drop(b, k);
     return true;
+}
+
+bool tl_batcher_flush_tag(tl_batcher *b, uint64_t tag, tl_batch *ready)
+{
+    for (size_t i = 0; i < b->n_buckets; i++) {
+        bucket *k = &b->buckets[i];
+        if (k->n > 0 && k->head->tag == tag) {
+            take(b, k, ready);
+            drop(b, k);
+            return true;
+        }
+    }
+    return false;
 }
 
 tl_err tl_batcher_remove(tl_batcher *b, tl_batch_item *item)
@@ -175,6 +201,8 @@ tl_err tl_batcher_remove(tl_batcher *b, tl_batch_item *item)
         k->tokens -= it->tokens_;
         b->queued--;
         it->next = NULL;
+        if (k->n == 0)
+            drop(b, k);
         return TL_OK;
     }
     return TL_ENOTFOUND;

@@ -11,7 +11,9 @@
  *
  * Items are intrusive (embed a tl_batch_item); a batch is a singly linked
  * list through them, oldest first. Not thread-safe: the engine's loop owns
- * it. Adding allocates only when a new key appears. */
+ * it. Only open batches are kept (a bucket per key with items in it), so
+ * keys may be as many as one likes; adding allocates only when the number
+ * of open batches reaches a new high. */
 #ifndef TL_ENGINE_BATCHER_H
 #define TL_ENGINE_BATCHER_H
 
@@ -23,6 +25,7 @@
 
 typedef struct tl_batch_item {
     struct tl_batch_item *next; /* next item of the same batch (private while queued) */
+    uint64_t tag;               /* the caller's (e.g. its job): see tl_batcher_flush_tag */
     uint64_t key_;
     uint64_t enq_ns_;
     uint32_t tokens_;
@@ -63,6 +66,11 @@ bool tl_batcher_due(tl_batcher *b, uint64_t now, tl_batch *ready);
 
 /* Hands out the open batch of key, due or not (flush). false when empty. */
 bool tl_batcher_flush(tl_batcher *b, uint64_t key, tl_batch *ready);
+
+/* Hands out one open batch whose oldest item has this tag, due or not
+ * (its owner knows no companion can come): false when none. Call until
+ * false. */
+bool tl_batcher_flush_tag(tl_batcher *b, uint64_t tag, tl_batch *ready);
 
 /* Takes a queued item out (its task was cancelled or expired): TL_ENOTFOUND
  * when it is not queued. */

@@ -118,6 +118,7 @@ typedef struct eng_job {
     tl_plan *plan;
     eng_task *tasks;
     size_t n_tasks, n_done;
+    size_t queued; /* tasks in the scheduler: at 0 no batch companion can come */
     tl_local_ctx *lctx;
     void *cctx; /* codec context; NULL: no codec (embedded engine only) */
     pthread_mutex_t out_mu;

@@ -462,6 +462,7 @@ static void route_after_cache(tl_engine *e, eng_task *t)
     }
     tl_batch ready;
     t->state = T_BATCHING;
+    t->bitem.tag = t->job->id;
     if (tl_batcher_add(e->batcher, &t->bitem, batch_key(t), t->t.tokens_est, tl__now(e), &ready)) {
         send_tasks(e, &t, 1);
         return;
@@ -566,7 +567,10 @@ static void expire_task(tl_engine *e, eng_task *t)
 {
     eng_job *j = t->job;
     switch (t->state) {
-    case T_QUEUED: tl__ignore(tl_sched_remove(e->sched, &t->node)); break;
+    case T_QUEUED:
+        tl__ignore(tl_sched_remove(e->sched, &t->node));
+        j->queued--;
+        break;
     case T_WAIT_CACHE: tl__ignore(tl_cache_unwait(e->cache, t->key, on_cache_wait, t)); break;
     case T_BATCHING: tl__ignore(tl_batcher_remove(e->batcher, &t->bitem)); break;
     case T_TIMER: tl__timer_disarm(e, &t->tm); break;
@@ -946,8 +950,19 @@ void tl__enh_start(tl_engine *e, eng_job *j)
             continue;
         }
         t->state = T_QUEUED;
+        j->queued++;
     }
     tl__job_release(e, j);
+}
+
+/* Batches of a job are only for its own tasks: once none of them is left
+ * in the scheduler, nothing can join its open batches, which go now
+ * instead of waiting out max_queue_delay. */
+static void flush_job(tl_engine *e, eng_job *j)
+{
+    tl_batch b;
+    while (tl_batcher_flush_tag(e->batcher, j->id, &b))
+        send_batch(e, &b);
 }
 
 void tl__enh_dispatch(tl_engine *e)
@@ -960,13 +975,19 @@ void tl__enh_dispatch(tl_engine *e)
         if (st == TL_SCHED_EMPTY)
             return;
         eng_task *t = container_of_(node, eng_task, node);
+        eng_job *j = t->job;
         t->wait_ns = tl__now(e) - t->pushed_ns;
         t->state = T_NEW;
+        j->queued--;
+        tl__job_hold(j); /* the task may finish the job */
         if (st == TL_SCHED_EXPIRED) {
-            t->job->m.deadline_expired++;
+            j->m.deadline_expired++;
             run_local_task(e, t);
         } else {
             route(e, t);
         }
+        if (j->queued == 0 && !j->finished)
+            flush_job(e, j);
+        tl__job_release(e, j);
     }
 }

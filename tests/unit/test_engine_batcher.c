@@ -126,6 +126,39 @@ static void test_remove_and_flush(void **state)
     tl_batcher_destroy(b);
 }
 
+/* A tag (the engine's job) flushes its open batches, due or not; other
+ * tags stay. Emptied keys leave no trace. */
+static void test_flush_tag(void **state)
+{
+    (void)state;
+    tl_batcher *b = make(8, 10000);
+    tl_batch_item it[4];
+    tl_batch ready;
+    for (int i = 0; i < 4; i++) {
+        it[i].tag = i < 3 ? 7 : 9;
+        assert_int_equal(
+            tl_batcher_add(b, &it[i], (uint64_t)(i % 2 + (i == 3) * 10), 10, T0, &ready), TL_OK);
+    }
+    size_t got = 0;
+    while (tl_batcher_flush_tag(b, 7, &ready)) {
+        for (const tl_batch_item *x = ready.head; x; x = x->next)
+            assert_int_equal(x->tag, 7);
+        got += ready.n;
+    }
+    assert_int_equal(got, 3);
+    assert_int_equal(tl_batcher_len(b), 1);
+    assert_int_equal(tl_batcher_next_due(b), T0 + 20 * MS);
+    assert_true(tl_batcher_flush_tag(b, 9, &ready));
+    assert_int_equal(tl_batcher_next_due(b), UINT64_MAX);
+    /* many keys over time: only open ones are kept */
+    for (uint64_t k = 0; k < 10000; k++) {
+        assert_int_equal(tl_batcher_add(b, &it[0], 100 + k, 10, T0, &ready), TL_OK);
+        assert_true(tl_batcher_flush(b, 100 + k, &ready));
+    }
+    assert_int_equal(tl_batcher_len(b), 0);
+    tl_batcher_destroy(b);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -145,7 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grouping),    cmocka_unit_test(test_token_bound),
         cmocka_unit_test(test_delay_bound), cmocka_unit_test(test_remove_and_flush),
-        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_flush_tag),   cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
