@@ -10,7 +10,7 @@ PACKAGES=(
   redis-server postgresql libpq-dev
   libpoppler-glib-dev libzip-dev libxml2-dev libpango1.0-dev libcairo2-dev fonts-dejavu-core
   poppler-utils libreoffice-writer-nogui
-  chromium
+  chromium gnuplot-nox
 )
 
 missing=()
