@@ -55,6 +55,7 @@
 #include "doc/resume.h"
 #include "doc/terms.h"
 #include "engine/breaker.h"
+#include "engine/cache.h"
 #include "engine/clock.h"
 #include "engine/ratelimit.h"
 #include "engine/retry.h"
@@ -246,5 +247,9 @@ size_t tl_engine_providers(tl_engine *e, tl_engine_provider_stats *out, size_t c
 /* Cumulative metrics since create (jobs done so far; wall_ms sums the jobs'
  * wall times; queue waits over all tasks). Any thread. */
 void tl_engine_metrics(tl_engine *e, tl_job_metrics *out);
+
+/* The result cache's counters and size now (bytes, entries, evictions...);
+ * all zero when the engine runs without a cache. Any thread. */
+void tl_engine_cache_stats(tl_engine *e, tl_cache_stats *out);
 
 #endif
