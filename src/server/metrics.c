@@ -228,6 +228,8 @@ static tl_err render_engine(tl_engine *eng, tl_buf *b)
 {
     tl_job_metrics m;
     tl_engine_metrics(eng, &m);
+    tl_cache_stats cs;
+    tl_engine_cache_stats(eng, &cs);
     const counter_row rows[] = {
         {"tailor_engine_tasks_total", "counter", "Tasks the engine completed.", (double)m.tasks},
         {"tailor_engine_provider_calls_total", "counter", "Provider calls made by the engine.",
@@ -260,6 +262,15 @@ static tl_err render_engine(tl_engine *eng, tl_buf *b)
         {"tailor_engine_deadline_expired_total", "counter",
          "Tasks run on the embedded engine because their deadline passed.",
          (double)m.deadline_expired},
+        {"tailor_engine_cache_bytes", "gauge", "Bytes the result cache holds now.",
+         (double)cs.bytes},
+        {"tailor_engine_cache_entries", "gauge", "Entries the result cache holds now.",
+         (double)cs.entries},
+        {"tailor_engine_cache_evictions_total", "counter",
+         "Cache entries dropped for space (TinyLFU rejections included).",
+         (double)cs.evictions},
+        {"tailor_engine_cache_expirations_total", "counter",
+         "Cache entries dropped because their TTL passed.", (double)cs.expirations},
         {"tailor_engine_jobs_pending", "gauge", "Jobs submitted to the engine and not done.",
          (double)tl_engine_pending(eng)},
         {"tailor_engine_queue_wait_p99_ms", "gauge", "Task queue wait, 99th percentile (ms).",

@@ -355,6 +355,8 @@ static tl_err init_parts(tl_server *s)
                                         s->o.provider_confs ? &s->o.provider_confs[i] : NULL)) !=
             TL_OK)
             return e;
+    if (s->o.workers <= 0 && s->o.n_providers > 0)
+        s->o.workers = 8;
     tl_jobq_opts jo = {.store = s->store,
                        .terms = s->terms,
                        .workers = s->o.workers,

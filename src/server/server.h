@@ -32,7 +32,8 @@ typedef struct tl_server_opts {
     tl_store *store;       /* required; borrowed, must outlive the server */
     const tl_terms *terms; /* NULL loads the shipped dictionary; borrowed */
     int threads;           /* HTTP threads; 0 means 2 */
-    int workers;           /* customization workers; 0 means 2 */
+    int workers;           /* customization workers; 0 means 2, or 8 with providers (a
+                              worker waits while the engine's providers answer) */
     size_t max_body;       /* request body cap in bytes; 0 means 2 MiB */
     /* API keys (copied). When n_api_keys > 0 every /api/ route needs
      * "Authorization: Bearer KEY"; /, /health, /metrics, /openapi.json stay

@@ -1736,6 +1736,8 @@ static void test_provider_customize(void **state)
     assert_non_null(strstr(s, "tailor_engine_provider_calls_total "));
     assert_null(strstr(s, "tailor_engine_provider_calls_total 0\n"));
     assert_non_null(strstr(s, "tailor_engine_cache_hits_total "));
+    assert_non_null(strstr(s, "tailor_engine_cache_bytes "));
+    assert_null(strstr(s, "tailor_engine_cache_bytes 0\n")); /* the first job filled it */
     assert_non_null(strstr(s, "tailor_engine_tokens_in_total "));
     assert_non_null(strstr(s, "tailor_engine_cost_usd_total "));
     assert_non_null(strstr(s, "tailor_provider_calls_total{provider=\"openai\",outcome=\"admitted\"}"));
