@@ -146,9 +146,44 @@ static bool parse_scheduling(tl_req *r, json_t *body, tl_customize_req *c, enum 
     return true;
 }
 
+/* sections: ["work", "skills", "basics.summary", "projects[0]"]. */
+static bool parse_sections(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_Result *rc)
+{
+    json_t *v = json_object_get(body, "sections");
+    c->sections[0] = '\0';
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        *rc = tl__reply_error(r, 400, "invalid_field",
+                              "sections must be a non-empty array of section ids");
+        return false;
+    }
+    size_t used = 0, i;
+    json_t *it;
+    json_array_foreach(v, i, it)
+    {
+        const char *id = json_string_value(it);
+        size_t n = id ? strlen(id) : 0;
+        if (!id || n == 0 || strchr(id, ',')) {
+            *rc = tl__reply_error(r, 422, "invalid_sections",
+                                  "sections: each item is a section id such as \"work\", "
+                                  "\"skills\" or \"work[0]\"");
+            return false;
+        }
+        if (used + n + 2 > sizeof c->sections) {
+            *rc = tl__reply_error(r, 422, "invalid_sections", "sections: too many items");
+            return false;
+        }
+        used += (size_t)snprintf(c->sections + used, sizeof c->sections - used, "%s%s",
+                                 used ? "," : "", id);
+    }
+    return true;
+}
+
 bool tl__customize_options(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_Result *rc)
 {
-    if (!parse_chain(r, body, c, rc) || !parse_scheduling(r, body, c, rc))
+    if (!parse_chain(r, body, c, rc) || !parse_scheduling(r, body, c, rc) ||
+        !parse_sections(r, body, c, rc))
         return false;
     json_t *a = json_object_get(body, "async");
     if (a && !json_is_boolean(a) && !json_is_null(a)) {
@@ -191,7 +226,8 @@ static char *request_record(const tl_customize_req *c)
     if (doc && (json_object_set_new(doc, "provider", json_string(chain)) != 0 ||
                 json_object_set_new(doc, "priority", json_integer(c->priority)) != 0 ||
                 json_object_set_new(doc, "deadline_ms", json_integer(c->deadline_ms)) != 0 ||
-                json_object_set_new(doc, "compare", json_boolean(c->compare)) != 0)) {
+                json_object_set_new(doc, "compare", json_boolean(c->compare)) != 0 ||
+                json_object_set_new(doc, "sections", json_string(c->sections)) != 0)) {
         json_decref(doc);
         doc = NULL;
     }
@@ -215,7 +251,8 @@ static tl_job_input job_input(const tl_customize_req *c, int64_t id)
                        .plan = c->plan,
                        .n_chain = c->n_chain,
                        .priority = c->priority,
-                       .compare = c->compare};
+                       .compare = c->compare,
+                       .sections = c->sections};
     memcpy(in.chain, c->chain, c->n_chain * sizeof c->chain[0]);
     if (c->deadline_ms > 0)
         in.deadline_ns =
@@ -542,6 +579,7 @@ static tl_err rebuild(tl_server *s, const tl_store_job *rec, tl_customize_req *c
         c->jd.id = rec->jd_id;
         c->plan = json_is_true(json_object_get(doc, "plan"));
         c->compare = json_is_true(json_object_get(doc, "compare"));
+        snprintf(c->sections, sizeof c->sections, "%s", string_or(doc, "sections", ""));
         c->priority = (int32_t)json_integer_value(json_object_get(doc, "priority"));
         c->deadline_ms = json_integer_value(json_object_get(doc, "deadline_ms"));
         c->n_chain = 0;

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "server/sections.h"
 #include "tailor/local.h"
 #include "tailor/tailor.h"
 #include "util/log.h"
@@ -32,6 +33,7 @@ struct tl_sjob {
     pthread_mutex_t mu;
     tl_sjob_state state;
     tl_job_input in; /* the inputs, freed once the job has run */
+    char *sections;  /* in.sections, owned */
     sse_event *events;
     size_t n_events, cap_events;
     char *result;
@@ -117,6 +119,7 @@ void tl_sjob_unref(tl_sjob *j)
     if (!j || atomic_fetch_sub(&j->refs, 1) != 1)
         return;
     free_inputs(&j->in);
+    free(j->sections);
     for (size_t i = 0; i < j->n_events; i++)
         free(j->events[i].text);
     free(j->events);
@@ -792,6 +795,8 @@ static void run_job(tl_jobq *q, tl_sjob *j)
         eng_wait w;
         eng_wait_init(&w, j);
         e = engine_run(q->o.engine, &j->in, q->o.terms, &w);
+        if (e == TL_OK && j->sections)
+            e = tl__keep_sections(w.res, j->in.resume, j->in.jd, q->o.terms, j->sections);
         if (e == TL_OK)
             e = build_result(q, j, w.res, t0, &w.met, w.sections, &result, &new_version);
         tl_result_free(w.res);
@@ -803,6 +808,8 @@ static void run_job(tl_jobq *q, tl_sjob *j)
             .strength = j->in.strength, .progress = on_progress, .progress_ud = &rc};
         tl_result *res = NULL;
         e = tl_customize(j->in.resume, j->in.jd, q->o.terms, &co, &res);
+        if (e == TL_OK && j->sections)
+            e = tl__keep_sections(res, j->in.resume, j->in.jd, q->o.terms, j->sections);
         if (e == TL_OK)
             e = build_result(q, j, res, t0, NULL, NULL, &result, &new_version);
         tl_result_free(res);
@@ -925,7 +932,13 @@ tl_err tl_jobq_submit(tl_jobq *q, tl_job_input *in, tl_sjob **out)
         tl_sjob_unref(j);
         return TL_EINVAL;
     }
+    if (in->sections && *in->sections && !(j->sections = strdup(in->sections))) {
+        pthread_mutex_unlock(&q->mu);
+        tl_sjob_unref(j);
+        return TL_ENOMEM;
+    }
     j->in = *in;
+    j->in.sections = j->sections;
     in->resume = NULL;
     in->jd = NULL;
     emit_json(j, "accepted",

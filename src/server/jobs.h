@@ -74,6 +74,9 @@ typedef struct tl_job_input {
      * the same input and chain, each on a fresh engine (cold cache); the
      * result is {"original": M, "enhanced": M, "improvement": {...}}. */
     bool compare;
+    /* Keep the tailoring of these sections only (server/sections.h),
+     * comma-separated; NULL or "": all. Copied by tl_jobq_submit. */
+    const char *sections;
 } tl_job_input;
 
 typedef enum tl_sjob_state {

@@ -176,6 +176,7 @@ typedef struct tl_customize_req {
     size_t n_chain;
     int32_t priority;
     int64_t deadline_ms; /* 0: none */
+    char sections[1024]; /* comma-separated; "": all */
 } tl_customize_req;
 
 /* customization_strength, format, async of a body. */

@@ -1877,6 +1877,41 @@ static void test_comparison_local(void **state)
     resp_free(&r);
 }
 
+/* sections: only the listed sections keep their tailoring. */
+static void test_customize_sections(void **state)
+{
+    fixture *f = *state;
+    char *orig_text = fixture_text("alex-chen.json");
+    json_t *orig = json_loads(orig_text, 0, NULL);
+    free(orig_text);
+    assert_non_null(orig);
+    json_t *body = seed_body(f);
+    json_object_set_new(body, "sections", json_pack("[ss]", "skills", "work[0]"));
+    resp r = post_json(f, "/api/v1/enhance-customize", body);
+    expect(&r, 200, NULL);
+    json_t *res = json_object_get(r.json, "resume");
+    /* Everything else is the original again. */
+    assert_true(json_equal(json_object_get(res, "basics"), json_object_get(orig, "basics")));
+    json_t *work = json_object_get(res, "work");
+    for (size_t i = 1; i < json_array_size(work); i++)
+        assert_true(json_equal(json_array_get(work, i),
+                               json_array_get(json_object_get(orig, "work"), i)));
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(r.json, "changes"), i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id"));
+        assert_true(strncmp(id, "skills", 6) == 0 || strncmp(id, "work[0]", 7) == 0);
+    }
+    resp_free(&r);
+    json_decref(orig);
+    body = seed_body(f);
+    json_object_set_new(body, "sections", json_pack("[i]", 3));
+    r = post_json(f, "/api/v1/enhance-customize", body);
+    expect(&r, 422, "invalid_sections");
+    resp_free(&r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -1913,6 +1948,7 @@ int main(void)
         cmocka_unit_test(test_provider_outage),
         cmocka_unit_test(test_performance_comparison),
         cmocka_unit_test_setup_teardown(test_comparison_local, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_customize_sections, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
