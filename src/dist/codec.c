@@ -61,8 +61,8 @@ tl_err tl_dist_encode_response(const tl_chat_response *r, char **out, size_t *le
     int bad = 0;
     bad |= json_object_set_new(o, "error", json_string(tl_call_error_name(r->error)));
     bad |= json_object_set_new(o, "http_status", json_integer(r->http_status));
-    bad |= json_object_set_new(o, "text", r->text ? json_stringn(r->text, r->text_len)
-                                                  : json_null());
+    bad |=
+        json_object_set_new(o, "text", r->text ? json_stringn(r->text, r->text_len) : json_null());
     bad |= json_object_set_new(o, "tokens_in", json_integer(r->tokens_in));
     bad |= json_object_set_new(o, "tokens_out", json_integer(r->tokens_out));
     bad |= json_object_set_new(o, "tokens_estimated", json_boolean(r->tokens_estimated));
@@ -104,8 +104,7 @@ tl_err tl__dist_decode_request(const char *p, size_t n, tl__dist_request *out)
     out->req.temperature = json_number_value(json_object_get(o, "temperature"));
     out->req.json = json_is_true(json_object_get(o, "json"));
     out->req.timeout_ms = (int)json_integer_value(json_object_get(o, "timeout_ms"));
-    out->req.tokens_in_estimate =
-        (int)json_integer_value(json_object_get(o, "tokens_in_estimate"));
+    out->req.tokens_in_estimate = (int)json_integer_value(json_object_get(o, "tokens_in_estimate"));
     return TL_OK;
 }
 

@@ -95,14 +95,14 @@ TL_MUST_CHECK tl_err tl_dist_parse_url(const char *url, char *host, size_t host_
 typedef struct tl_dist_queue tl_dist_queue;
 
 typedef struct tl_dist_queue_opts {
-    const char *url;          /* required: redis://HOST:PORT */
-    const char *prefix;       /* key prefix; default "tailor" */
-    const char *consumer;     /* this consumer's name; default "HOSTNAME-PID-N" */
-    unsigned bands;           /* priority bands, 1..TL_DIST_MAX_BANDS; default 3 */
-    uint64_t claim_idle_ms;   /* reclaim tasks pending this long; default 30000 */
-    unsigned max_deliveries;  /* then dead-letter; default 3 */
-    uint64_t result_ttl_s;    /* lifetime of a stored result; default 86400 */
-    int timeout_ms;           /* per command (besides a take's block); default 5000 */
+    const char *url;         /* required: redis://HOST:PORT */
+    const char *prefix;      /* key prefix; default "tailor" */
+    const char *consumer;    /* this consumer's name; default "HOSTNAME-PID-N" */
+    unsigned bands;          /* priority bands, 1..TL_DIST_MAX_BANDS; default 3 */
+    uint64_t claim_idle_ms;  /* reclaim tasks pending this long; default 30000 */
+    unsigned max_deliveries; /* then dead-letter; default 3 */
+    uint64_t result_ttl_s;   /* lifetime of a stored result; default 86400 */
+    int timeout_ms;          /* per command (besides a take's block); default 5000 */
 } tl_dist_queue_opts;
 
 void tl_dist_queue_opts_default(tl_dist_queue_opts *o);
@@ -125,13 +125,13 @@ TL_MUST_CHECK tl_err tl_dist_enqueue(tl_dist_queue *q, unsigned band, const char
 /* A taken task. Owned by the caller: tl_dist_msg_free. */
 typedef struct tl_dist_msg {
     unsigned band;
-    char entry_id[48];    /* the stream entry id */
+    char entry_id[48]; /* the stream entry id */
     char *task_id;
     char *reply;
-    char *payload;        /* NUL-terminated besides len */
+    char *payload; /* NUL-terminated besides len */
     size_t len;
-    unsigned deliveries;  /* 1 on the first delivery */
-    bool dead;            /* over the delivery limit: complete on the embedded engine */
+    unsigned deliveries; /* 1 on the first delivery */
+    bool dead;           /* over the delivery limit: complete on the embedded engine */
 } tl_dist_msg;
 
 void tl_dist_msg_free(tl_dist_msg *m);
@@ -179,12 +179,12 @@ TL_MUST_CHECK tl_err tl_dist_queue_stats_get(tl_dist_queue *q, tl_dist_queue_sta
 typedef struct tl_dist_cache tl_dist_cache;
 
 typedef struct tl_dist_cache_opts {
-    const char *url;      /* required */
-    const char *prefix;   /* default "tailor" */
-    uint64_t ttl_ms;      /* value lifetime; default 3600000 (engine's default) */
-    uint64_t lock_ms;     /* single-flight lock lifetime; default 30000 */
-    int poll_ms;          /* while waiting for another process; default 10 */
-    int timeout_ms;       /* per command; default 2000 */
+    const char *url;    /* required */
+    const char *prefix; /* default "tailor" */
+    uint64_t ttl_ms;    /* value lifetime; default 3600000 (engine's default) */
+    uint64_t lock_ms;   /* single-flight lock lifetime; default 30000 */
+    int poll_ms;        /* while waiting for another process; default 10 */
+    int timeout_ms;     /* per command; default 2000 */
 } tl_dist_cache_opts;
 
 void tl_dist_cache_opts_default(tl_dist_cache_opts *o);
@@ -236,8 +236,7 @@ void tl_dist_rl_destroy(tl_dist_rl *rl);
 TL_MUST_CHECK tl_err tl_dist_rl_reserve(tl_dist_rl *rl, uint64_t est_tokens, uint64_t *wait_ns);
 /* Corrects the token bucket once the provider counted: charges
  * actual - estimate (refunds when negative), never above the burst. */
-TL_MUST_CHECK tl_err tl_dist_rl_settle(tl_dist_rl *rl, uint64_t est_tokens,
-                                       uint64_t actual_tokens);
+TL_MUST_CHECK tl_err tl_dist_rl_settle(tl_dist_rl *rl, uint64_t est_tokens, uint64_t actual_tokens);
 
 /* ---- the engine's side: a provider that sends calls to the workers ----
  *
@@ -321,9 +320,9 @@ typedef struct tl_dist_worker_provider {
 } tl_dist_worker_provider;
 
 typedef struct tl_dist_worker_opts {
-    const char *url;         /* required */
-    const char *prefix;      /* default "tailor" */
-    unsigned concurrency;    /* threads taking tasks; default 4 */
+    const char *url;                          /* required */
+    const char *prefix;                       /* default "tailor" */
+    unsigned concurrency;                     /* threads taking tasks; default 4 */
     const tl_dist_worker_provider *providers; /* at least one */
     size_t n_providers;
     uint64_t claim_idle_ms;  /* default 30000 */
@@ -347,7 +346,6 @@ void tl_dist_worker_stats_get(tl_dist_worker *w, tl_dist_worker_stats *st);
 /* The request and answer encodings on the queue (JSON), for tests. */
 TL_MUST_CHECK tl_err tl_dist_encode_request(const tl_chat_request *req, const char *target,
                                             char **out, size_t *len);
-TL_MUST_CHECK tl_err tl_dist_encode_response(const tl_chat_response *resp, char **out,
-                                             size_t *len);
+TL_MUST_CHECK tl_err tl_dist_encode_response(const tl_chat_response *resp, char **out, size_t *len);
 
 #endif

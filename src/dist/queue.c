@@ -171,8 +171,8 @@ tl_err tl_dist_enqueue(tl_dist_queue *q, unsigned band, const char *task_id, con
     tl_err e = make_groups(q);
     if (e)
         return e;
-    const char *a[] = {"XADD", q->streams[band], "*", "task", task_id, "reply", reply, "data",
-                       payload ? payload : ""};
+    const char *a[] = {"XADD", q->streams[band],      "*", "task", task_id, "reply", reply,
+                       "data", payload ? payload : ""};
     size_t l[9];
     for (int i = 0; i < 8; i++)
         l[i] = strlen(a[i]);
@@ -284,9 +284,11 @@ static void dead_letter(tl_dist_queue *q, tl_dist_msg *m)
 {
     char dl[16];
     snprintf(dl, sizeof dl, "%u", m->deliveries);
-    const char *a[] = {"XADD",   q->dead,    "*",     "task",     m->task_id,
-                       "reply",  m->reply,   "stream", q->streams[m->band], "entry",
-                       m->entry_id, "deliveries", dl};
+    const char *a[] = {"XADD",   q->dead,     "*",
+                       "task",   m->task_id,  "reply",
+                       m->reply, "stream",    q->streams[m->band],
+                       "entry",  m->entry_id, "deliveries",
+                       dl};
     redisReply *rep = NULL;
     if (tl__redis_cmdv(q->r, &rep, 0, (int)(sizeof a / sizeof a[0]), a) == TL_OK) {
         if (rep->type == REDIS_REPLY_ERROR)
@@ -304,8 +306,8 @@ static tl_err claim_idle(tl_dist_queue *q, tl_dist_msg **out)
     char idle[24];
     snprintf(idle, sizeof idle, "%" PRIu64, q->o.claim_idle_ms);
     for (int b = (int)q->o.bands - 1; b >= 0; b--) {
-        const char *a[] = {"XAUTOCLAIM", q->streams[b], GROUP, q->consumer, idle, "0-0",
-                           "COUNT",      "1"};
+        const char *a[] = {"XAUTOCLAIM", q->streams[b], GROUP,   q->consumer,
+                           idle,         "0-0",         "COUNT", "1"};
         redisReply *rep = NULL;
         tl_err e = tl__redis_cmdv(q->r, &rep, 0, 8, a);
         if (e)

@@ -18,8 +18,8 @@ typedef struct tl__redis {
     int port;
     int db;
     int timeout_ms;
-    uint64_t epoch;  /* connections made after the first */
-    bool ever;       /* a connection was made once */
+    uint64_t epoch; /* connections made after the first */
+    bool ever;      /* a connection was made once */
 } tl__redis;
 
 /* Parses url and connects. TL_EINVAL (url), TL_ENOMEM, TL_EIO. */

@@ -121,9 +121,9 @@ static tl_err rm_submit(tl_provider *p, const tl_chat_request *req, tl_chat_done
     char task[128];
     task_name(r, c->id, task, sizeof task);
     /* Enqueued under the lock, so that the answer cannot be matched
-     * before the call is in the table. Redis away (restarting): the call is accepted all the same and sent
-     * by the reader thread once Redis is back, so that an outage of a few
-     * seconds costs time, not fallbacks. */
+     * before the call is in the table. Redis away (restarting): the call is accepted all the same
+     * and sent by the reader thread once Redis is back, so that an outage of a few seconds costs
+     * time, not fallbacks. */
     c->unsent = tl_dist_enqueue(r->prod, r->band, task, r->reply, c->payload, c->len) != TL_OK;
     c->sent_once = !c->unsent;
     c->next = r->table[c->id % BUCKETS];
@@ -160,8 +160,7 @@ static void resend(remote *r, bool all)
         for (rcall *c = r->table[b]; c; c = c->next) {
             if (c->cancelled)
                 continue;
-            if (!c->unsent &&
-                (!r->resend_after_ms || now - c->sent_ms < r->resend_after_ms))
+            if (!c->unsent && (!r->resend_after_ms || now - c->sent_ms < r->resend_after_ms))
                 continue;
             char task[128];
             task_name(r, c->id, task, sizeof task);

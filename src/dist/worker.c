@@ -163,12 +163,8 @@ static tl_cache_key request_key(const char *provider, const tl_chat_request *r)
     const char *sys = r->system ? r->system : "";
     char flags[32];
     snprintf(flags, sizeof flags, "%d/%d/%.3f", r->json ? 1 : 0, r->max_tokens, r->temperature);
-    tl_cache_field f[] = {{"dist-v1", 7},
-                          {provider, strlen(provider)},
-                          {model, strlen(model)},
-                          {sys, strlen(sys)},
-                          {r->user, strlen(r->user)},
-                          {flags, strlen(flags)}};
+    tl_cache_field f[] = {{"dist-v1", 7},     {provider, strlen(provider)}, {model, strlen(model)},
+                          {sys, strlen(sys)}, {r->user, strlen(r->user)},   {flags, strlen(flags)}};
     return tl_cache_key_fields(f, sizeof f / sizeof f[0]);
 }
 

@@ -732,8 +732,8 @@ static tl_err b_job_unfinished(PGconn *c, void *a_)
 {
     job_arg *a = a_;
     PGresult *r = NULL;
-    tl_err e = run(c, "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY id",
-                   NULL, &r, "list unfinished jobs");
+    tl_err e = run(c, "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY id", NULL,
+                   &r, "list unfinished jobs");
     if (e)
         return e;
     int rows = PQntuples(r);
@@ -928,8 +928,8 @@ static tl_err migrate(PGconn *c)
         PQclear(m);
         params p = {0};
         p_int(&p, i + 1);
-        e = run(c, "INSERT INTO schema_version(version, applied_at) VALUES ($1, " NOW ")", &p,
-                NULL, "mark migration");
+        e = run(c, "INSERT INTO schema_version(version, applied_at) VALUES ($1, " NOW ")", &p, NULL,
+                "mark migration");
     }
     return end_tx(c, e);
 }

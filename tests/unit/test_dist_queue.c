@@ -253,12 +253,9 @@ int main(int argc, char **argv)
     if (!fx_redis_or_skip(argv))
         return getenv("TL_REQUIRE_SERVICES") ? 1 : 0;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_url),
-        cmocka_unit_test(test_bands_in_order),
-        cmocka_unit_test(test_idempotent_results),
-        cmocka_unit_test(test_reclaim_dead_consumer),
-        cmocka_unit_test(test_delivery_limit),
-        cmocka_unit_test(test_redis_forgets),
+        cmocka_unit_test(test_parse_url),          cmocka_unit_test(test_bands_in_order),
+        cmocka_unit_test(test_idempotent_results), cmocka_unit_test(test_reclaim_dead_consumer),
+        cmocka_unit_test(test_delivery_limit),     cmocka_unit_test(test_redis_forgets),
     };
     return cmocka_run_group_tests_name("dist_queue", tests, NULL, NULL);
 }

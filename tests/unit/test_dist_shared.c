@@ -236,10 +236,8 @@ int main(int argc, char **argv)
         return getenv("TL_REQUIRE_SERVICES") ? 1 : 0;
     snprintf(prefix, sizeof prefix, "ts-%ld", (long)getpid());
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cache_get_put_ttl),
-        cmocka_unit_test(test_cache_single_flight),
-        cmocka_unit_test(test_cache_lock_expires),
-        cmocka_unit_test(test_rl_shared_rate),
+        cmocka_unit_test(test_cache_get_put_ttl),  cmocka_unit_test(test_cache_single_flight),
+        cmocka_unit_test(test_cache_lock_expires), cmocka_unit_test(test_rl_shared_rate),
         cmocka_unit_test(test_rl_tokens),
     };
     return cmocka_run_group_tests_name("dist_shared", tests, NULL, NULL);
