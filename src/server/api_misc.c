@@ -51,7 +51,10 @@ enum MHD_Result tl__h_health(tl_req *r)
 
 enum MHD_Result tl__h_metrics(tl_req *r)
 {
-    tl_metrics_gauges g = {.draining = atomic_load(&r->srv->draining), .engine = r->srv->engine};
+    tl_metrics_gauges g = {.draining = atomic_load(&r->srv->draining),
+                           .engine = r->srv->engine,
+                           .providers = r->srv->wrapped,
+                           .n_providers = r->srv->n_wrapped};
     tl_jobq_counts(r->srv->jobs, &g.jobs_queued, &g.jobs_running);
     char *text = NULL;
     size_t len = 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/provstats.h"
 #include "util/buf.h"
 
 /* The statuses the server answers with; anything else counts as "other". */
@@ -257,8 +258,8 @@ static tl_err render_engine(tl_engine *eng, tl_buf *b)
          (double)m.breaker_refusals},
         {"tailor_engine_breaker_transitions_total", "counter", "Breaker state changes.",
          (double)m.breaker_transitions},
-        {"tailor_engine_ratelimit_waits_total", "counter",
-         "Calls that waited for a rate limit.", (double)m.ratelimit_waits},
+        {"tailor_engine_ratelimit_waits_total", "counter", "Calls that waited for a rate limit.",
+         (double)m.ratelimit_waits},
         {"tailor_engine_deadline_expired_total", "counter",
          "Tasks run on the embedded engine because their deadline passed.",
          (double)m.deadline_expired},
@@ -267,8 +268,7 @@ static tl_err render_engine(tl_engine *eng, tl_buf *b)
         {"tailor_engine_cache_entries", "gauge", "Entries the result cache holds now.",
          (double)cs.entries},
         {"tailor_engine_cache_evictions_total", "counter",
-         "Cache entries dropped for space (TinyLFU rejections included).",
-         (double)cs.evictions},
+         "Cache entries dropped for space (TinyLFU rejections included).", (double)cs.evictions},
         {"tailor_engine_cache_expirations_total", "counter",
          "Cache entries dropped because their TTL passed.", (double)cs.expirations},
         {"tailor_engine_jobs_pending", "gauge", "Jobs submitted to the engine and not done.",
@@ -300,7 +300,8 @@ static tl_err render_engine(tl_engine *eng, tl_buf *b)
          "refused by the breaker)."},
         {"tailor_provider_ratelimit_waits_total", "counter",
          "Times a call waited for the provider's rate limit."},
-        {"tailor_provider_concurrency_limit", "gauge", "The provider's adaptive concurrency limit."},
+        {"tailor_provider_concurrency_limit", "gauge",
+         "The provider's adaptive concurrency limit."},
         {"tailor_provider_in_flight", "gauge", "Calls in flight to the provider."},
         {"tailor_provider_parked", "gauge", "Calls waiting for a concurrency slot (queue depth)."},
         {"tailor_provider_latency_p95_seconds", "gauge",
@@ -323,8 +324,7 @@ static tl_err render_engine(tl_engine *eng, tl_buf *b)
                     p->name, (unsigned long long)p->ratelimit.limited, per[k][0], p->name,
                     (unsigned long long)p->retry.retries, per[k][0], p->name,
                     (unsigned long long)(p->breaker.not_permitted +
-                                         (p->breaker_large.not_permitted !=
-                                                  p->breaker.not_permitted
+                                         (p->breaker_large.not_permitted != p->breaker.not_permitted
                                               ? p->breaker_large.not_permitted
                                               : 0)));
                 break;
@@ -341,8 +341,7 @@ static tl_err render_engine(tl_engine *eng, tl_buf *b)
                                   p->ratelimit.in_flight);
                 break;
             case 4:
-                e = tl_buf_printf(b, "%s{provider=\"%s\"} %zu\n", per[k][0], p->name,
-                                  p->parked);
+                e = tl_buf_printf(b, "%s{provider=\"%s\"} %zu\n", per[k][0], p->name, p->parked);
                 break;
             default:
                 e = tl_buf_printf(b, "%s{provider=\"%s\"} %.6f\n", per[k][0], p->name,
@@ -363,6 +362,8 @@ tl_err tl_metrics_render(tl_metrics *m, const tl_metrics_gauges *g, char **out, 
         e = render_jobs(m, g, &b);
     if (e == TL_OK && g && g->engine)
         e = render_engine(g->engine, &b);
+    if (e == TL_OK && g && g->n_providers > 0)
+        e = tl__provstats_render(g->providers, g->n_providers, &b);
     if (e == TL_OK)
         e = tl_buf_take(&b, out, len);
     tl_buf_free(&b);

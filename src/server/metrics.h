@@ -32,6 +32,8 @@ typedef struct tl_metrics_gauges {
     long jobs_running;
     bool draining;
     tl_engine *engine; /* optional: its cumulative job metrics and providers */
+    tl_provider *const *providers; /* optional: provstats wrappers (server/provstats.h) */
+    size_t n_providers;
 } tl_metrics_gauges;
 
 /* The exposition text (malloc'd; the caller frees). */

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/provstats.h"
 #include "server/server_int.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -342,6 +343,17 @@ static tl_err init_parts(tl_server *s)
     }
     if (s->o.web_dir && !(s->web_dir = strdup(s->o.web_dir)))
         return TL_ENOMEM;
+    /* Every provider counted for /metrics; the wrappers stand in for the
+     * caller's providers from here on (the engine, the queue, requests). */
+    if (s->o.n_providers > 0) {
+        if (!(s->wrapped = calloc(s->o.n_providers, sizeof *s->wrapped)))
+            return TL_ENOMEM;
+        for (; s->n_wrapped < s->o.n_providers; s->n_wrapped++)
+            if ((e = tl__provstats_wrap(s->o.providers[s->n_wrapped], &s->wrapped[s->n_wrapped])) !=
+                TL_OK)
+                return e;
+        s->o.providers = s->wrapped;
+    }
     tl_engine_opts eo;
     tl_engine_opts_default(&eo);
     eo.loop_thread = true;
@@ -481,6 +493,9 @@ void tl_server_destroy(tl_server *s)
         close(s->listen_fd); /* handed to us by MHD_quiesce_daemon */
     tl_jobq_destroy(s->jobs);
     tl_engine_destroy(s->engine); /* after the workers: none waits on it any more */
+    for (size_t i = 0; i < s->n_wrapped; i++)
+        tl_provider_destroy(s->wrapped[i]);
+    free(s->wrapped);
     tl_metrics_destroy(s->metrics);
     tl_limiter_destroy(s->limiter);
     for (size_t i = 0; i < s->n_keys; i++)

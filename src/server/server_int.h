@@ -41,6 +41,9 @@ struct tl_server {
     tl_terms *own_terms; /* when the server loaded them */
     tl_jobq *jobs;
     tl_engine *engine; /* the process's engine */
+    tl_provider **wrapped; /* the caller's providers, counted (server/provstats.h);
+                              o.providers points here once built */
+    size_t n_wrapped;
     tl_metrics *metrics;
     tl_limiter *limiter;
     char **keys;

@@ -162,6 +162,8 @@ contains "metrics: breaker" "$METRICS" 'tailor_provider_breaker_state{provider="
 contains "metrics: calls" "$METRICS" 'tailor_provider_calls_total{provider="openai",outcome="admitted"}'
 contains "metrics: cache" "$METRICS" "tailor_engine_cache_hits_total"
 contains "metrics: fallbacks" "$METRICS" "tailor_engine_fallbacks_total"
+FLAKY_ERR=$(sed -nE 's/^tailor_provider_answers_total\{provider="flaky",outcome="server"\} ([0-9]+)$/\1/p' <<<"$METRICS")
+check_true "metrics: flaky's server errors counted" "$([ "${FLAKY_ERR:-0}" -gt 0 ] && echo true)"
 
 kill -TERM "$SERVER"
 wait "$SERVER"

@@ -1742,6 +1742,9 @@ static void test_provider_customize(void **state)
     assert_non_null(strstr(s, "tailor_engine_cost_usd_total "));
     assert_non_null(strstr(s, "tailor_provider_calls_total{provider=\"openai\",outcome=\"admitted\"}"));
     assert_non_null(strstr(s, "tailor_provider_parked{provider=\"openai\"}"));
+    assert_non_null(strstr(s, "tailor_provider_answers_total{provider=\"openai\",outcome=\"ok\"} "));
+    assert_null(strstr(s, "tailor_provider_answers_total{provider=\"openai\",outcome=\"ok\"} 0\n"));
+    assert_non_null(strstr(s, "tailor_provider_latency_seconds_count{provider=\"openai\"} "));
     resp_free(&r);
     stop_llm(x);
 }
