@@ -504,7 +504,6 @@ typedef struct run_spec {
     bool no_cache;
     unsigned max_batch;
     size_t cache_bytes;
-    bool fast_breaker;     /* breaker scaled to the run's time scale */
     unsigned rpm, tpm;     /* the provider's known limits */
     bool sequential_bound; /* scenario 1: per job critical-path bound */
     bool breaker_watch;
@@ -683,15 +682,15 @@ static void run_engine(const run_spec *sp, const char *url, int fd)
         die("engine");
     tl_provider_conf pc;
     tl_provider_conf_default(&pc);
-    if (sp->fast_breaker) {
-        /* The LLM preset's shape on the run's time scale: a 20-call window,
-         * 10 calls minimum, open for 4 median latencies, 3 trial calls. */
-        pc.breaker.window_size = 20;
-        pc.breaker.minimum_calls = 10;
-        pc.breaker.wait_in_open_ns = (uint64_t)(C.lat_ms * 4 * 1e6);
-        pc.breaker.max_wait_in_open_ns = (uint64_t)(C.lat_ms * 16 * 1e6);
-        pc.breaker.half_open_calls = 3;
-    }
+    /* The defaults (the breaker's LLM preset, the retry policy) with their
+     * times scaled like the latencies: x lat_ms / 1000 (a 1 s median in
+     * real use). Counts, shares and thresholds stay as they are. */
+    double scale = C.lat_ms / 1000.0;
+    pc.breaker.wait_in_open_ns = (uint64_t)((double)pc.breaker.wait_in_open_ns * scale);
+    pc.breaker.max_wait_in_open_ns = (uint64_t)((double)pc.breaker.max_wait_in_open_ns * scale);
+    pc.breaker.slow_call_ns = (uint64_t)((double)pc.breaker.slow_call_ns * scale);
+    pc.retry.base_delay_ns = (uint64_t)((double)pc.retry.base_delay_ns * scale);
+    pc.retry.max_delay_ns = (uint64_t)((double)pc.retry.max_delay_ns * scale);
     pc.ratelimit.requests_per_minute = sp->rpm;
     pc.ratelimit.tokens_per_minute = sp->tpm;
     /* the provider's bucket is drained before the run: a 1 s burst */
@@ -869,11 +868,11 @@ static const char *peer_input(const run_spec *sp, const llm *l, const char *scen
         json_array_append_new(jobs, json_string(key));
     }
     json_t *o = json_pack(
-        "{s:s, s:o, s:o, s:i, s:f, s:f, s:f, s:i, s:b, s:I, s:i, s:i, s:b, s:b, s:f, s:b}", "url",
+        "{s:s, s:o, s:o, s:i, s:f, s:f, s:f, s:i, s:b, s:I, s:i, s:i, s:b, s:f, s:f, s:b}", "url",
         l->url, "plans", plans, "jobs", jobs, "concurrency", (int)sp->conc, "interval_s",
         sp->interval_s, "start_at", sp->start_at, "cap_s", sp->cap_s, "timeout_ms", C.timeout_ms,
         "cache", !sp->no_cache, "cache_bytes", (json_int_t)sp->cache_bytes, "rpm", (int)sp->rpm,
-        "tpm", (int)sp->tpm, "hard_cap", sp->hard_cap, "fast_breaker", sp->fast_breaker, "lat_ms",
+        "tpm", (int)sp->tpm, "hard_cap", sp->hard_cap, "scale", C.lat_ms / 1000.0, "lat_ms",
         C.lat_ms, "sequential", sp->sequential_bound);
     if (json_dump_file(o, path, JSON_COMPACT) != 0)
         die("peer input");
@@ -1232,7 +1231,7 @@ static void s3_outage(const corpus *c)
                    .interval_s = interval,
                    .start_at = 1,
                    .no_cache = true,
-                   .fast_breaker = true,
+
                    .breaker_watch = true};
     llm_opts lo;
     base_llm(&lo);

@@ -7,10 +7,10 @@
 //              tailor's client timeout in the run)
 //   p-queue    concurrency 16 (tailor's per-provider concurrency); under
 //              a known rate limit, intervalCap = rpm/60 per 1 s interval
-//   opossum    circuit breaker around each provider call: 50% error
-//              threshold; in the outage scenario the same time scale as
-//              tailor's breaker (resetTimeout 4 median latencies, volume
-//              threshold 10, 10 s rolling window), else opossum's defaults
+//   opossum    circuit breaker around each provider call: opossum's
+//              defaults (50% errors, resetTimeout 30 s, 10 s rolling
+//              window) with the times scaled like the latencies, as
+//              tailor's breaker and retry times are
 //   lru-cache  results keyed by a hash of the request, maxSize in bytes
 //              (the same byte size as tailor's cache), fetch() coalescing
 //              concurrent misses of the same key
@@ -69,15 +69,15 @@ if (cfg.rpm > 0) {
 }
 const queue = new PQueue(queueOpts);
 
-const breakerOpts = cfg.fast_breaker
-  ? {
-      timeout: cfg.timeout_ms * 4,
-      errorThresholdPercentage: 50,
-      resetTimeout: cfg.lat_ms * 4,
-      volumeThreshold: 10,
-      rollingCountTimeout: 10000,
-    }
-  : { timeout: cfg.timeout_ms * 4, errorThresholdPercentage: 50, resetTimeout: 30000 };
+// opossum's defaults (errorThresholdPercentage 50, resetTimeout 30 s,
+// rollingCountTimeout 10 s) with their times scaled like the latencies,
+// as tailor's are; its own call timeout is left to the SDK's.
+const breakerOpts = {
+  timeout: false,
+  errorThresholdPercentage: 50,
+  resetTimeout: 30000 * cfg.scale,
+  rollingCountTimeout: 10000 * cfg.scale,
+};
 
 async function complete(task) {
   const r = await client.chat.completions.create({
