@@ -18,7 +18,9 @@
  * reply stream and a payload. A worker takes it (tl_dist_take: XREADGROUP,
  * bands in order), does the work, stores the result (tl_dist_complete: one
  * Lua script that SETs PREFIX:result:T NX and, only when that SET
- * happened, XADDs the result to the reply stream) and only then XACKs it.
+ * happened, XADDs the result to the reply stream; then, in the same atomic
+ * step, XACKs the entry and XDELs it, so that nothing is acknowledged
+ * before its result is stored and the streams hold only unfinished work).
  * A worker that dies leaves its tasks pending in the group; any worker's
  * tl_dist_take reclaims tasks idle for claim_idle_ms (XAUTOCLAIM) before
  * reading new ones. A task delivered more than max_deliveries times is

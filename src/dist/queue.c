@@ -15,13 +15,22 @@
 
 /* KEYS[1] the result key, KEYS[2] the reply stream; ARGV task id, result,
  * TTL in seconds. Announces only the first result of a task. */
+/* KEYS[1] the result key, KEYS[2] the reply stream, KEYS[3] the task's
+ * stream; ARGV task id, result, TTL in seconds, group, entry id. Stores and
+ * announces only the first result of a task, then acknowledges the entry
+ * and deletes it (the streams hold only what is not done), all in one
+ * atomic step: nothing is acknowledged that is not stored. pcall: a group
+ * that a restarted Redis forgot must not undo the stored result. */
 static const char complete_lua[] =
+    "local first = 0\n"
     "if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3]) then\n"
     "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000000', '*', 'task', ARGV[1],"
     " 'result', ARGV[2])\n"
-    "  return 1\n"
+    "  first = 1\n"
     "end\n"
-    "return 0\n";
+    "pcall(redis.call, 'XACK', KEYS[3], ARGV[4], ARGV[5])\n"
+    "pcall(redis.call, 'XDEL', KEYS[3], ARGV[5])\n"
+    "return first\n";
 
 enum { KEY_CAP = 256 };
 
@@ -284,11 +293,10 @@ static void dead_letter(tl_dist_queue *q, tl_dist_msg *m)
 {
     char dl[16];
     snprintf(dl, sizeof dl, "%u", m->deliveries);
-    const char *a[] = {"XADD",   q->dead,     "*",
-                       "task",   m->task_id,  "reply",
-                       m->reply, "stream",    q->streams[m->band],
-                       "entry",  m->entry_id, "deliveries",
-                       dl};
+    /* Kept for operators to look at; bounded. */
+    const char *a[] = {"XADD",  q->dead,     "MAXLEN",     "~",      "100000", "*",
+                       "task",  m->task_id,  "reply",      m->reply, "stream", q->streams[m->band],
+                       "entry", m->entry_id, "deliveries", dl};
     redisReply *rep = NULL;
     if (tl__redis_cmdv(q->r, &rep, 0, (int)(sizeof a / sizeof a[0]), a) == TL_OK) {
         if (rep->type == REDIS_REPLY_ERROR)
@@ -459,10 +467,15 @@ tl_err tl_dist_complete(tl_dist_queue *q, const tl_dist_msg *m, const void *resu
     char key[KEY_CAP], ttl[24];
     snprintf(key, sizeof key, "%s:result:%s", q->prefix, m->task_id);
     snprintf(ttl, sizeof ttl, "%" PRIu64, q->o.result_ttl_s);
-    const char *a[] = {"2", key, m->reply, m->task_id, result ? result : "", ttl};
-    size_t l[] = {1, strlen(key), strlen(m->reply), strlen(m->task_id), len, strlen(ttl)};
+    const char *a[] = {
+        "3", key,   m->reply,   q->streams[m->band], m->task_id, result ? result : "",
+        ttl, GROUP, m->entry_id};
+    size_t l[9];
+    for (int i = 0; i < 9; i++)
+        l[i] = strlen(a[i]);
+    l[5] = len;
     redisReply *rep = NULL;
-    tl_err e = tl__redis_script(q->r, complete_lua, q->sha, &rep, 6, a, l);
+    tl_err e = tl__redis_script(q->r, complete_lua, q->sha, &rep, 9, a, l);
     if (e)
         return e;
     if (rep->type != REDIS_REPLY_INTEGER) {
@@ -473,13 +486,6 @@ tl_err tl_dist_complete(tl_dist_queue *q, const tl_dist_msg *m, const void *resu
     }
     if (first)
         *first = rep->integer == 1;
-    freeReplyObject(rep);
-    /* Stored: now the task may leave the group's pending list. */
-    const char *x[] = {"XACK", q->streams[m->band], GROUP, m->entry_id};
-    rep = NULL;
-    e = tl__redis_cmdv(q->r, &rep, 0, 4, x);
-    if (e)
-        return e;
     freeReplyObject(rep);
     return TL_OK;
 }
