@@ -165,6 +165,9 @@ TL_MUST_CHECK tl_err tl_dist_read_results(tl_dist_queue *q, const char *reply, c
                                           int block_ms, tl_dist_result **out, size_t *n);
 void tl_dist_results_free(tl_dist_result *r, size_t n);
 
+/* Deletes a reply stream (its producer is going away). */
+TL_MUST_CHECK tl_err tl_dist_drop_reply(tl_dist_queue *q, const char *reply);
+
 /* The stored result of a task (TL_ENOTFOUND when none yet). */
 TL_MUST_CHECK tl_err tl_dist_result_get(tl_dist_queue *q, const char *task_id, tl_buf *out);
 

@@ -583,6 +583,16 @@ tl_err tl_dist_read_results(tl_dist_queue *q, const char *reply, char last[48], 
     return TL_OK;
 }
 
+tl_err tl_dist_drop_reply(tl_dist_queue *q, const char *reply)
+{
+    const char *a[] = {"DEL", reply};
+    redisReply *rep = NULL;
+    tl_err e = tl__redis_cmdv(q->r, &rep, 0, 2, a);
+    if (e == TL_OK)
+        freeReplyObject(rep);
+    return e;
+}
+
 tl_err tl_dist_result_get(tl_dist_queue *q, const char *task_id, tl_buf *out)
 {
     char key[KEY_CAP];

@@ -291,6 +291,9 @@ static void rm_destroy(tl_provider *p)
             answer_cancelled(c);
         }
     }
+    /* The reply stream is this instance's alone. */
+    if (tl_dist_drop_reply(r->prod, r->reply) != TL_OK)
+        tl_warn("msg=\"remote provider: reply stream left in Redis\" stream=%s", r->reply);
     tl_dist_queue_destroy(r->reader);
     tl_dist_queue_destroy(r->prod);
     pthread_mutex_destroy(&r->mu);
