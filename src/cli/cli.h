@@ -63,5 +63,8 @@ int cli_providers_open(const char *chain, const char *config_path, cli_providers
 TL_MUST_CHECK tl_err cli_providers_register(const cli_providers *cp, tl_engine *e);
 /* Destroys the providers (after every engine that uses them) and the config. */
 void cli_providers_close(cli_providers *cp);
+/* serve --queue (worker.c): each provider of cp is replaced by a remote
+ * provider of the same name whose calls `tailor worker`s make (src/dist). */
+int cli_providers_to_queue(cli_providers *cp, const char *redis_url);
 
 #endif

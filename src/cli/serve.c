@@ -34,6 +34,7 @@ typedef struct serve_args {
     const char *terms_path;
     const char *providers; /* --providers (NULL: $TAILOR_PROVIDERS, config, "local") */
     const char *config;    /* --config */
+    const char *queue;     /* --queue: provider calls go to `tailor worker`s over Redis */
     bool quiet;
     bool protect_metrics;
 } serve_args;
@@ -45,6 +46,7 @@ static void serve_usage(FILE *f)
           "                    [--api-keys FILE] [--rate-limit N] [--protect-metrics]\n"
           "                    [--drain-s N] [--web-dir DIR] [--terms FILE] [--quiet]\n"
           "                    [--providers openai,anthropic,local] [--config tailor.conf]\n"
+          "                    [--queue redis://HOST:PORT]\n"
           "\n"
           "  --port        port to listen on (env TAILOR_PORT; default 5001)\n"
           "  --bind        address to listen on (env TAILOR_BIND; default 127.0.0.1)\n"
@@ -67,6 +69,8 @@ static void serve_usage(FILE *f)
           "                may choose among these; local always ends the chain\n"
           "  --config      provider configuration (default $TAILOR_CONFIG, else\n"
           "                ./tailor.conf, else OPENAI_* / ANTHROPIC_* variables)\n"
+          "  --queue       redis://HOST:PORT: the chain's provider calls go to\n"
+          "                `tailor worker` processes (src/dist) instead of out from here\n"
           "  --quiet       no access log\n",
           f);
 }
@@ -127,13 +131,14 @@ static int parse_serve_args(int argc, char **argv, serve_args *a)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"providers", required_argument, NULL, 'R'},
                                          {"config", required_argument, NULL, 'C'},
+                                         {"queue", required_argument, NULL, 'Q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     defaults_from_env(a);
     long rate = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:b:d:w:T:m:k:s:W:t:r:PqhR:C:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:b:d:w:T:m:k:s:W:t:r:PqhR:C:Q:", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             if (!parse_long(optarg, 0, 65535, &a->port))
@@ -169,6 +174,7 @@ static int parse_serve_args(int argc, char **argv, serve_args *a)
         case 'q': a->quiet = true; break;
         case 'R': a->providers = optarg; break;
         case 'C': a->config = optarg; break;
+        case 'Q': a->queue = optarg; break;
         case 'h': serve_usage(stdout); exit(TL_EXIT_OK);
         default: serve_usage(stderr); return TL_EXIT_BADINPUT;
         }
@@ -306,6 +312,10 @@ int cmd_serve(int argc, char **argv)
     cli_providers cp;
     if ((rc = cli_providers_open(a.providers, a.config, &cp)) != TL_EXIT_OK)
         return rc;
+    if (a.queue && (rc = cli_providers_to_queue(&cp, a.queue)) != TL_EXIT_OK) {
+        cli_providers_close(&cp);
+        return rc;
+    }
     if ((rc = load_keys(&a, &keys)) == TL_EXIT_OK &&
         (rc = cli_load_terms(a.terms_path, &terms)) == TL_EXIT_OK) {
         tl_err e = tl_store_open(&store, a.db); /* a file, or postgres://... */

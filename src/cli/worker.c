@@ -172,6 +172,42 @@ static int make_providers(const worker_args *a, tl_provider **ps, size_t *n)
     return rc;
 }
 
+int cli_providers_to_queue(cli_providers *cp, const char *redis_url)
+{
+    char host[256];
+    int port = 0, db = 0;
+    if (tl_dist_parse_url(redis_url, host, sizeof host, &port, &db) != TL_OK) {
+        cli_error("serve: bad value '%s' for --queue (redis://HOST:PORT)", redis_url);
+        return TL_EXIT_BADINPUT;
+    }
+    if (cp->n == 0) {
+        cli_error("serve: --queue sends provider calls to workers, but the chain has no "
+                  "provider (--providers openai,...)");
+        return TL_EXIT_BADINPUT;
+    }
+    for (size_t i = 0; i < cp->n; i++) {
+        /* Same name (requests and settings name it), calls made elsewhere:
+         * the workers call their provider of that name. */
+        char name[64];
+        snprintf(name, sizeof name, "%s", cp->p[i]->name ? cp->p[i]->name : "provider");
+        char model[128] = "";
+        if (cp->p[i]->model)
+            snprintf(model, sizeof model, "%s", cp->p[i]->model);
+        tl_dist_remote_opts ro = {
+            .url = redis_url, .name = name, .target = name, .model = model[0] ? model : NULL};
+        tl_provider *remote = NULL;
+        tl_err e = tl_dist_remote_create(&ro, &remote);
+        if (e) {
+            cli_error("serve: cannot use the queue at %s: %s", redis_url, tl_strerror(e));
+            return TL_EXIT_INTERNAL;
+        }
+        tl_provider_destroy(cp->p[i]);
+        cp->p[i] = remote;
+    }
+    fprintf(stderr, "tailor: provider calls go to the workers on %s\n", redis_url);
+    return TL_EXIT_OK;
+}
+
 int cmd_worker(int argc, char **argv)
 {
     worker_args a = {0};

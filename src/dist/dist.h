@@ -269,6 +269,7 @@ typedef struct tl_dist_remote_opts {
     const char *prefix;       /* default "tailor" */
     const char *name;         /* the provider's name in the engine; default "remote" */
     const char *target;       /* provider the workers should call; default NULL: their first */
+    const char *model;        /* the provider's default model as shown here; default NULL */
     unsigned band;            /* priority band of the calls; default 1 (of 3) */
     uint64_t resend_after_ms; /* enqueue a waiting call again after this; default 0: never */
 } tl_dist_remote_opts;

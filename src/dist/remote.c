@@ -39,6 +39,7 @@ typedef struct remote {
     tl_provider base; /* first */
     char name[64];
     char target[64];
+    char model[128];
     bool has_target;
     unsigned band;
     uint64_t resend_after_ms;
@@ -325,6 +326,10 @@ tl_err tl_dist_remote_create(const tl_dist_remote_opts *opts, tl_provider **out)
     snprintf(r->name, sizeof r->name, "%s", opts->name ? opts->name : "remote");
     r->base.name = r->name;
     r->base.model = NULL;
+    if (opts->model) {
+        snprintf(r->model, sizeof r->model, "%s", opts->model);
+        r->base.model = r->model;
+    }
     if (opts->target) {
         snprintf(r->target, sizeof r->target, "%s", opts->target);
         r->has_target = true;
