@@ -206,11 +206,11 @@ bool tl__customize_options(tl_req *r, json_t *body, tl_customize_req *c, enum MH
  * resume or job description (either may be deleted or changed since). */
 static char *request_record(const tl_customize_req *c)
 {
+    /* The chain by name ("openai,local"), for a restarted server. */
     char chain[512] = "";
     size_t used = 0;
     for (size_t i = 0; i < c->n_chain && used < sizeof chain; i++)
-        used += (size_t)snprintf(chain + used, sizeof chain - used, "%s%s,", "",
-                                 c->chain[i]->name);
+        used += (size_t)snprintf(chain + used, sizeof chain - used, "%s,", c->chain[i]->name);
     if (used < sizeof chain)
         snprintf(chain + used, sizeof chain - used, "local");
     char *resume_json = NULL;
