@@ -110,5 +110,79 @@ PIDS=()
 tasks=$(cat "$WORK"/worker-*.log | sed -nE 's/.*worker done: tasks=([0-9]+).*/\1/p' | awk '{s += $1} END {print s + 0}')
 check_true "workers made the calls ($tasks)" "$([ "$tasks" -gt 0 ] && echo true)"
 
+# ---- 200 jobs on one server and three workers, one worker SIGKILLed ----
+"$TAILOR" fake-llm --port 0 --latency-ms 100 >"$WORK/fifo" 2>/dev/null &
+PIDS+=($!)
+read -r -t 30 line <"$WORK/fifo"
+LLM=${line##*:}
+WORKERS=()
+for i in 1 2 3; do
+    "$TAILOR" worker --redis "$REDIS" --providers "openai=http://127.0.0.1:$LLM/v1" \
+        --concurrency 8 --claim-idle-ms 1000 2>"$WORK/many-$i.log" &
+    WORKERS+=($!)
+    PIDS+=($!)
+done
+rm -f "$WORK/server.log"
+OPENAI_BASE_URL=http://127.0.0.1:1/v1 "$TAILOR" serve --port 0 --db "$WORK/many.db" --quiet \
+    --workers 32 --providers openai,local --queue "$REDIS" 2>"$WORK/server.log" &
+SERVER=$!
+PIDS+=($SERVER)
+PORT=
+for _ in $(seq 1 100); do
+    PORT=$(sed -nE 's|^tailor: serving on http://[^:]+:([0-9]+)/$|\1|p' "$WORK/server.log" 2>/dev/null)
+    [ -n "$PORT" ] && break
+    sleep 0.1
+done
+BASE="http://127.0.0.1:$PORT"
+post /api/v1/resumes "$(cat "$DATA/alex-chen.json")"
+RID=$(jq -r .id <<<"$BODY")
+post /api/v1/job-descriptions "$(jq -Rs '{text: .}' "$DATA/senior-backend-engineer.txt")"
+JID=$(jq -r .id <<<"$BODY")
+JOBS=()
+t0=$(date +%s.%N)
+for i in $(seq 1 200); do
+    s=$([ $((i % 2)) = 0 ] && echo BALANCED || echo EXTENSIVE)
+    post /api/v1/enhance-customize \
+        "{\"resume_id\":$RID,\"job_description_id\":$JID,\"customization_strength\":\"$s\",\"provider\":\"openai,local\",\"async\":true}"
+    [ "$STATUS" = 202 ] && JOBS+=("$(sed -nE 's/.*"job_id": *([0-9]+).*/\1/p' <<<"$BODY")")
+    [ "$i" = 60 ] && kill -9 "${WORKERS[0]}" # mid-run
+done
+check "200 jobs accepted" "${#JOBS[@]}" 200
+# Wait for the last job, then read every job once and judge them together.
+deadline=$((SECONDS + 90))
+last=${JOBS[$((${#JOBS[@]} - 1))]}
+while [ $SECONDS -le $deadline ]; do
+    st=$(curl -s "$BASE/api/v1/enhance-customize/$last" | sed -nE 's/.*"status": *"([a-z]+)".*/\1/p')
+    [ "$st" = done ] || [ "$st" = failed ] && break
+    sleep 0.3
+done
+: >"$WORK/all.jsonl"
+for id in "${JOBS[@]}"; do
+    for _ in $(seq 1 100); do
+        R=$(curl -s "$BASE/api/v1/enhance-customize/$id")
+        case "$R" in *'"status":"done"'* | *'"status":"failed"'*) break ;; esac
+        [ $SECONDS -gt $deadline ] && break
+        sleep 0.2
+    done
+    printf '%s\n' "$R" >>"$WORK/all.jsonl"
+done
+t1=$(date +%s.%N)
+done_n=$(jq -s '[.[] | select(.status == "done")] | length' "$WORK/all.jsonl")
+# One result per task: no section of a job twice.
+bad_sections=$(jq -s '[.[] | (.result.sections // []) | map(.id) | select(length != (unique | length))] | length' "$WORK/all.jsonl")
+nsec=$(jq -s '[.[] | (.result.sections // []) | length] | add // 0' "$WORK/all.jsonl")
+check_true "every job reports its sections ($nsec)" "$([ "$nsec" -ge 800 ] && echo true)"
+fell=$(jq -s '[.[] | (.result.sections // [])[] | select(.fallback == true)] | length' "$WORK/all.jsonl")
+check "every job completes with a worker killed" "$done_n" 200
+check "every task has exactly one result" "$bad_sections" 0
+echo "200 jobs through serve --queue and 3 workers (one killed): $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }'), $fell sections fell back"
+pend=0
+for b in 0 1 2; do
+    n=$(redis-cli -p "$SVC_REDIS_PORT" XPENDING "tailor:tasks:$b" workers 2>/dev/null | head -n 1)
+    case "$n" in '' | *[!0-9]*) n=0 ;; esac
+    pend=$((pend + n))
+done
+check "nothing pending in the group" "$pend" 0
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
