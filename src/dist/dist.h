@@ -289,9 +289,9 @@ void tl_dist_remote_stats_get(tl_provider *p, tl_dist_remote_stats *st);
  * tl_customize's contract (tailor/tailor.h) on an engine whose provider
  * chain is one remote provider: the same inputs, the same result, and the
  * progress callback after each task; the provider calls are made by
- * `tailor worker` processes. This is what `tailor serve --queue` needs
- * from the server: a job worker thread calls it where it would call
- * tl_customize. */
+ * `tailor worker` processes. For programs that embed the library; the
+ * server reaches the workers through its own engine instead (serve --queue
+ * puts remote providers in its chain). */
 
 typedef struct tl_dist_customizer tl_dist_customizer;
 
