@@ -435,13 +435,16 @@ static void send_tasks(tl_engine *e, eng_task **tasks, size_t n)
     (void)try_send(e, c);
 }
 
+/* The batcher bounds a batch to MAX_BATCH_LIMIT (64) items; an empty one
+ * sends nothing. */
 static void send_batch(tl_engine *e, tl_batch *b)
 {
     eng_task *tasks[64];
     size_t n = 0;
     for (tl_batch_item *it = b->head; it && n < 64; it = it->next)
         tasks[n++] = container_of_(it, eng_task, bitem);
-    send_tasks(e, tasks, n);
+    if (n > 0)
+        send_tasks(e, tasks, n);
 }
 
 void tl__enh_batch_timer(tl_engine *e, tl__timer *tm)
