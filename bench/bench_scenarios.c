@@ -783,10 +783,11 @@ static void run_engine(const run_spec *sp, const char *url, int fd)
     double t_end = now_s();
     tl_job_metrics m;
     tl_engine_metrics(e, &m);
-    tl_engine_destroy(e);
-    tl_provider_destroy(inner);
-    tl_io_destroy(io);
-
+    /* a run stopped at its deadline may still have jobs in flight: read
+     * under the locks, and leave the engine to the process's exit */
+    pthread_mutex_lock(&rn.m);
+    pthread_mutex_lock(&w.m);
+    size_t left = rn.in_flight;
     size_t n = rn.done;
     double *job_ms = calloc(n + 1, sizeof *job_ms), *bound_ms = calloc(n + 1, sizeof *bound_ms);
     size_t k = 0;
@@ -808,6 +809,8 @@ static void run_engine(const run_spec *sp, const char *url, int fd)
         sp->sequential_bound ? dbl_array(bound_ms, k) : json_array(), "ok_at",
         dbl_array(w.ok_at, w.n_ok_at), "close_at", closes, "cache_hits", (json_int_t)m.cache_hits,
         "batches", (json_int_t)m.batches, "hedges", (json_int_t)m.hedges);
+    pthread_mutex_unlock(&w.m);
+    pthread_mutex_unlock(&rn.m);
     char *text = json_dumps(o, JSON_COMPACT);
     size_t len = strlen(text), off = 0;
     while (off < len) {
@@ -818,6 +821,13 @@ static void run_engine(const run_spec *sp, const char *url, int fd)
     }
     free(text);
     json_decref(o);
+    if (left) {
+        close(fd);
+        _exit(0);
+    }
+    tl_engine_destroy(e);
+    tl_provider_destroy(inner);
+    tl_io_destroy(io);
 }
 
 /* ---- the peer's input ---- */

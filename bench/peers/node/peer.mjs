@@ -183,5 +183,6 @@ process.stdout.write(
     batches: 0,
     hedges: 0,
   }),
+  // stdout may be a pipe: exit once the whole report is written
+  () => process.exit(0),
 );
-process.exit(0);
