@@ -58,6 +58,10 @@ struct tl_jobq {
     tl_sjob *rhead, *rtail;
     size_t n_finished_kept;
     long n_queued, n_running;
+    /* Engine jobs waited on by workers, and those given up at stop whose
+     * engine may still call back (freed in tl_jobq_destroy). */
+    struct eng_wait *waits;
+    atomic_bool aborting; /* stop: workers give up waiting on engine jobs */
 };
 
 static double now_ms(void)
@@ -593,29 +597,73 @@ typedef struct eng_wait {
     pthread_mutex_t m;
     pthread_cond_t c;
     bool done;
+    bool abandoned; /* the worker gave up at stop; callbacks do nothing */
     tl_err status;
     tl_result *res;
     tl_job_metrics met;
-    tl_sjob *j;          /* NULL: no events (a comparison's runs) */
-    const char *first;   /* the chain's first provider */
-    int total, n_done;   /* tasks planned, tasks done */
-    json_t *sections;    /* [{id, provider, fallback, cached, attempts}] */
+    tl_jobq *q;
+    tl_engine *engine; /* a comparison's own engine, left to tl_jobq_destroy when
+                          abandoned; NULL: the server's */
+    tl_sjob *j;        /* a reference; NULL: no events (a comparison's runs) */
+    const char *first; /* the chain's first provider */
+    int total, n_done; /* tasks planned, tasks done */
+    json_t *sections;  /* [{id, provider, fallback, cached, attempts}] */
+    struct eng_wait *next, *prev; /* q->waits, under q->mu */
 } eng_wait;
 
-static void eng_wait_init(eng_wait *w, tl_sjob *j)
+/* A wait registered with q (so that stop can wake it). NULL when out of
+ * memory. */
+static eng_wait *eng_wait_new(tl_jobq *q, tl_sjob *j)
 {
-    memset(w, 0, sizeof *w);
+    eng_wait *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
     pthread_mutex_init(&w->m, NULL);
     pthread_cond_init(&w->c, NULL);
+    w->q = q;
     w->j = j;
-    w->sections = j ? json_array() : NULL;
+    if (j) {
+        tl_sjob_ref(j);
+        w->sections = json_array();
+    }
+    pthread_mutex_lock(&q->mu);
+    w->next = q->waits;
+    if (q->waits)
+        q->waits->prev = w;
+    q->waits = w;
+    pthread_mutex_unlock(&q->mu);
+    return w;
 }
 
-static void eng_wait_fini(eng_wait *w)
+/* Unregisters and frees w: once its job is done, or once no callback of
+ * its engine can come any more. */
+static void eng_wait_free(eng_wait *w)
 {
+    tl_jobq *q = w->q;
+    pthread_mutex_lock(&q->mu);
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->waits = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    pthread_mutex_unlock(&q->mu);
     pthread_mutex_destroy(&w->m);
     pthread_cond_destroy(&w->c);
     json_decref(w->sections);
+    tl_result_free(w->res);
+    tl_sjob_unref(w->j);
+    free(w);
+}
+
+/* Stop: every worker waiting on an engine job gives up. q->mu held. */
+static void wake_waits(tl_jobq *q)
+{
+    for (eng_wait *w = q->waits; w; w = w->next) {
+        pthread_mutex_lock(&w->m);
+        pthread_cond_broadcast(&w->c);
+        pthread_mutex_unlock(&w->m);
+    }
 }
 
 /* The task's tailored text, for the page to show at once: the summary
@@ -638,7 +686,10 @@ static json_t *task_text(const tl_task_result *r)
 static void on_engine_task(void *ud, const tl_task_result *r)
 {
     eng_wait *w = ud;
-    if (!w->j)
+    pthread_mutex_lock(&w->m);
+    bool gone = w->abandoned;
+    pthread_mutex_unlock(&w->m);
+    if (!w->j || gone)
         return;
     w->n_done++;
     int total = w->total > w->n_done ? w->total : w->n_done;
@@ -704,11 +755,17 @@ static tl_err engine_run(tl_engine *eng, const tl_job_input *in, const tl_terms 
     tl_err e = tl_engine_submit(eng, in->resume, in->jd, terms, &jo, NULL);
     if (e)
         return e;
+    /* Until the job is done, or the queue stops: then w is abandoned (its
+     * callbacks do nothing; tl_jobq_destroy frees it once the engines are
+     * gone) and the job stays unfinished in the store. */
     pthread_mutex_lock(&w->m);
-    while (!w->done)
+    while (!w->done && !atomic_load(&w->q->aborting))
         pthread_cond_wait(&w->c, &w->m);
+    bool done = w->done;
+    if (!done)
+        w->abandoned = true;
     pthread_mutex_unlock(&w->m);
-    return w->status;
+    return done ? w->status : TL_ETIMEDOUT; /* w->abandoned says which */
 }
 
 /* One run of a comparison: a fresh engine of the kind (cold cache, fresh
@@ -725,15 +782,20 @@ static tl_err compare_run(tl_jobq *q, tl_sjob *j, tl_engine_kind kind, tl_job_me
     for (size_t i = 0; e == TL_OK && i < q->o.n_providers; i++)
         e = tl_engine_add_provider(eng, q->o.providers[i],
                                    q->o.provider_confs ? &q->o.provider_confs[i] : NULL);
-    eng_wait w;
-    eng_wait_init(&w, NULL);
+    eng_wait *w = e == TL_OK ? eng_wait_new(q, NULL) : NULL;
+    if (e == TL_OK && !w)
+        e = TL_ENOMEM;
     if (e == TL_OK)
-        e = engine_run(eng, &j->in, q->o.terms, &w);
+        e = engine_run(eng, &j->in, q->o.terms, w);
+    if (w && w->abandoned) {
+        w->engine = eng; /* destroyed by tl_jobq_destroy, after the providers close */
+        return TL_ETIMEDOUT;
+    }
     if (e == TL_OK)
-        *out = w.met;
-    tl_result_free(w.res);
-    eng_wait_fini(&w);
+        *out = w->met;
     tl_engine_destroy(eng);
+    if (w)
+        eng_wait_free(w);
     return e;
 }
 
@@ -774,6 +836,18 @@ static tl_err run_compare(tl_jobq *q, tl_sjob *j, char **out)
     return *out ? TL_OK : TL_ENOMEM;
 }
 
+/* A running job given up at stop: it stays unfinished in the store (a
+ * restarted server runs it again) and its waiters are told so. */
+static void abort_job(tl_sjob *j)
+{
+    tl_info("msg=\"job left unfinished at stop; it runs again at the next start\" job_id=%lld",
+            (long long)j->id);
+    pthread_mutex_lock(&j->mu);
+    j->state = TL_SJOB_ABORTED;
+    wake_all(j, true);
+    pthread_mutex_unlock(&j->mu);
+}
+
 static void run_job(tl_jobq *q, tl_sjob *j)
 {
     pthread_mutex_lock(&j->mu);
@@ -791,16 +865,23 @@ static void run_job(tl_jobq *q, tl_sjob *j)
     tl_err e;
     if (j->in.compare) {
         e = run_compare(q, j, &result);
+        if (e == TL_ETIMEDOUT && atomic_load(&q->aborting)) {
+            abort_job(j);
+            return;
+        }
     } else if (j->in.n_chain > 0 && q->o.engine) {
-        eng_wait w;
-        eng_wait_init(&w, j);
-        e = engine_run(q->o.engine, &j->in, q->o.terms, &w);
+        eng_wait *w = eng_wait_new(q, j);
+        e = w ? engine_run(q->o.engine, &j->in, q->o.terms, w) : TL_ENOMEM;
+        if (w && w->abandoned) {
+            abort_job(j); /* w (and the inputs the engine reads) live on */
+            return;
+        }
         if (e == TL_OK && j->sections)
-            e = tl__keep_sections(w.res, j->in.resume, j->in.jd, q->o.terms, j->sections);
+            e = tl__keep_sections(w->res, j->in.resume, j->in.jd, q->o.terms, j->sections);
         if (e == TL_OK)
-            e = build_result(q, j, w.res, t0, &w.met, w.sections, &result, &new_version);
-        tl_result_free(w.res);
-        eng_wait_fini(&w);
+            e = build_result(q, j, w->res, t0, &w->met, w->sections, &result, &new_version);
+        if (w)
+            eng_wait_free(w);
     } else {
         run_ctx rc = {.q = q, .j = j};
         subsection_ids(j->in.resume, &rc);
@@ -888,6 +969,8 @@ void tl_jobq_stop(tl_jobq *q)
     pthread_mutex_lock(&q->mu);
     bool was = q->stopped;
     q->stopped = true;
+    atomic_store(&q->aborting, true);
+    wake_waits(q);
     pthread_cond_broadcast(&q->work);
     pthread_mutex_unlock(&q->mu);
     if (was)
@@ -912,6 +995,12 @@ void tl_jobq_destroy(tl_jobq *q)
     if (!q)
         return;
     tl_jobq_stop(q);
+    /* Waits given up at stop: a comparison's engine goes first (its
+     * providers are closed by now), then the wait. */
+    while (q->waits) {
+        tl_engine_destroy(q->waits->engine);
+        eng_wait_free(q->waits);
+    }
     while (q->rhead)
         registry_remove(q, q->rhead);
     pthread_cond_destroy(&q->work);

@@ -93,10 +93,16 @@ const char *tl_sjob_state_name(tl_sjob_state s);
 
 TL_MUST_CHECK tl_err tl_jobq_create(tl_jobq **out, const tl_jobq_opts *opts);
 /* Stops the workers after the jobs they are running, marks jobs still
- * queued ABORTED and wakes every watcher. Idempotent. */
+ * queued ABORTED and wakes every watcher. A job waiting on an engine is
+ * not waited for (a hung provider can take minutes): it is marked ABORTED
+ * too and stays unfinished in the store, to run at the next start.
+ * Idempotent. */
 void tl_jobq_stop(tl_jobq *q);
 /* Stops (if needed) and frees the queue. Jobs still referenced elsewhere
- * live on until their last reference goes. NULL does nothing. */
+ * live on until their last reference goes. With engines: close the
+ * providers (no callback may reach an engine any more) and destroy the
+ * server's engine before this; the comparisons' engines given up at stop
+ * are destroyed here. NULL does nothing. */
 void tl_jobq_destroy(tl_jobq *q);
 
 /* Queues a job and emits its "accepted" event. On success the queue owns

@@ -1,8 +1,11 @@
 #include "server/provstats.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 enum { N_OUTCOMES = TL_CALL_CANCELLED + 1 };
 
@@ -10,9 +13,16 @@ enum { N_OUTCOMES = TL_CALL_CANCELLED + 1 };
 static const double bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 enum { N_BOUNDS = sizeof bounds / sizeof bounds[0] };
 
+struct call;
+
 typedef struct counted {
     tl_provider base; /* first: the engine sees a tl_provider */
     tl_provider *inner;
+    pthread_mutex_t mu; /* calls, n_calls, closed */
+    pthread_cond_t idle;
+    struct call *calls; /* in flight */
+    size_t n_calls;
+    bool closed;
     atomic_uint_fast64_t outcomes[N_OUTCOMES];
     atomic_uint_fast64_t tokens_in, tokens_out;
     atomic_uint_fast64_t bucket[N_BOUNDS + 1];
@@ -23,6 +33,10 @@ typedef struct call {
     counted *c;
     tl_chat_done_cb cb;
     void *ud;
+    uint64_t id;    /* the inner provider's; 0 until its submit returned */
+    bool submitted; /* the inner submit has returned (under mu) */
+    bool finished;  /* the callback ran before that (under mu) */
+    struct call *next, *prev;
 } call;
 
 static void on_done(void *ud, const tl_chat_response *resp)
@@ -50,10 +64,23 @@ static void on_done(void *ud, const tl_chat_response *resp)
         atomic_fetch_add_explicit(&c->latency_sum_us, (uint64_t)(resp->latency_ns / 1000),
                                   memory_order_relaxed);
     }
-    tl_chat_done_cb cb = k->cb;
-    void *cud = k->ud;
-    free(k);
-    cb(cud, resp);
+    /* Forwarded before the call leaves the list: quiesce returns only once
+     * no callback can reach the caller any more. */
+    k->cb(k->ud, resp);
+    pthread_mutex_lock(&c->mu);
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        c->calls = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    c->n_calls--;
+    pthread_cond_broadcast(&c->idle);
+    bool mine = k->submitted; /* else c_submit frees it once back */
+    k->finished = true;
+    pthread_mutex_unlock(&c->mu);
+    if (mine)
+        free(k);
 }
 
 static tl_err c_submit(tl_provider *p, const tl_chat_request *req, tl_chat_done_cb cb, void *ud,
@@ -63,10 +90,41 @@ static tl_err c_submit(tl_provider *p, const tl_chat_request *req, tl_chat_done_
     call *k = malloc(sizeof *k);
     if (!k)
         return TL_ENOMEM;
-    *k = (call){c, cb, ud};
-    tl_err e = tl_provider_submit(c->inner, req, on_done, k, call_id);
-    if (e)
-        free(k); /* the callback never runs */
+    *k = (call){.c = c, .cb = cb, .ud = ud};
+    pthread_mutex_lock(&c->mu);
+    if (c->closed) {
+        pthread_mutex_unlock(&c->mu);
+        free(k);
+        return TL_EINVAL;
+    }
+    k->next = c->calls;
+    if (c->calls)
+        c->calls->prev = k;
+    c->calls = k;
+    c->n_calls++;
+    pthread_mutex_unlock(&c->mu);
+    uint64_t id = 0;
+    tl_err e = tl_provider_submit(c->inner, req, on_done, k, &id);
+    pthread_mutex_lock(&c->mu);
+    if (e) { /* the callback never runs */
+        if (k->prev)
+            k->prev->next = k->next;
+        else
+            c->calls = k->next;
+        if (k->next)
+            k->next->prev = k->prev;
+        c->n_calls--;
+        pthread_cond_broadcast(&c->idle);
+    } else {
+        k->id = id;
+        k->submitted = true;
+    }
+    bool done_early = !e && k->finished; /* the callback already ran */
+    pthread_mutex_unlock(&c->mu);
+    if (e || done_early)
+        free(k);
+    else if (call_id)
+        *call_id = id;
     return e;
 }
 
@@ -77,7 +135,41 @@ static void c_cancel(tl_provider *p, uint64_t call_id)
 
 static void c_destroy(tl_provider *p)
 {
+    counted *c = (counted *)p;
+    tl__provstats_quiesce(p);
+    pthread_cond_destroy(&c->idle);
+    pthread_mutex_destroy(&c->mu);
     free(p);
+}
+
+void tl__provstats_quiesce(tl_provider *p)
+{
+    counted *c = (counted *)p;
+    pthread_mutex_lock(&c->mu);
+    c->closed = true;
+    while (c->n_calls > 0) {
+        /* Cancel what is known; a call whose id is not back yet is
+         * cancelled on the next round. */
+        uint64_t ids[64];
+        size_t n = 0;
+        for (call *k = c->calls; k && n < 64; k = k->next)
+            if (k->id)
+                ids[n++] = k->id;
+        pthread_mutex_unlock(&c->mu);
+        for (size_t i = 0; i < n; i++)
+            tl_provider_cancel(c->inner, ids[i]);
+        pthread_mutex_lock(&c->mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 20 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (c->n_calls > 0)
+            pthread_cond_timedwait(&c->idle, &c->mu, &until);
+    }
+    pthread_mutex_unlock(&c->mu);
 }
 
 static const tl_provider_ops ops = {c_submit, c_cancel, c_destroy};
@@ -91,6 +183,11 @@ tl_err tl__provstats_wrap(tl_provider *inner, tl_provider **out)
     c->base.name = inner->name;
     c->base.model = inner->model;
     c->inner = inner;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c);
+        return TL_ENOMEM;
+    }
+    pthread_cond_init(&c->idle, NULL);
     *out = &c->base;
     return TL_OK;
 }

@@ -491,8 +491,13 @@ void tl_server_destroy(tl_server *s)
         MHD_stop_daemon(s->daemon);
     if (s->listen_fd >= 0)
         close(s->listen_fd); /* handed to us by MHD_quiesce_daemon */
+    /* Workers are stopped (those waiting on an engine gave up). Then: no
+     * provider call may reach an engine any more, the engine, and the
+     * queue (which destroys the comparisons' engines given up at stop). */
+    for (size_t i = 0; i < s->n_wrapped; i++)
+        tl__provstats_quiesce(s->wrapped[i]);
+    tl_engine_destroy(s->engine);
     tl_jobq_destroy(s->jobs);
-    tl_engine_destroy(s->engine); /* after the workers: none waits on it any more */
     for (size_t i = 0; i < s->n_wrapped; i++)
         tl_provider_destroy(s->wrapped[i]);
     free(s->wrapped);

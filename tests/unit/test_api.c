@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1915,6 +1916,59 @@ static void test_customize_sections(void **state)
     resp_free(&r);
 }
 
+/* A provider that never answers does not hold the server's stop: the job
+ * (and a comparison) is given up and stays unfinished in the store. */
+static void test_stop_with_hung_provider(void **state)
+{
+    (void)state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.timeout_rate = 1.0;
+    llm_fixture *x = start_llm(&o);
+    fixture *f = x->f;
+    int64_t jobs[2];
+    for (int i = 0; i < 2; i++) {
+        json_t *body = seed_body(f);
+        json_object_set_new(body, "async", json_true());
+        resp r = post_json(f,
+                           i ? "/api/v1/enhance-customize/performance-comparison"
+                             : "/api/v1/enhance-customize",
+                           body);
+        expect(&r, 202, NULL);
+        jobs[i] = int_field(&r, "job_id");
+        resp_free(&r);
+    }
+    /* Both running, with their calls held by fake-llm. */
+    for (int i = 0; i < 250; i++) {
+        int running = 0;
+        for (int k = 0; k < 2; k++) {
+            tl_store_job *rec = NULL;
+            assert_int_equal(tl_store_job_get(f->store, jobs[k], &rec), TL_OK);
+            running += strcmp(rec->status, "running") == 0;
+            tl_store_job_free(rec);
+        }
+        if (running == 2)
+            break;
+        usleep(20000);
+    }
+    usleep(300000);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    tl_server_destroy(f->srv);
+    f->srv = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (s >= 5.0)
+        fail_msg("stopping took %.1f s", s);
+    for (int i = 0; i < 2; i++) {
+        tl_store_job *rec = NULL;
+        assert_int_equal(tl_store_job_get(f->store, jobs[i], &rec), TL_OK);
+        assert_string_equal(rec->status, "running");
+        tl_store_job_free(rec);
+    }
+    stop_llm(x);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -1952,6 +2006,7 @@ int main(void)
         cmocka_unit_test(test_performance_comparison),
         cmocka_unit_test_setup_teardown(test_comparison_local, setup, teardown),
         cmocka_unit_test_setup_teardown(test_customize_sections, setup, teardown),
+        cmocka_unit_test(test_stop_with_hung_provider),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
