@@ -30,13 +30,14 @@ struct tl_breaker {
     char name[64];
     tl_breaker_event_cb on_event;
     void *event_ud;
-    unsigned fail_thr, slow_thr, min_calls, half_open_calls, size;
+    unsigned fail_thr, slow_thr, min_calls, half_open_calls, size, max_streak;
     tl_breaker_window type;
     uint64_t slow_ns, base_wait, max_wait;
     double backoff;
 
     /* the window: totals, and either a ring of outcomes or per-second buckets */
     unsigned calls, fails, slows;
+    unsigned streak; /* failures in a row, the last outcome included */
     uint8_t *ring; /* bit 0 failure, bit 1 slow */
     unsigned head, filled;
     bucket *buckets;
@@ -62,6 +63,7 @@ static inline tl_breaker_state state_of(uint32_t sg)
 static void window_reset(tl_breaker *b)
 {
     b->calls = b->fails = b->slows = 0;
+    b->streak = 0;
     b->head = b->filled = 0;
     if (b->ring)
         memset(b->ring, 0, b->size);
@@ -115,6 +117,7 @@ static void window_add(tl_breaker *b, bool fail, bool slow, uint64_t now)
     b->calls++;
     b->fails += fail;
     b->slows += slow;
+    b->streak = fail ? b->streak + 1 : 0;
 }
 
 static unsigned min_calls_needed(const tl_breaker *b)
@@ -168,12 +171,21 @@ static void emit(tl_breaker *b, const pending *pe)
         b->on_event(b->event_ud, &pe->ev);
 }
 
-/* CLOSED: open when the window says so. */
+static bool streak_trips(const tl_breaker *b)
+{
+    return b->max_streak && b->streak >= b->max_streak;
+}
+
+static bool window_trips(const tl_breaker *b)
+{
+    return b->calls >= min_calls_needed(b) &&
+           (over(b->fails, b->calls, b->fail_thr) || over(b->slows, b->calls, b->slow_thr));
+}
+
+/* CLOSED: open when the window or the run of failures says so. */
 static void judge_window(tl_breaker *b, uint64_t now, pending *pe)
 {
-    if (b->calls < min_calls_needed(b))
-        return;
-    if (over(b->fails, b->calls, b->fail_thr) || over(b->slows, b->calls, b->slow_thr))
+    if (window_trips(b) || streak_trips(b))
         move(b, TL_BREAKER_OPEN, now, pct(b->fails, b->calls), pct(b->slows, b->calls), pe);
 }
 
@@ -216,8 +228,9 @@ void tl_breaker_opts_default(tl_breaker_opts *o)
 void tl_breaker_opts_llm(tl_breaker_opts *o)
 {
     tl_breaker_opts_default(o);
-    o->window_size = 20;
-    o->minimum_calls = 10;
+    o->window_size = 60;
+    o->minimum_calls = 30;
+    o->consecutive_failures = 8;
     o->slow_call_ns = 30 * TL_NS_PER_SEC;
     o->wait_in_open_ns = 10 * TL_NS_PER_SEC;
     o->open_backoff = 2.0;
@@ -257,6 +270,7 @@ tl_err tl_breaker_create(tl_breaker **out, const tl_breaker_opts *opts)
     b->type = opts->window_type;
     b->size = opts->window_size;
     b->min_calls = opts->minimum_calls;
+    b->max_streak = opts->consecutive_failures;
     b->half_open_calls = opts->half_open_calls;
     b->base_wait = b->wait = opts->wait_in_open_ns;
     b->max_wait =
@@ -365,8 +379,7 @@ void tl_breaker_record(tl_breaker *b, const tl_breaker_permit *p, tl_breaker_out
         /* Only the time window and a transition need the clock. */
         uint64_t now = b->type == TL_BREAKER_TIME ? tl_clock_now(b->clock) : 0;
         window_add(b, fail, slow, now);
-        if (b->calls >= min_calls_needed(b) &&
-            (over(b->fails, b->calls, b->fail_thr) || over(b->slows, b->calls, b->slow_thr)))
+        if (window_trips(b) || streak_trips(b))
             judge_window(b, now ? now : tl_clock_now(b->clock), &pe);
     } else if (state_of(sg) == TL_BREAKER_HALF_OPEN && p->kind_ == KIND_TRIAL) {
         if (o == TL_BREAKER_IGNORED) {

@@ -3,7 +3,8 @@
  * States (resilience4j's model):
  *   CLOSED      calls flow; outcomes fill a sliding window. Once the window
  *               holds at least minimum_calls outcomes and the failure rate
- *               or the slow-call rate reaches its threshold -> OPEN.
+ *               or the slow-call rate reaches its threshold -> OPEN; also
+ *               after consecutive_failures failures in a row, when set.
  *   OPEN        every call is refused at once, for wait_in_open. The first
  *               acquire after that -> HALF_OPEN.
  *   HALF_OPEN   half_open_calls trial calls are let through, no more; when
@@ -79,6 +80,8 @@ typedef struct tl_breaker_opts {
     tl_breaker_window window_type;   /* default TL_BREAKER_COUNT */
     unsigned window_size;            /* calls (1..100000) or seconds (1..3600); default 100 */
     unsigned minimum_calls;          /* default 100 (a count window needs at most window_size) */
+    unsigned consecutive_failures;   /* also open after this many failures in a row, whatever
+                                        the window says; default 0: off */
     uint64_t wait_in_open_ns;        /* default 60 s */
     unsigned half_open_calls;        /* trial calls, >= 1; default 10 */
     double open_backoff;             /* wait growth after failed trials, >= 1; default 1 (none) */
@@ -90,9 +93,15 @@ typedef struct tl_breaker_opts {
 /* resilience4j's defaults, as listed above. */
 void tl_breaker_opts_default(tl_breaker_opts *o);
 /* For LLM providers, whose outages are short and frequent and whose calls
- * are few and slow: count window 20, minimum 10 calls, slow call 30 s,
- * open 10 s growing x2 up to 120 s, 3 trial calls (each trial is a costly
- * call into a provider that may still be down). */
+ * are few and slow: count window 60, minimum 30 calls, 8 failures in a row,
+ * slow call 30 s, open 10 s growing x2 up to 120 s, 3 trial calls (each
+ * trial is a costly call into a provider that may still be down).
+ * Two rules, because one window cannot do both jobs: a provider that
+ * fails a quarter of its calls at random is not down and must stay
+ * closed (a window of 20 reaches 50% failures in 94% of such 1,000-call
+ * runs; a window of 60 in about 1%), while a dead provider must cost few
+ * calls (8 in a row; at 25% random failures a run of 8 comes about once
+ * in 90,000 calls). */
 void tl_breaker_opts_llm(tl_breaker_opts *o);
 
 /* Creates a closed breaker; opts NULL means the defaults. TL_EINVAL for an

@@ -10,7 +10,8 @@
  *       | OK
  *   breaker --refused--> next link
  *       | permitted
- *   provider call (hedged after the provider's p95 to the next link)
+ *   provider call (hedged after the provider's p95 to the next link, or
+ *   to the same provider when the next is the embedded engine)
  *       |
  *   codec apply (fact guard): APPLIED -> cache store, result
  *                             MISSING in a batch -> again, alone
@@ -614,8 +615,6 @@ static void arm_hedge(tl_engine *e, eng_call *c)
     eng_prov *p = c->prov;
     if (c->hedge || c->n != 1 || !p->conf.hedge)
         return;
-    if (c->link + 1 >= c->job->n_chain && !p->conf.hedge_to_local)
-        return; /* the next link is the embedded engine: not unless asked */
     uint64_t after = p->conf.hedge_after_ns;
     if (!after && p->n_lat >= e->o.hedge_min_samples)
         after = p->p95_ns;
@@ -772,6 +771,12 @@ static void hedge_fire(tl_engine *e, tl__timer *tm)
         return; /* no budget: hedges are retries */
     j->m.hedges++;
     unsigned next = c->link + 1;
+    /* When the next link is the embedded engine and the provider may not
+     * hedge to it, the hedge is a second request to the same provider:
+     * with independent latencies it answers first whenever the primary
+     * drew a long one ("The Tail at Scale"). */
+    if (next >= j->n_chain && !c->prov->conf.hedge_to_local)
+        next = c->link;
     if (next >= j->n_chain) { /* the embedded engine answers at once */
         j->m.hedge_wins++;
         t->call = NULL;
@@ -881,12 +886,14 @@ static void task_failed(tl_engine *e, eng_call *c, eng_task *t, uint64_t retry_a
 static void task_applied(tl_engine *e, eng_call *c, eng_task *t)
 {
     eng_job *j = c->job;
+    bool own_link = c->link == t->link; /* a hedge may go to the next link */
     if (c->hedge) {
         j->m.hedge_wins++;
         t->hedge = NULL;
-        t->fell_back = true;
+        if (!own_link)
+            t->fell_back = true;
     }
-    cache_store(e, t, !c->hedge);
+    cache_store(e, t, own_link);
     if (c->link > 0)
         t->fell_back = true;
     complete(e, t, c->prov->p->name ? c->prov->p->name : "provider");

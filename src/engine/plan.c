@@ -37,9 +37,9 @@ void tl_plan_opts_default(tl_plan_opts *o)
     o->split_over = 6;
     o->max_ratio = 2.0;
     o->max_group = 0; /* split_over */
-    o->small_tokens = 400;
+    o->small_tokens = 96;
     o->max_batch = 8;
-    o->max_batch_tokens = 2048;
+    o->max_batch_tokens = 320;
 }
 
 static size_t slen(const char *s)

@@ -21,8 +21,8 @@ void tl_engine_opts_default(tl_engine_opts *o)
     memset(o, 0, sizeof *o);
     o->kind = TL_ENGINE_ENHANCED;
     o->max_batch = 8;
-    o->max_batch_tokens = 2048;
-    o->small_tokens = 400;
+    o->max_batch_tokens = 320;
+    o->small_tokens = 96;
     o->max_queue_delay_ns = 20 * TL_NS_PER_MS;
     o->cache_ttl_ns = 3600 * TL_NS_PER_SEC;
     o->aging_interval_ns = 100 * TL_NS_PER_MS;
@@ -39,6 +39,12 @@ void tl_provider_conf_default(tl_provider_conf *c)
     tl_retry_opts_default(&c->retry);
     c->retry.max_attempts = 3;
     c->retry.base_delay_ns = 200 * TL_NS_PER_MS;
+    /* A provider failing a third of its calls is below the breaker's
+     * threshold, so no outage: each failed task still gets its retries
+     * (p / (1 - p) = 50% more calls). In an outage the breaker opens
+     * first; the budget bounds what its trials and the calls in flight
+     * can add. */
+    c->retry.budget_percent = 50;
     c->hedge = true;
 }
 

@@ -10,7 +10,8 @@
  *             flow: scheduler -> batcher -> cache (single flight) -> rate
  *             limiter -> breaker -> provider -> codec apply (fact guard) ->
  *             result, with retries (backoff, jitter, Retry-After, budget),
- *             hedging after the provider's observed p95, and a fallback
+ *             hedging after the provider's observed p95 (to the next link,
+ *             or the same provider again before the embedded engine), and a fallback
  *             chain that always ends in the embedded engine (tailor/local.h),
  *             so every task completes. A task whose job deadline has passed
  *             runs on the embedded engine at once.
@@ -100,7 +101,9 @@ typedef struct tl_provider_conf {
     const char *model_large;     /* model of LARGE tier tasks; NULL: the provider's default */
     double usd_per_mtok_in;      /* price per million input tokens (metrics); default 0 */
     double usd_per_mtok_out;
-    bool hedge;              /* hedge slow calls to the next link; default true */
+    bool hedge;              /* hedge slow calls to the next link (to this provider
+                                again when the next is the embedded engine and
+                                hedge_to_local is false); default true */
     uint64_t hedge_after_ns; /* 0 (default): the provider's observed p95 latency */
     bool hedge_to_local;     /* hedge to the embedded engine when it is the next link
                                 (trades quality for tail latency); default false */
@@ -129,8 +132,13 @@ typedef struct tl_engine_opts {
     uint64_t seed;         /* retry jitter; default 0: from the system */
     /* batcher */
     unsigned max_batch;          /* default 8 (1 disables batching) */
-    uint32_t max_batch_tokens;   /* default 2048 */
-    uint32_t small_tokens;       /* tasks up to this estimate are batched; default 400 */
+    /* A batch's answer is generated token by token, so a batch answers as
+     * late as its summed tokens: batching is kept to tasks whose answer is
+     * short next to a request's fixed latency (a skills group, a degree, a
+     * certificate), and a batch to about twice the largest such task, so
+     * that it does not become the job's slowest call. */
+    uint32_t max_batch_tokens;   /* default 320 */
+    uint32_t small_tokens;       /* tasks up to this estimate are batched; default 96 */
     uint64_t max_queue_delay_ns; /* default 20 ms */
     /* cache */
     size_t cache_bytes;    /* default 64 MiB; 0 keeps the default */

@@ -19,7 +19,7 @@
  * four bytes of English), plus TL_TASK_PROMPT_TOKENS of instructions.
  * Model tier: LARGE for the summary and work roles (writing that carries
  * the resume), SMALL for the rest (lists and short entries).
- * Batch group: tasks of at most small_tokens (default 400) may share a
+ * Batch group: tasks of at most small_tokens (default 96) may share a
  * provider request with tasks of the same kind, strength and tier; the
  * plan shows how the batcher would group them if they were all ready at
  * once (up to 8 tasks and max_batch_tokens per request).
@@ -83,9 +83,9 @@ typedef struct tl_plan_opts {
     unsigned split_over;       /* split entries with more bullets; default 6 */
     double max_ratio;          /* group size bound vs the median task; default 2.0 */
     unsigned max_group;        /* at most this many bullets per group; 0 (default): split_over */
-    uint32_t small_tokens;     /* batchable when tokens_est <= this; default 400 */
+    uint32_t small_tokens;     /* batchable when tokens_est <= this; default 96 */
     unsigned max_batch;        /* default 8 */
-    uint32_t max_batch_tokens; /* default 2048 */
+    uint32_t max_batch_tokens; /* default 320 */
 } tl_plan_opts;
 
 void tl_plan_opts_default(tl_plan_opts *o);

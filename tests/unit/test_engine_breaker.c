@@ -379,8 +379,9 @@ static void test_presets_and_errors(void **state)
     assert_int_equal(o.wait_in_open_ns, 60 * SEC);
     assert_int_equal(o.half_open_calls, 10);
     tl_breaker_opts_llm(&o);
-    assert_int_equal(o.window_size, 20);
-    assert_int_equal(o.minimum_calls, 10);
+    assert_int_equal(o.window_size, 60);
+    assert_int_equal(o.minimum_calls, 30);
+    assert_int_equal(o.consecutive_failures, 8);
     assert_int_equal(o.slow_call_ns, 30 * SEC);
     assert_int_equal(o.wait_in_open_ns, 10 * SEC);
     assert_int_equal(o.max_wait_in_open_ns, 120 * SEC);
@@ -412,6 +413,80 @@ static void test_presets_and_errors(void **state)
     tl_breaker_destroy(NULL);
 }
 
+/* A run of failures opens the breaker before the window's minimum; a
+ * success in between starts the count again. */
+static void test_consecutive_failures(void **state)
+{
+    (void)state;
+    fx f;
+    tl_breaker_opts o = small_opts(&f);
+    o.window_size = 100;
+    o.minimum_calls = 100;
+    o.consecutive_failures = 3;
+    make(&f, &o);
+    call(f.b, TL_BREAKER_FAILURE, 10 * MS);
+    call(f.b, TL_BREAKER_FAILURE, 10 * MS);
+    call(f.b, TL_BREAKER_SUCCESS, 10 * MS);
+    call(f.b, TL_BREAKER_FAILURE, 10 * MS);
+    call(f.b, TL_BREAKER_IGNORED, 10 * MS); /* says nothing: the run goes on */
+    call(f.b, TL_BREAKER_FAILURE, 10 * MS);
+    assert_int_equal(tl_breaker_state_get(f.b), TL_BREAKER_CLOSED);
+    call(f.b, TL_BREAKER_FAILURE, 10 * MS);
+    assert_int_equal(tl_breaker_state_get(f.b), TL_BREAKER_OPEN);
+    expect_event(&f, 0, TL_BREAKER_CLOSED, TL_BREAKER_OPEN);
+    /* Half-open trials that pass close it with a fresh run. */
+    tl_test_clock_advance(&f.clock, 10 * SEC);
+    for (int i = 0; i < 3; i++)
+        call(f.b, TL_BREAKER_SUCCESS, 10 * MS);
+    assert_int_equal(tl_breaker_state_get(f.b), TL_BREAKER_CLOSED);
+    call(f.b, TL_BREAKER_FAILURE, 10 * MS);
+    call(f.b, TL_BREAKER_FAILURE, 10 * MS);
+    assert_int_equal(tl_breaker_state_get(f.b), TL_BREAKER_CLOSED);
+    tl_breaker_destroy(f.b);
+}
+
+/* What the LLM preset is for: a provider failing a quarter of its calls at
+ * random (bench scenario 2) keeps its breaker closed, and a dead one is
+ * cut off after 8 calls. The failure pattern comes from a
+ * fixed-seed xorshift, so the run is the same every time. */
+static void test_llm_preset_tolerates_noise_not_outages(void **state)
+{
+    (void)state;
+    fx f;
+    memset(&f, 0, sizeof f);
+    tl_test_clock_init(&f.clock, T0);
+    tl_breaker_opts o;
+    tl_breaker_opts_llm(&o);
+    o.clock = &f.clock.base;
+    o.on_event = on_event;
+    o.event_ud = &f.evs;
+    make(&f, &o);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    int failures = 0;
+    for (int i = 0; i < 5000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bool fail = x % 4 == 0;
+        failures += fail;
+        call(f.b, fail ? TL_BREAKER_FAILURE : TL_BREAKER_SUCCESS, 200 * MS);
+        tl_test_clock_advance(&f.clock, 20 * MS);
+    }
+    assert_in_range(failures, 1150, 1350);
+    assert_int_equal(tl_breaker_state_get(f.b), TL_BREAKER_CLOSED);
+    assert_int_equal(f.evs.n, 0);
+
+    int sent = 0;
+    tl_breaker_permit p;
+    while (tl_breaker_acquire(f.b, &p)) {
+        tl_breaker_record(f.b, &p, TL_BREAKER_FAILURE, 200 * MS);
+        sent++;
+    }
+    assert_int_equal(sent, 8);
+    assert_int_equal(tl_breaker_state_get(f.b), TL_BREAKER_OPEN);
+    tl_breaker_destroy(f.b);
+}
+
 static void *hammer(void *arg)
 {
     tl_breaker *b = arg;
@@ -436,7 +511,7 @@ static void test_threads(void **state)
         pthread_join(th[i], NULL);
     tl_breaker_stats st;
     tl_breaker_stats_get(b, &st);
-    assert_true(st.calls <= 20);
+    assert_true(st.calls <= 60);
     assert_true(st.failures <= st.calls);
     tl_breaker_destroy(b);
 }
@@ -454,6 +529,8 @@ int main(void)
         cmocka_unit_test(test_ignored_and_classify),
         cmocka_unit_test(test_operator_states),
         cmocka_unit_test(test_presets_and_errors),
+        cmocka_unit_test(test_llm_preset_tolerates_noise_not_outages),
+        cmocka_unit_test(test_consecutive_failures),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -488,7 +488,9 @@ static void test_hedge_wins(void **state)
 }
 
 /* With only the embedded engine after it, a slow provider is hedged there
- * only when asked (quality for tail latency). */
+ * only when asked (quality for tail latency); otherwise the hedge is a
+ * second request to the same provider, which here is no faster: the
+ * primary answers, the hedges are cancelled, nothing fell back. */
 static void test_hedge_to_local(void **state)
 {
     (void)state;
@@ -518,12 +520,65 @@ static void test_hedge_to_local(void **state)
             for (size_t i = 0; i < f.n_tr; i++)
                 assert_string_equal(f.tr[i].provider, "local");
         } else {
-            assert_int_equal(f.m[0].hedges, 0);
+            assert_int_equal(f.m[0].hedges, f.m[0].tasks);
+            assert_int_equal(f.m[0].hedge_wins, 0);
             assert_int_equal(f.done_at[0], T0 + 8 * SEC);
-            assert_int_equal(st.cancelled, 0);
+            assert_int_equal(st.calls, 2 * f.m[0].tasks);
+            assert_int_equal(st.cancelled, f.m[0].tasks);
+            for (size_t i = 0; i < f.n_tr; i++) {
+                assert_string_equal(f.tr[i].provider, "scripted");
+                assert_false(f.tr[i].fell_back);
+            }
         }
         fx_free(&f);
     }
+}
+
+static void first_call_slow(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
+                            tl_scripted_reply *r)
+{
+    (void)ud;
+    (void)now;
+    (void)req;
+    r->latency_ns = no == 0 ? 8 * SEC : 100 * TL_NS_PER_MS;
+}
+
+/* The same-provider hedge wins when the primary drew a long latency: the
+ * task is done at hedge time plus one fast answer, by the provider itself
+ * (not a fallback), and the value is cached like any answer. */
+static void test_hedge_same_provider_wins(void **state)
+{
+    (void)state;
+    fx f;
+    tl_engine_opts o;
+    tl_engine_opts_default(&o);
+    o.max_batch = 1;
+    fx_init(&f, "maria-lopez.md", "analytics-engineer.txt", &o);
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.script = first_call_slow;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.hedge_after_ns = 1 * SEC;
+    tl_provider *p = fx_provider(&f, &so, &conf);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_int_equal(f.m[0].hedges, 1);
+    assert_int_equal(f.m[0].hedge_wins, 1);
+    assert_int_equal(f.m[0].fallbacks, 0);
+    assert_true(f.done_at[0] <= T0 + 1 * SEC + 200 * TL_NS_PER_MS);
+    for (size_t i = 0; i < f.n_tr; i++) {
+        assert_string_equal(f.tr[i].provider, "scripted");
+        assert_false(f.tr[i].fell_back);
+    }
+    tl_scripted_stats st;
+    tl_scripted_stats_get(p, &st);
+    assert_int_equal(st.cancelled, 1); /* the slow primary */
+    tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
+    fx_assert_same(f.res[0], want);
+    tl_result_free(want);
+    fx_free(&f);
 }
 
 static void drop_last_of_first(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
@@ -807,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_failure_at_deadline),
         cmocka_unit_test(test_hedge_wins),
         cmocka_unit_test(test_hedge_to_local),
+        cmocka_unit_test(test_hedge_same_provider_wins),
         cmocka_unit_test(test_partial_batch_answer),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_destroy_threaded_midway),
