@@ -122,7 +122,15 @@ static void append(bucket *k, tl_batch_item *item)
 tl_err tl_batcher_add(tl_batcher *b, tl_batch_item *item, uint64_t key, uint32_t tokens,
                       uint64_t now, tl_batch *ready)
 {
+    return tl_batcher_add_capped(b, item, key, tokens, 0, now, ready);
+}
+
+tl_err tl_batcher_add_capped(tl_batcher *b, tl_batch_item *item, uint64_t key, uint32_t tokens,
+                             uint64_t max_tokens, uint64_t now, tl_batch *ready)
+{
     memset(ready, 0, sizeof *ready);
+    if (!max_tokens || max_tokens > b->o.max_batch_tokens)
+        max_tokens = b->o.max_batch_tokens;
     bucket *k = find_or_add(b, key);
     if (!k)
         return TL_ENOMEM;
@@ -130,11 +138,11 @@ tl_err tl_batcher_add(tl_batcher *b, tl_batch_item *item, uint64_t key, uint32_t
     item->enq_ns_ = now;
     item->tokens_ = tokens;
     /* Too heavy to join: the open batch leaves now, the item starts anew. */
-    if (k->n > 0 && k->tokens + tokens > b->o.max_batch_tokens)
+    if (k->n > 0 && k->tokens + tokens > max_tokens)
         take(b, k, ready);
     append(k, item);
     b->queued++;
-    if (ready->n == 0 && (k->n >= b->o.max_batch || k->tokens >= b->o.max_batch_tokens)) {
+    if (ready->n == 0 && (k->n >= b->o.max_batch || k->tokens >= max_tokens)) {
         take(b, k, ready);
         drop(b, k);
     }

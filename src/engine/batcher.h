@@ -60,6 +60,14 @@ void tl_batcher_destroy(tl_batcher *b);
 TL_MUST_CHECK tl_err tl_batcher_add(tl_batcher *b, tl_batch_item *item, uint64_t key,
                                     uint32_t tokens, uint64_t now, tl_batch *ready);
 
+/* As tl_batcher_add, with this add's own token bound for the key's open
+ * batch (0 or more than max_batch_tokens: max_batch_tokens). The engine
+ * passes a small bound while the provider has free slots and a large one
+ * while its calls queue for a slot. */
+TL_MUST_CHECK tl_err tl_batcher_add_capped(tl_batcher *b, tl_batch_item *item, uint64_t key,
+                                           uint32_t tokens, uint64_t max_tokens, uint64_t now,
+                                           tl_batch *ready);
+
 /* Hands out one batch whose oldest item has waited max_queue_delay by now:
  * true and *ready filled, false when none is due. Call until false. */
 bool tl_batcher_due(tl_batcher *b, uint64_t now, tl_batch *ready);

@@ -38,7 +38,7 @@ struct tl_breaker {
     /* the window: totals, and either a ring of outcomes or per-second buckets */
     unsigned calls, fails, slows;
     unsigned streak; /* failures in a row, the last outcome included */
-    uint8_t *ring; /* bit 0 failure, bit 1 slow */
+    uint8_t *ring;   /* bit 0 failure, bit 1 slow */
     unsigned head, filled;
     bucket *buckets;
     uint64_t last_sec;
@@ -228,8 +228,8 @@ void tl_breaker_opts_default(tl_breaker_opts *o)
 void tl_breaker_opts_llm(tl_breaker_opts *o)
 {
     tl_breaker_opts_default(o);
-    o->window_size = 60;
-    o->minimum_calls = 30;
+    o->window_size = 100;
+    o->minimum_calls = 50;
     o->consecutive_failures = 8;
     o->slow_call_ns = 30 * TL_NS_PER_SEC;
     o->wait_in_open_ns = 10 * TL_NS_PER_SEC;

@@ -93,15 +93,19 @@ typedef struct tl_breaker_opts {
 /* resilience4j's defaults, as listed above. */
 void tl_breaker_opts_default(tl_breaker_opts *o);
 /* For LLM providers, whose outages are short and frequent and whose calls
- * are few and slow: count window 60, minimum 30 calls, 8 failures in a row,
- * slow call 30 s, open 10 s growing x2 up to 120 s, 3 trial calls (each
- * trial is a costly call into a provider that may still be down).
+ * are few and slow: count window 100, minimum 50 calls, 8 failures in a
+ * row, slow call 30 s, open 10 s growing x2 up to 120 s, 3 trial calls
+ * (each trial is a costly call into a provider that may still be down).
  * Two rules, because one window cannot do both jobs: a provider that
- * fails a quarter of its calls at random is not down and must stay
- * closed (a window of 20 reaches 50% failures in 94% of such 1,000-call
- * runs; a window of 60 in about 1%), while a dead provider must cost few
- * calls (8 in a row; at 25% random failures a run of 8 comes about once
- * in 90,000 calls). */
+ * fails a quarter of its calls is not down and must stay closed, while a
+ * dead provider must cost few calls. Failures do not come evenly: calls
+ * that time out finish together, late, while the slots they hold let few
+ * other calls finish, so in completion order the failures bunch (against
+ * fake-llm failing 25% of calls, 5% by timeout, windows of 60 outcomes
+ * reached 50%; a window of 20 does so in 94% of 1,000-call runs even when
+ * failures are independent). A run of 8 failures in a row marks the
+ * outage instead (at 25% independent failures one comes about once in
+ * 90,000 calls). */
 void tl_breaker_opts_llm(tl_breaker_opts *o);
 
 /* Creates a closed breaker; opts NULL means the defaults. TL_EINVAL for an

@@ -458,16 +458,31 @@ void tl__enh_batch_timer(tl_engine *e, tl__timer *tm)
         tl__timer_arm(e, tm, next, tl__enh_batch_timer);
 }
 
+/* Batching trades a job's latency (a batch answers as late as its summed
+ * tokens) for fewer requests. While the provider has free slots the
+ * requests cost nothing extra, so only short answers share one; once its
+ * calls queue for a slot, every request saved is a slot freed, and tasks
+ * batch up to the larger bounds. */
+static bool provider_saturated(const eng_task *t)
+{
+    const eng_prov *p = t->job->chain[t->link];
+    return p->busy_head != NULL;
+}
+
 static void route_after_cache(tl_engine *e, eng_task *t)
 {
-    if (t->solo || e->o.max_batch <= 1 || t->t.tokens_est > e->o.small_tokens) {
+    bool busy = e->o.max_batch > 1 && !t->solo && provider_saturated(t);
+    uint32_t small = busy ? e->o.small_tokens : e->o.idle_small_tokens;
+    uint32_t cap = busy ? e->o.max_batch_tokens : e->o.idle_batch_tokens;
+    if (t->solo || e->o.max_batch <= 1 || t->t.tokens_est > small) {
         send_tasks(e, &t, 1);
         return;
     }
     tl_batch ready;
     t->state = T_BATCHING;
     t->bitem.tag = t->job->id;
-    if (tl_batcher_add(e->batcher, &t->bitem, batch_key(t), t->t.tokens_est, tl__now(e), &ready)) {
+    if (tl_batcher_add_capped(e->batcher, &t->bitem, batch_key(t), t->t.tokens_est, cap, tl__now(e),
+                              &ready)) {
         send_tasks(e, &t, 1);
         return;
     }

@@ -131,14 +131,20 @@ typedef struct tl_engine_opts {
     const tl_codec *codec; /* default NULL: tl_codec_prompt() */
     uint64_t seed;         /* retry jitter; default 0: from the system */
     /* batcher */
-    unsigned max_batch;          /* default 8 (1 disables batching) */
+    unsigned max_batch; /* default 8 (1 disables batching) */
     /* A batch's answer is generated token by token, so a batch answers as
-     * late as its summed tokens: batching is kept to tasks whose answer is
-     * short next to a request's fixed latency (a skills group, a degree, a
-     * certificate), and a batch to about twice the largest such task, so
-     * that it does not become the job's slowest call. */
-    uint32_t max_batch_tokens;   /* default 320 */
-    uint32_t small_tokens;       /* tasks up to this estimate are batched; default 96 */
+     * late as its summed tokens. While a provider has free concurrency
+     * slots, batching is kept to tasks whose answer is short next to a
+     * request's fixed latency (a skills group, a degree, a certificate),
+     * and a batch to a few such tasks, so that it does not become the
+     * job's slowest call (idle_*). Once the provider's calls queue for a
+     * slot, each request saved frees a slot: tasks then batch up to the
+     * larger bounds. */
+    uint32_t max_batch_tokens;   /* provider saturated: default 2048 */
+    uint32_t small_tokens;       /* provider saturated: tasks up to this estimate
+                                    are batched; default 400 */
+    uint32_t idle_batch_tokens;  /* provider with free slots: default 320 */
+    uint32_t idle_small_tokens;  /* provider with free slots: default 96 */
     uint64_t max_queue_delay_ns; /* default 20 ms */
     /* cache */
     size_t cache_bytes;    /* default 64 MiB; 0 keeps the default */

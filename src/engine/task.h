@@ -22,7 +22,9 @@
  * Batch group: tasks of at most small_tokens (default 96) may share a
  * provider request with tasks of the same kind, strength and tier; the
  * plan shows how the batcher would group them if they were all ready at
- * once (up to 8 tasks and max_batch_tokens per request).
+ * once on a provider with free slots (up to 8 tasks and max_batch_tokens
+ * per request; engine/processor.h: batching grows while the provider is
+ * saturated).
  *
  * A plan is plain data: it owns its tasks, borrows nothing, and is not
  * shared between threads while being built. */

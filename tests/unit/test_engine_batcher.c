@@ -84,6 +84,29 @@ static void test_token_bound(void **state)
     tl_batcher_destroy(b);
 }
 
+/* A per-add bound narrows the batcher's own, never widens it. */
+static void test_capped_add(void **state)
+{
+    (void)state;
+    tl_batcher *b = make(8, 100);
+    tl_batch_item it[5];
+    tl_batch ready;
+    assert_int_equal(tl_batcher_add_capped(b, &it[0], 1, 30, 50, T0, &ready), TL_OK);
+    assert_int_equal(ready.n, 0);
+    assert_int_equal(tl_batcher_add_capped(b, &it[1], 1, 30, 50, T0, &ready), TL_OK);
+    assert_int_equal(ready.n, 1); /* 60 > 50: the first goes alone */
+    assert_ptr_equal(ready.head, &it[0]);
+    /* 0 and a bound above the batcher's mean the batcher's (100). */
+    assert_int_equal(tl_batcher_add_capped(b, &it[2], 1, 30, 0, T0, &ready), TL_OK);
+    assert_int_equal(ready.n, 0);
+    assert_int_equal(tl_batcher_add_capped(b, &it[3], 1, 30, 1000, T0, &ready), TL_OK);
+    assert_int_equal(ready.n, 0);
+    assert_int_equal(tl_batcher_add_capped(b, &it[4], 1, 30, 1000, T0, &ready), TL_OK);
+    assert_int_equal(ready.n, 3); /* 120 > 100 */
+    assert_int_equal(ready.tokens, 90);
+    tl_batcher_destroy(b);
+}
+
 /* No item waits longer than max_queue_delay: due exactly then, not before. */
 static void test_delay_bound(void **state)
 {
@@ -176,9 +199,10 @@ static void test_bad_options(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_grouping),    cmocka_unit_test(test_token_bound),
-        cmocka_unit_test(test_delay_bound), cmocka_unit_test(test_remove_and_flush),
-        cmocka_unit_test(test_flush_tag),   cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_grouping),         cmocka_unit_test(test_token_bound),
+        cmocka_unit_test(test_capped_add),       cmocka_unit_test(test_delay_bound),
+        cmocka_unit_test(test_remove_and_flush), cmocka_unit_test(test_flush_tag),
+        cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

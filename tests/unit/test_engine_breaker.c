@@ -379,8 +379,8 @@ static void test_presets_and_errors(void **state)
     assert_int_equal(o.wait_in_open_ns, 60 * SEC);
     assert_int_equal(o.half_open_calls, 10);
     tl_breaker_opts_llm(&o);
-    assert_int_equal(o.window_size, 60);
-    assert_int_equal(o.minimum_calls, 30);
+    assert_int_equal(o.window_size, 100);
+    assert_int_equal(o.minimum_calls, 50);
     assert_int_equal(o.consecutive_failures, 8);
     assert_int_equal(o.slow_call_ns, 30 * SEC);
     assert_int_equal(o.wait_in_open_ns, 10 * SEC);
@@ -511,7 +511,7 @@ static void test_threads(void **state)
         pthread_join(th[i], NULL);
     tl_breaker_stats st;
     tl_breaker_stats_get(b, &st);
-    assert_true(st.calls <= 60);
+    assert_true(st.calls <= 100);
     assert_true(st.failures <= st.calls);
     tl_breaker_destroy(b);
 }

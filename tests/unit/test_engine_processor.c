@@ -581,6 +581,43 @@ static void test_hedge_same_provider_wins(void **state)
     fx_free(&f);
 }
 
+/* Batching adapts to load: while the provider has free slots only short
+ * answers share a request (a role entry goes alone, so it is no one's
+ * slowest call); once calls queue for its one slot, the role entries of
+ * the second job batch too and the jobs need fewer requests. The results
+ * are the same. */
+static void test_batching_follows_load(void **state)
+{
+    (void)state;
+    uint64_t calls[2] = {0}, batched[2] = {0};
+    for (int saturated = 0; saturated < 2; saturated++) {
+        fx f;
+        tl_engine_opts o;
+        tl_engine_opts_default(&o);
+        o.no_cache = true;
+        fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", &o);
+        tl_provider_conf conf;
+        tl_provider_conf_default(&conf);
+        conf.ratelimit.max_concurrency = saturated ? 1 : 16;
+        tl_provider *p = fx_provider(&f, NULL, &conf);
+        fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+        fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+        fx_drive(&f);
+        assert_int_equal(f.n_done, 2);
+        tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(f.m[k].fallbacks, 0);
+            calls[saturated] += f.m[k].provider_calls;
+            batched[saturated] += f.m[k].batched_tasks;
+            fx_assert_same(f.res[k], want);
+        }
+        tl_result_free(want);
+        fx_free(&f);
+    }
+    assert_true(calls[1] < calls[0]);
+    assert_true(batched[1] > batched[0]);
+}
+
 static void drop_last_of_first(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
                                tl_scripted_reply *r)
 {
@@ -863,6 +900,7 @@ int main(void)
         cmocka_unit_test(test_hedge_wins),
         cmocka_unit_test(test_hedge_to_local),
         cmocka_unit_test(test_hedge_same_provider_wins),
+        cmocka_unit_test(test_batching_follows_load),
         cmocka_unit_test(test_partial_batch_answer),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_destroy_threaded_midway),
