@@ -454,16 +454,59 @@ async function withApiKey(resumeText, jobText) {
   }
 }
 
-async function fallbackRun() {
-  const help = spawnSync(binary, ["serve", "--help"], { encoding: "utf8" });
-  const text = (help.stdout || "") + (help.stderr || "");
-  const fake = spawnSync(binary, ["fake-llm", "--help"], { encoding: "utf8" });
-  const hasFake = fake.status === 0 || /usage: tailor fake-llm/.test((fake.stdout || "") + (fake.stderr || ""));
-  if (!/--providers\b/.test(text) || !/--openai-base-url\b/.test(text) || !hasFake) {
-    console.log("SKIP: fallback marks against fake-llm with an outage: `tailor serve` has no --providers/--openai-base-url options yet");
-    return;
+function startFakeLlm(args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(binary, ["fake-llm", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const timer = setTimeout(() => { proc.kill("SIGKILL"); reject(new Error("fake-llm did not start: " + out)); }, 10000);
+    const look = (chunk) => {
+      out += chunk;
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ proc, base: "http://127.0.0.1:" + m[1] }); }
+    };
+    proc.stdout.on("data", look);
+    proc.stderr.on("data", look);
+    proc.on("exit", (code) => { clearTimeout(timer); reject(new Error("fake-llm exited (" + code + "): " + out)); });
+  });
+}
+
+// The real thing: a server whose chain is openai -> local, the openai
+// provider being fake-llm in an outage (503 on every call). The page lists
+// the configured providers; every section streams in from the embedded
+// engine, marked as fallen back; the job still completes.
+async function fallbackRun(dataDir) {
+  const fake = await startFakeLlm(["--outage", "0:100000"]);
+  let srv = null, b = null;
+  try {
+    srv = await startServer(["--providers", "openai,local"],
+      { OPENAI_BASE_URL: fake.base + "/v1", OPENAI_API_KEY: "test-key" });
+    b = await launch();
+    const page = await b.ctx.newPage();
+    const w = watch(page, srv.base);
+    await page.goto(srv.base + "/");
+    await page.waitForSelector("body[data-ready='1']");
+    const offered = await page.$$eval("#provider-list input", (l) => l.map((i) => [i.value, i.checked]));
+    eq("the page offers the configured chain", offered, [["openai", true], ["local", true]]);
+    await page.fill("#resume", fs.readFileSync(path.join(dataDir, "maria-lopez.md"), "utf8"));
+    await page.fill("#job", fs.readFileSync(path.join(dataDir, "analytics-engineer.txt"), "utf8"));
+    await page.click("#go");
+    await page.waitForSelector("#result:not([hidden])", { timeout: 60000 });
+    const cards = await page.$$eval(".card", (l) => l.map((c) => ({ id: c.dataset.section, provider: c.querySelector(".provider").textContent, fallback: !c.querySelector(".fallback").hidden })));
+    check("sections arrived", cards.length >= 3, JSON.stringify(cards));
+    check("during the outage every section fell back to the embedded engine, and says so",
+      cards.length > 0 && cards.every((c) => c.fallback && c.provider === "local"), JSON.stringify(cards));
+    const status = await page.textContent("#status");
+    check("the job completed", /^Done: match score/.test(status.trim()), status);
+    const stats = await (await fetch(fake.base + "/stats")).json();
+    check("the provider was asked before the page fell back", (stats.calls || 0) > 0, JSON.stringify(stats));
+    await shot(page, "web-outage.png");
+    eq("no console errors in the outage run", w.errors, []);
+    eq("no request left the server's origin in the outage run", w.foreign, []);
+  } finally {
+    if (b) await close(b);
+    await stopServer(srv);
+    fake.proc.kill("SIGTERM");
   }
-  console.log("SKIP: fallback marks: the server has provider options now; this run is still to be written");
 }
 
 // ---- main ----
@@ -480,7 +523,7 @@ try {
   await files(server.base, dataDir);
   await fallbackMarksFromStream(server.base, dataDir);
   await withApiKey(resumeText, jobText);
-  await fallbackRun();
+  await fallbackRun(dataDir);
 } catch (e) {
   check("the browser run finished", false, e && e.stack ? e.stack : String(e));
 } finally {
