@@ -124,6 +124,13 @@ uint64_t tl_dist_epoch(tl_dist_queue *q);
 TL_MUST_CHECK tl_err tl_dist_enqueue(tl_dist_queue *q, unsigned band, const char *task_id,
                                      const char *reply, const void *payload, size_t len);
 
+/* The band for a task of this priority (engine/task.h's points, the job's
+ * added) among `bands`: priority 250 and up (the summary, skills and the
+ * latest role of an ordinary job, anything of an urgent one) goes to the
+ * highest band, under 100 (education, other sections, low-priority jobs)
+ * to the lowest, the rest spread evenly over the bands between. */
+unsigned tl_dist_band_for(int32_t priority, unsigned bands);
+
 /* A taken task. Owned by the caller: tl_dist_msg_free. */
 typedef struct tl_dist_msg {
     unsigned band;
@@ -270,7 +277,9 @@ typedef struct tl_dist_remote_opts {
     const char *name;         /* the provider's name in the engine; default "remote" */
     const char *target;       /* provider the workers should call; default NULL: their first */
     const char *model;        /* the provider's default model as shown here; default NULL */
-    unsigned band;            /* priority band of the calls; default 1 (of 3) */
+    unsigned band;            /* band of calls that carry no priority (a request's
+                                 priority picks its band: tl_dist_band_for);
+                                 default 1 (of 3) */
     uint64_t resend_after_ms; /* enqueue a waiting call again after this; default 0: never */
 } tl_dist_remote_opts;
 

@@ -170,6 +170,20 @@ uint64_t tl_dist_epoch(tl_dist_queue *q)
     return tl__redis_epoch(q->r);
 }
 
+unsigned tl_dist_band_for(int32_t priority, unsigned bands)
+{
+    enum { LOW_BELOW = 100, HIGH_FROM = 250 };
+    if (bands <= 1 || priority < LOW_BELOW)
+        return 0;
+    if (priority >= HIGH_FROM)
+        return bands - 1;
+    if (bands == 2)
+        return 0;
+    /* the bands strictly between the lowest and the highest */
+    unsigned middle = bands - 2;
+    return 1 + (unsigned)((int64_t)(priority - LOW_BELOW) * middle / (HIGH_FROM - LOW_BELOW));
+}
+
 tl_err tl_dist_enqueue(tl_dist_queue *q, unsigned band, const char *task_id, const char *reply,
                        const void *payload, size_t len)
 {

@@ -32,6 +32,7 @@ typedef struct rcall {
     bool cancelled; /* answer CANCELLED from the reader thread */
     bool unsent;    /* Redis was away (at submit, or lost it): the reader thread sends it */
     bool sent_once;
+    unsigned band;
     struct rcall *next;
 } rcall;
 
@@ -41,7 +42,7 @@ typedef struct remote {
     char target[64];
     char model[128];
     bool has_target;
-    unsigned band;
+    unsigned band, bands;
     uint64_t resend_after_ms;
     char instance[96];
     char reply[192];
@@ -117,6 +118,7 @@ static tl_err rm_submit(tl_provider *p, const tl_chat_request *req, tl_chat_done
     c->cb = cb;
     c->ud = ud;
     c->sent_ms = now_ms();
+    c->band = req->has_priority ? tl_dist_band_for(req->priority, r->bands) : r->band;
     pthread_mutex_lock(&r->mu);
     c->id = ++r->seq;
     char task[128];
@@ -125,7 +127,7 @@ static tl_err rm_submit(tl_provider *p, const tl_chat_request *req, tl_chat_done
      * before the call is in the table. Redis away (restarting): the call is accepted all the same
      * and sent by the reader thread once Redis is back, so that an outage of a few seconds costs
      * time, not fallbacks. */
-    c->unsent = tl_dist_enqueue(r->prod, r->band, task, r->reply, c->payload, c->len) != TL_OK;
+    c->unsent = tl_dist_enqueue(r->prod, c->band, task, r->reply, c->payload, c->len) != TL_OK;
     c->sent_once = !c->unsent;
     c->next = r->table[c->id % BUCKETS];
     r->table[c->id % BUCKETS] = c;
@@ -165,7 +167,7 @@ static void resend(remote *r, bool all)
                 continue;
             char task[128];
             task_name(r, c->id, task, sizeof task);
-            if (tl_dist_enqueue(r->prod, r->band, task, r->reply, c->payload, c->len) == TL_OK) {
+            if (tl_dist_enqueue(r->prod, c->band, task, r->reply, c->payload, c->len) == TL_OK) {
                 c->sent_ms = now;
                 if (c->sent_once)
                     r->st.resent++;
@@ -354,6 +356,7 @@ tl_err tl_dist_remote_create(const tl_dist_remote_opts *opts, tl_provider **out)
     tl_dist_queue_opts_default(&qo);
     qo.url = opts->url;
     qo.prefix = prefix;
+    r->bands = qo.bands;
     tl_err e = tl_dist_queue_create(&r->prod, &qo);
     if (e == TL_OK)
         e = tl_dist_queue_create(&r->reader, &qo);

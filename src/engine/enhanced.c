@@ -20,6 +20,7 @@
  *
  * Everything here runs on the loop (engine_int.h): no locks but the
  * building blocks' own and the job's output lock. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -625,6 +626,16 @@ void tl__enh_expire(tl_engine *e, eng_job *j)
 
 static void hedge_fire(tl_engine *e, tl__timer *tm);
 
+/* A batch goes at the priority of its most urgent task. */
+static int32_t call_priority(const eng_call *c)
+{
+    int32_t best = INT32_MIN;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->tasks[i]->t.priority > best)
+            best = c->tasks[i]->t.priority;
+    return best + c->job->o.priority;
+}
+
 static void arm_hedge(tl_engine *e, eng_call *c)
 {
     eng_prov *p = c->prov;
@@ -751,6 +762,8 @@ static bool try_send(tl_engine *e, eng_call *c)
     req.user = user;
     req.json = true;
     req.tokens_in_estimate = (int)c->est_tokens;
+    req.has_priority = true;
+    req.priority = call_priority(c);
     if (!c->hedge)
         tl_retry_note_call(c->prov->retry);
     for (size_t i = 0; i < c->n; i++) {

@@ -45,6 +45,11 @@ typedef struct tl_chat_request {
     bool stream;           /* stream the answer (SSE); the callback still runs once */
     int timeout_ms;        /* total; 0 = provider default */
     int tokens_in_estimate;
+    /* The task's priority (its base priority plus its job's, engine/task.h),
+     * for providers that queue calls (the Redis Streams one picks a band by
+     * it); direct HTTP providers ignore it. */
+    bool has_priority;
+    int32_t priority;
 } tl_chat_request;
 
 typedef struct tl_chat_response {

@@ -106,6 +106,61 @@ static void test_bands_in_order(void **state)
     tl_dist_queue_destroy(q);
 }
 
+/* Priorities pick bands: the summary of an ordinary job (300) goes to the
+ * highest, a role (200) to the middle, education (80) to the lowest, and a
+ * job's own priority moves its tasks. Through the remote provider, calls
+ * are taken highest band first whatever their order of submission. */
+static void ignore_answer(void *ud, const tl_chat_response *r)
+{
+    (void)ud;
+    (void)r;
+}
+
+static void test_priority_bands(void **state)
+{
+    (void)state;
+    assert_int_equal(tl_dist_band_for(300, 3), 2);
+    assert_int_equal(tl_dist_band_for(250, 3), 2);
+    assert_int_equal(tl_dist_band_for(200, 3), 1);
+    assert_int_equal(tl_dist_band_for(100, 3), 1);
+    assert_int_equal(tl_dist_band_for(80, 3), 0);
+    assert_int_equal(tl_dist_band_for(80 + 500, 3), 2);  /* an urgent job */
+    assert_int_equal(tl_dist_band_for(300 - 500, 3), 0); /* a background job */
+    assert_int_equal(tl_dist_band_for(300, 1), 0);
+    assert_int_equal(tl_dist_band_for(200, 2), 0);
+    assert_int_equal(tl_dist_band_for(100, 5), 1);
+    assert_int_equal(tl_dist_band_for(249, 5), 3);
+
+    char p[32];
+    new_prefix(p, sizeof p);
+    tl_dist_remote_opts ro = {0};
+    ro.url = redis_url;
+    ro.prefix = p;
+    tl_provider *remote = NULL;
+    assert_int_equal(tl_dist_remote_create(&ro, &remote), TL_OK);
+    const int32_t prio[] = {80, 200, 300};
+    for (int i = 0; i < 3; i++) {
+        char user[16];
+        snprintf(user, sizeof user, "task %d", prio[i]);
+        tl_chat_request req = {0};
+        req.user = user;
+        req.has_priority = true;
+        req.priority = prio[i];
+        uint64_t id = 0;
+        assert_int_equal(tl_provider_submit(remote, &req, ignore_answer, NULL, &id), TL_OK);
+    }
+    tl_dist_queue *q = open_q(p, 60000, 3);
+    const unsigned want[] = {2, 1, 0};
+    for (int i = 0; i < 3; i++) {
+        tl_dist_msg *m = NULL;
+        assert_int_equal(tl_dist_take(q, 500, &m), TL_OK);
+        assert_int_equal(m->band, want[i]);
+        tl_dist_msg_free(m);
+    }
+    tl_dist_queue_destroy(q);
+    tl_provider_destroy(remote);
+}
+
 /* A task done twice yields one stored and one announced result. */
 static void test_idempotent_results(void **state)
 {
@@ -257,6 +312,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_parse_url),          cmocka_unit_test(test_bands_in_order),
         cmocka_unit_test(test_idempotent_results), cmocka_unit_test(test_reclaim_dead_consumer),
         cmocka_unit_test(test_delivery_limit),     cmocka_unit_test(test_redis_forgets),
+        cmocka_unit_test(test_priority_bands),
     };
     return cmocka_run_group_tests_name("dist_queue", tests, NULL, NULL);
 }

@@ -618,6 +618,52 @@ static void test_batching_follows_load(void **state)
     assert_true(batched[1] > batched[0]);
 }
 
+typedef struct prio_seen {
+    int calls, without;
+    int32_t lo, hi;
+} prio_seen;
+
+static void note_priority(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
+                          tl_scripted_reply *r)
+{
+    (void)no;
+    (void)now;
+    (void)r;
+    prio_seen *ps = ud;
+    ps->calls++;
+    if (!req->has_priority) {
+        ps->without++;
+        return;
+    }
+    if (req->priority < ps->lo)
+        ps->lo = req->priority;
+    if (req->priority > ps->hi)
+        ps->hi = req->priority;
+}
+
+/* Every request carries its task's priority (for providers that queue
+ * calls): the summary's 300 the highest, nothing under the plan's lowest. */
+static void test_requests_carry_priority(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    prio_seen ps = {0, 0, INT32_MAX, INT32_MIN};
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.script = note_priority;
+    so.script_ud = &ps;
+    tl_provider *p = fx_provider(&f, &so, NULL);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_true(ps.calls > 0);
+    assert_int_equal(ps.without, 0);
+    assert_int_equal(ps.hi, 300);
+    assert_true(ps.lo >= 60 && ps.lo < 300);
+    fx_free(&f);
+}
+
 static void drop_last_of_first(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
                                tl_scripted_reply *r)
 {
@@ -901,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_hedge_to_local),
         cmocka_unit_test(test_hedge_same_provider_wins),
         cmocka_unit_test(test_batching_follows_load),
+        cmocka_unit_test(test_requests_carry_priority),
         cmocka_unit_test(test_partial_batch_answer),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_destroy_threaded_midway),
