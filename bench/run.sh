@@ -46,13 +46,28 @@ out=bench/results/latest.md
     echo '```'
     taskset -c 0 "./$BUILD/bench_local" "$ITER"
     for b in "$BUILD"/bench_*; do
-        case "$b" in */bench_local | */bench_scenarios) continue ;; esac
+        case "$b" in */bench_local | */bench_scenarios | */bench_dist) continue ;; esac
         [ -x "$b" ] && taskset -c 0 "$b"
     done
     echo '```'
 } | tee -a "$out"
 
-# 3. Charts.
+# 3. Workers over Redis Streams (bench_dist through dist_scaling.sh: 1, 2
+#    and 4 `tailor worker` processes), when redis-server is installed.
+if command -v redis-server >/dev/null 2>&1; then
+    DIST_JOBS=300
+    [ "${QUICK:-0}" = "1" ] && DIST_JOBS=60
+    {
+        echo
+        echo '```'
+        bash bench/dist_scaling.sh "$BUILD" "$DIST_JOBS"
+        echo '```'
+    } | tee -a "$out"
+else
+    echo "bench: redis-server not found: no distributed-worker figures" >&2
+fi
+
+# 4. Charts.
 if command -v gnuplot >/dev/null 2>&1; then
     bash bench/plot.sh bench/results
 else
