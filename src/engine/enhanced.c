@@ -4,7 +4,7 @@
  *       | READY
  *   cache acquire --HIT--> result        --WAITING--> (the leader's value)
  *       | LEADER
- *   batcher (small tasks, same job/provider/kind/tier; <= max_queue_delay)
+ *   batcher (the plan's request groups of a job; <= max_queue_delay)
  *       |
  *   rate limiter --WAIT--> timer, --BUSY--> the provider's parked calls
  *       | OK
@@ -405,10 +405,25 @@ static void on_cache_wait(void *ud, tl_cache_acq what, const void *value, size_t
 
 /* ------------------------------------------------------------ routing */
 
-static uint64_t batch_key(const eng_task *t)
+/* A job's tasks share requests as its plan groups them (engine/task.h):
+ * no more requests than the original processor makes, the slowest one as
+ * short as can be. */
+static uint64_t group_key(const eng_task *t)
 {
-    uint64_t k[4] = {t->job->id, t->link, t->t.kind, t->t.tier};
-    return tl_hash64(k, sizeof k, 0x62617463ull);
+    uint64_t k[3] = {t->job->id, t->link, (uint64_t)t->t.batch};
+    return tl_hash64(k, sizeof k, 0x67726f75ull);
+}
+
+/* The group's summed estimate: the batch goes out once all are in (or
+ * after max_queue_delay, when some were answered from the cache). */
+static uint64_t group_tokens(const eng_task *t)
+{
+    const eng_job *j = t->job;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < j->n_tasks; i++)
+        if (j->tasks[i].t.batch == t->t.batch)
+            sum += j->tasks[i].t.tokens_est;
+    return sum;
 }
 
 static void send_tasks(tl_engine *e, eng_task **tasks, size_t n)
@@ -459,31 +474,17 @@ void tl__enh_batch_timer(tl_engine *e, tl__timer *tm)
         tl__timer_arm(e, tm, next, tl__enh_batch_timer);
 }
 
-/* Batching trades a job's latency (a batch answers as late as its summed
- * tokens) for fewer requests. While the provider has free slots the
- * requests cost nothing extra, so only short answers share one; once its
- * calls queue for a slot, every request saved is a slot freed, and tasks
- * batch up to the larger bounds. */
-static bool provider_saturated(const eng_task *t)
-{
-    const eng_prov *p = t->job->chain[t->link];
-    return p->busy_head != NULL;
-}
-
 static void route_after_cache(tl_engine *e, eng_task *t)
 {
-    bool busy = e->o.max_batch > 1 && !t->solo && provider_saturated(t);
-    uint32_t small = busy ? e->o.small_tokens : e->o.idle_small_tokens;
-    uint32_t cap = busy ? e->o.max_batch_tokens : e->o.idle_batch_tokens;
-    if (t->solo || e->o.max_batch <= 1 || t->t.tokens_est > small) {
+    if (t->solo || e->o.max_batch <= 1 || t->t.batch < 0) {
         send_tasks(e, &t, 1);
         return;
     }
     tl_batch ready;
     t->state = T_BATCHING;
     t->bitem.tag = t->job->id;
-    if (tl_batcher_add_capped(e->batcher, &t->bitem, batch_key(t), t->t.tokens_est, cap, tl__now(e),
-                              &ready)) {
+    if (tl_batcher_add_capped(e->batcher, &t->bitem, group_key(t), t->t.tokens_est, group_tokens(t),
+                              tl__now(e), &ready)) {
         send_tasks(e, &t, 1);
         return;
     }

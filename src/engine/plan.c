@@ -1,6 +1,7 @@
 /* Planning: a resume's subsections into tasks (see task.h for the rules). */
 #include "engine/task.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +38,7 @@ void tl_plan_opts_default(tl_plan_opts *o)
     o->split_over = 6;
     o->max_ratio = 2.0;
     o->max_group = 0; /* split_over */
-    o->small_tokens = 96;
     o->max_batch = 8;
-    o->max_batch_tokens = 320;
 }
 
 static size_t slen(const char *s)
@@ -252,66 +251,103 @@ static tl_err expand(const tl_resume *r, const tl_target *units, size_t n_units,
     return TL_OK;
 }
 
-/* The static batch groups: small tasks, taken by priority, grouped by kind
- * and tier (the strength is the plan's) up to max_batch / max_batch_tokens. */
-static tl_err assign_batches(tl_plan *p, const tl_plan_opts *o)
+/* The section a task belongs to, as the original processor counts its
+ * requests (one per section; the basics summary is one). */
+static size_t section_of(const tl_task *t)
 {
-    size_t *order = tl__malloc((p->n ? p->n : 1) * sizeof *order);
-    if (!order)
-        return TL_ENOMEM;
+    return t->target.kind == TL_TARGET_ENTRY ? t->target.section + 1 : 0;
+}
+
+/* How many requests the original processor makes for the tasks of one
+ * tier: one per section. */
+static size_t sections_in_tier(const tl_plan *p, tl_model_tier tier)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->tasks[i].tier != tier)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = p->tasks[k].tier == tier && section_of(&p->tasks[k]) == section_of(&p->tasks[i]);
+        n += !seen;
+    }
+    return n;
+}
+
+/* Longest processing time first: tasks by estimate, largest first, each
+ * into the request with the fewest tokens so far (that still has room for
+ * max_batch tasks). Keeps the largest request, which answers last, small. */
+static void pack_tier(tl_plan *p, tl_model_tier tier, size_t bins, unsigned max_batch,
+                      size_t *order, uint64_t *load, unsigned *count, int first_bin)
+{
     size_t m = 0;
     for (size_t i = 0; i < p->n; i++)
-        if (p->tasks[i].tokens_est <= o->small_tokens)
+        if (p->tasks[i].tier == tier)
             order[m++] = i;
-    /* insertion sort by priority, stable: plans are small */
-    for (size_t i = 1; i < m; i++)
-        for (size_t j = i; j > 0 && p->tasks[order[j]].priority > p->tasks[order[j - 1]].priority;
-             j--) {
+    if (bins * max_batch < m) /* more tasks than the requests can carry */
+        bins = (m + max_batch - 1) / max_batch;
+    for (size_t i = 1; i < m; i++) /* insertion sort, stable: plans are small */
+        for (size_t j = i;
+             j > 0 && p->tasks[order[j]].tokens_est > p->tasks[order[j - 1]].tokens_est; j--) {
             size_t tmp = order[j];
             order[j] = order[j - 1];
             order[j - 1] = tmp;
         }
-    int open[TL_TASK_KIND_COUNT_][2];
-    unsigned count[TL_TASK_KIND_COUNT_][2] = {{0}};
-    uint32_t tokens[TL_TASK_KIND_COUNT_][2] = {{0}};
-    memset(open, -1, sizeof open);
-    int next = 0;
+    memset(load, 0, bins * sizeof *load);
+    memset(count, 0, bins * sizeof *count);
     for (size_t i = 0; i < m; i++) {
-        tl_task *t = &p->tasks[order[i]];
-        int *b = &open[t->kind][t->tier];
-        unsigned *c = &count[t->kind][t->tier];
-        uint32_t *tk = &tokens[t->kind][t->tier];
-        if (*b < 0 || *c >= o->max_batch || *tk + t->tokens_est > o->max_batch_tokens) {
-            *b = next++;
-            *c = 0;
-            *tk = 0;
-        }
-        t->batch = *b;
-        (*c)++;
-        *tk += t->tokens_est;
+        size_t best = SIZE_MAX;
+        for (size_t b = 0; b < bins; b++)
+            if (count[b] < max_batch && (best == SIZE_MAX || load[b] < load[best]))
+                best = b;
+        load[best] += p->tasks[order[i]].tokens_est;
+        count[best]++;
+        p->tasks[order[i]].batch = first_bin + (int)best;
     }
-    tl__free(order);
-    /* A group of one is no batch: renumber the others compactly. */
-    int *members = tl__calloc((size_t)next + 1, sizeof *members);
-    int *renum = tl__calloc((size_t)next + 1, sizeof *renum);
-    if (!members || !renum) {
-        tl__free(members);
-        tl__free(renum);
-        return TL_ENOMEM;
+}
+
+/* The requests of a job alone on a provider (tl_task.batch): per model
+ * tier, no more requests than the original processor makes (one per
+ * section), the tasks spread over them by token estimate so that the
+ * slowest request is as short as it can be. A request of one task is no
+ * batch (-1); the others are numbered from 0. */
+static tl_err assign_batches(tl_plan *p, const tl_plan_opts *o)
+{
+    size_t cap = p->n ? p->n : 1;
+    size_t *order = tl__malloc(cap * sizeof *order);
+    uint64_t *load = tl__malloc(cap * sizeof *load);
+    unsigned *count = tl__malloc(cap * sizeof *count);
+    int *members = tl__calloc(2 * cap, sizeof *members);
+    tl_err e = TL_ENOMEM;
+    if (!order || !load || !count || !members)
+        goto out;
+    int next = 0;
+    static const tl_model_tier tiers[] = {TL_TIER_SMALL, TL_TIER_LARGE};
+    for (size_t k = 0; k < sizeof tiers / sizeof tiers[0]; k++) {
+        size_t bins = sections_in_tier(p, tiers[k]);
+        if (!bins)
+            continue;
+        pack_tier(p, tiers[k], bins, o->max_batch, order, load, count, next);
+        for (size_t i = 0; i < p->n; i++)
+            if (p->tasks[i].tier == tiers[k] && p->tasks[i].batch >= next)
+                next = p->tasks[i].batch + 1;
     }
     for (size_t i = 0; i < p->n; i++)
-        if (p->tasks[i].batch >= 0)
-            members[p->tasks[i].batch]++;
+        members[p->tasks[i].batch]++;
+    int *renum = members + cap; /* a group of one is no batch */
     int n_batches = 0;
     for (int b = 0; b < next; b++)
         renum[b] = members[b] > 1 ? n_batches++ : -1;
     for (size_t i = 0; i < p->n; i++)
-        if (p->tasks[i].batch >= 0)
-            p->tasks[i].batch = renum[p->tasks[i].batch];
+        p->tasks[i].batch = renum[p->tasks[i].batch];
     p->n_batches = (size_t)n_batches;
+    e = TL_OK;
+out:
+    tl__free(order);
+    tl__free(load);
+    tl__free(count);
     tl__free(members);
-    tl__free(renum);
-    return TL_OK;
+    return e;
 }
 
 static tl_err check_opts(const tl_plan_opts *o)

@@ -22,9 +22,6 @@ void tl_engine_opts_default(tl_engine_opts *o)
     o->kind = TL_ENGINE_ENHANCED;
     o->max_batch = 8;
     o->max_batch_tokens = 2048;
-    o->small_tokens = 400;
-    o->idle_batch_tokens = 320;
-    o->idle_small_tokens = 96;
     o->max_queue_delay_ns = 20 * TL_NS_PER_MS;
     o->cache_ttl_ns = 3600 * TL_NS_PER_SEC;
     o->aging_interval_ns = 100 * TL_NS_PER_MS;
@@ -865,9 +862,6 @@ static tl_err job_build(tl_engine *e, eng_job *j, const tl_job_opts *o)
         tl_plan_opts_default(&po);
     po.strength = s;
     po.max_batch = e->o.max_batch;
-    /* The plan's batch groups show a job alone on an idle provider. */
-    po.max_batch_tokens = e->o.idle_batch_tokens;
-    po.small_tokens = e->o.idle_small_tokens;
     tl_err err;
     if ((err = job_chain(e, j, o)) != TL_OK)
         return err;
@@ -1122,8 +1116,8 @@ size_t tl_engine_providers(tl_engine *e, tl_engine_provider_stats *out, size_t c
 
 static tl_err check_opts(const tl_engine_opts *o)
 {
-    if (o->max_batch < 1 || o->max_batch > 64 || o->max_batch_tokens < 1 ||
-        o->idle_batch_tokens < 1 || o->workers > 64 || o->max_in_flight < 1)
+    if (o->max_batch < 1 || o->max_batch > 64 || o->max_batch_tokens < 1 || o->workers > 64 ||
+        o->max_in_flight < 1)
         return TL_EINVAL;
     return TL_OK;
 }

@@ -22,8 +22,9 @@
  *             deadline; what a provider cannot do is done by the embedded
  *             engine.
  *
- * Batches group small tasks of one job (same provider link, kind and model
- * tier): a request carries one resume and one job description. Cache keys
+ * Batches group tasks of one job as its plan does (same provider link and
+ * model tier; engine/task.h): a request carries one resume and one job
+ * description. Cache keys
  * (XXH3-128) cover a task's canonical content (the whole resume for the
  * summary, which is composed from all of it), the job keywords its texts
  * mention with the job's spelling, part and weight, the strength, the
@@ -132,19 +133,11 @@ typedef struct tl_engine_opts {
     uint64_t seed;         /* retry jitter; default 0: from the system */
     /* batcher */
     unsigned max_batch; /* default 8 (1 disables batching) */
-    /* A batch's answer is generated token by token, so a batch answers as
-     * late as its summed tokens. While a provider has free concurrency
-     * slots, batching is kept to tasks whose answer is short next to a
-     * request's fixed latency (a skills group, a degree, a certificate),
-     * and a batch to a few such tasks, so that it does not become the
-     * job's slowest call (idle_*). Once the provider's calls queue for a
-     * slot, each request saved frees a slot: tasks then batch up to the
-     * larger bounds. */
-    uint32_t max_batch_tokens;   /* provider saturated: default 2048 */
-    uint32_t small_tokens;       /* provider saturated: tasks up to this estimate
-                                    are batched; default 400 */
-    uint32_t idle_batch_tokens;  /* provider with free slots: default 320 */
-    uint32_t idle_small_tokens;  /* provider with free slots: default 96 */
+    /* A job's tasks share requests as its plan groups them (engine/task.h):
+     * no more requests than the original processor makes, and since an
+     * answer is generated token by token, the slowest request as short as
+     * the tasks allow. */
+    uint32_t max_batch_tokens;   /* a request's bound; default 2048 */
     uint64_t max_queue_delay_ns; /* default 20 ms */
     /* cache */
     size_t cache_bytes;    /* default 64 MiB; 0 keeps the default */

@@ -19,12 +19,15 @@
  * four bytes of English), plus TL_TASK_PROMPT_TOKENS of instructions.
  * Model tier: LARGE for the summary and work roles (writing that carries
  * the resume), SMALL for the rest (lists and short entries).
- * Batch group: tasks of at most small_tokens (default 96) may share a
- * provider request with tasks of the same kind, strength and tier; the
- * plan shows how the batcher would group them if they were all ready at
- * once on a provider with free slots (up to 8 tasks and max_batch_tokens
- * per request; engine/processor.h: batching grows while the provider is
- * saturated).
+ * Requests (batch groups): alone on a provider, a job makes per model
+ * tier no more requests than the original processor would (one per
+ * section), its tasks spread over them largest first, each into the
+ * request with the fewest tokens so far, so that the slowest request (an
+ * answer is generated token by token) is as short as it can be; at most
+ * max_batch tasks a request (more requests only when the tasks outnumber
+ * that). The engine batches by these groups while the provider has free
+ * slots, and by kind up to larger bounds while it is saturated
+ * (engine/processor.h).
  *
  * A plan is plain data: it owns its tasks, borrows nothing, and is not
  * shared between threads while being built. */
@@ -75,19 +78,17 @@ typedef struct tl_task {
     uint32_t deps[TL_TASK_MAX_DEPS];
     unsigned n_deps;
     unsigned attempts; /* provider attempts made so far (the engine counts) */
-    /* Static batch grouping: -1 when the task goes alone, else the index of
-     * the request it would share (see tl_plan_opts). */
+    /* The request the task shares with others of its job (see above): -1
+     * when it goes alone, else the group's index. */
     int batch;
 } tl_task;
 
 typedef struct tl_plan_opts {
-    tl_strength strength;      /* 0: BALANCED (recorded, used for batch groups) */
-    unsigned split_over;       /* split entries with more bullets; default 6 */
-    double max_ratio;          /* group size bound vs the median task; default 2.0 */
-    unsigned max_group;        /* at most this many bullets per group; 0 (default): split_over */
-    uint32_t small_tokens;     /* batchable when tokens_est <= this; default 96 */
-    unsigned max_batch;        /* default 8 */
-    uint32_t max_batch_tokens; /* default 320 */
+    tl_strength strength; /* 0: BALANCED (recorded, used for batch groups) */
+    unsigned split_over;  /* split entries with more bullets; default 6 */
+    double max_ratio;     /* group size bound vs the median task; default 2.0 */
+    unsigned max_group;   /* at most this many bullets per group; 0 (default): split_over */
+    unsigned max_batch;   /* default 8 */
 } tl_plan_opts;
 
 void tl_plan_opts_default(tl_plan_opts *o);

@@ -158,31 +158,89 @@ static void test_split_rule(void **state)
 
 /* Small tasks of one kind and tier share static batch groups; a group of
  * one is no batch. */
+/* Requests per tier (uses the batch groups of the plan): */
+static size_t requests_of(const tl_plan *p, tl_model_tier tier, uint64_t *max_load,
+                          unsigned *max_tasks)
+{
+    uint64_t load[64] = {0};
+    unsigned tasks[64] = {0};
+    size_t alone = 0;
+    *max_load = 0;
+    *max_tasks = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const tl_task *t = &p->tasks[i];
+        if (t->tier != tier)
+            continue;
+        if (t->batch < 0) {
+            alone++;
+            if (t->tokens_est > *max_load)
+                *max_load = t->tokens_est;
+            if (*max_tasks < 1)
+                *max_tasks = 1;
+            continue;
+        }
+        assert_in_range(t->batch, 0, 63);
+        load[t->batch] += t->tokens_est;
+        tasks[t->batch]++;
+    }
+    size_t groups = 0;
+    for (int b = 0; b < 64; b++) {
+        if (!tasks[b])
+            continue;
+        groups++;
+        if (load[b] > *max_load)
+            *max_load = load[b];
+        if (tasks[b] > *max_tasks)
+            *max_tasks = tasks[b];
+    }
+    return alone + groups;
+}
+
+/* A job alone on a provider makes, per tier, as many requests as the
+ * original processor (one per section), tasks spread largest first; a
+ * request carries at most max_batch tasks, so more of them only when the
+ * tasks outnumber that. */
 static void test_batch_groups(void **state)
 {
     (void)state;
-    size_t bullets[4] = {1, 1, 1, 1};
+    size_t bullets[4] = {1, 1, 1, 4};
     tl_resume *r = make(4, bullets, 0);
     tl_plan_opts o;
     tl_plan_opts_default(&o);
     o.max_batch = 3;
     tl_plan *p = NULL;
     assert_int_equal(tl_plan_build(r, 1, &o, &p), TL_OK);
-    /* four small work roles: groups of 3 and 1 */
-    int count[8] = {0};
-    size_t alone = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        const tl_task *t = &p->tasks[i];
-        if (t->kind != TL_TASK_WORK)
-            continue;
-        if (t->batch < 0)
-            alone++;
-        else
-            count[t->batch]++;
-    }
-    assert_int_equal(alone, 1);
-    assert_int_equal(p->n_batches, 1);
-    assert_int_equal(find(p, "projects[0]")->batch, -1); /* alone of its kind */
+    uint64_t max_load, total = 0, largest = 0;
+    unsigned max_tasks;
+    /* large: the summary and the work section, five tasks, two requests */
+    assert_int_equal(requests_of(p, TL_TIER_LARGE, &max_load, &max_tasks), 2);
+    assert_true(max_tasks <= 3);
+    for (size_t i = 0; i < p->n; i++)
+        if (p->tasks[i].tier == TL_TIER_LARGE) {
+            total += p->tasks[i].tokens_est;
+            if (p->tasks[i].tokens_est > largest)
+                largest = p->tasks[i].tokens_est;
+        }
+    /* balanced: the slower request is at most half the work plus one task */
+    assert_true(max_load <= total / 2 + largest);
+    /* the role with four bullets (the largest task) does not share with
+     * the next largest */
+    const tl_task *big = find(p, "work[3]");
+    assert_non_null(big);
+    for (size_t i = 0; i < p->n; i++)
+        if (&p->tasks[i] != big && p->tasks[i].tier == TL_TIER_LARGE &&
+            p->tasks[i].tokens_est >= big->tokens_est)
+            fail_msg("work[3] is not the largest task");
+    /* small: projects and skills, one task each, each alone */
+    assert_int_equal(requests_of(p, TL_TIER_SMALL, &max_load, &max_tasks), 2);
+    assert_int_equal(find(p, "projects[0]")->batch, -1);
+    tl_plan_free(p);
+
+    /* max_batch 2: five large tasks need three requests */
+    o.max_batch = 2;
+    assert_int_equal(tl_plan_build(r, 1, &o, &p), TL_OK);
+    assert_int_equal(requests_of(p, TL_TIER_LARGE, &max_load, &max_tasks), 3);
+    assert_true(max_tasks <= 2);
     tl_plan_free(p);
     tl_resume_free(r);
 }

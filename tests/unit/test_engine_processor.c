@@ -581,41 +581,37 @@ static void test_hedge_same_provider_wins(void **state)
     fx_free(&f);
 }
 
-/* Batching adapts to load: while the provider has free slots only short
- * answers share a request (a role entry goes alone, so it is no one's
- * slowest call); once calls queue for its one slot, the role entries of
- * the second job batch too and the jobs need fewer requests. The results
- * are the same. */
-static void test_batching_follows_load(void **state)
+/* Against the original on the same provider (100 ms a call): the
+ * enhanced processor makes no more requests (the plan packs the tasks
+ * into as many requests as the original has sections) and, sending them
+ * at once instead of one after the other, finishes in the time of one
+ * call. The results are the same. */
+static void test_no_more_calls_than_original(void **state)
 {
     (void)state;
-    uint64_t calls[2] = {0}, batched[2] = {0};
-    for (int saturated = 0; saturated < 2; saturated++) {
+    uint64_t calls[2] = {0}, took[2] = {0};
+    for (int kind = 0; kind < 2; kind++) {
         fx f;
         tl_engine_opts o;
         tl_engine_opts_default(&o);
-        o.no_cache = true;
+        o.kind = kind ? TL_ENGINE_ORIGINAL : TL_ENGINE_ENHANCED;
         fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", &o);
-        tl_provider_conf conf;
-        tl_provider_conf_default(&conf);
-        conf.ratelimit.max_concurrency = saturated ? 1 : 16;
-        tl_provider *p = fx_provider(&f, NULL, &conf);
-        fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+        tl_provider *p = fx_provider(&f, NULL, NULL);
         fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
         fx_drive(&f);
-        assert_int_equal(f.n_done, 2);
+        assert_int_equal(f.n_done, 1);
+        assert_int_equal(f.m[0].fallbacks, 0);
+        calls[kind] = f.m[0].provider_calls;
+        took[kind] = f.done_at[0] - T0;
         tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
-        for (int k = 0; k < 2; k++) {
-            assert_int_equal(f.m[k].fallbacks, 0);
-            calls[saturated] += f.m[k].provider_calls;
-            batched[saturated] += f.m[k].batched_tasks;
-            fx_assert_same(f.res[k], want);
-        }
+        fx_assert_same(f.res[0], want);
         tl_result_free(want);
         fx_free(&f);
     }
-    assert_true(calls[1] < calls[0]);
-    assert_true(batched[1] > batched[0]);
+    assert_int_equal(calls[1], 4); /* summary, work, projects, skills */
+    assert_true(calls[0] <= calls[1]);
+    assert_true(took[0] <= 100 * MS + 20 * MS); /* one call, plus at most the batch delay */
+    assert_true(took[1] >= 4 * 100 * MS);
 }
 
 typedef struct prio_seen {
@@ -946,7 +942,7 @@ int main(void)
         cmocka_unit_test(test_hedge_wins),
         cmocka_unit_test(test_hedge_to_local),
         cmocka_unit_test(test_hedge_same_provider_wins),
-        cmocka_unit_test(test_batching_follows_load),
+        cmocka_unit_test(test_no_more_calls_than_original),
         cmocka_unit_test(test_requests_carry_priority),
         cmocka_unit_test(test_partial_batch_answer),
         cmocka_unit_test(test_threads),
