@@ -9,8 +9,8 @@ PACKAGES=(
   libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libhiredis-dev
   redis-server postgresql libpq-dev
   libpoppler-glib-dev libzip-dev libxml2-dev libpango1.0-dev libcairo2-dev fonts-dejavu-core
-  poppler-utils libreoffice-writer-nogui
-  chromium gnuplot-nox
+  poppler-utils libreoffice-writer-nogui curl jq
+  chromium gnuplot-nox wrk
 )
 
 missing=()
