@@ -198,4 +198,9 @@ enum MHD_Result tl__h_batch(tl_req *r);
 enum MHD_Result tl__h_revert(tl_req *r);
 enum MHD_Result tl__h_compare(tl_req *r);
 
+/* Documents out (api_export.c): a stored version as a file (pdf, docx, md,
+ * json, html, text), and a cover letter from the embedded engine. */
+enum MHD_Result tl__h_resume_export(tl_req *r);
+enum MHD_Result tl__h_cover_letter(tl_req *r);
+
 #endif
