@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "doc/pdf.h"
 #include "tailor/tailor.h"
 #include "util/file.h"
 
@@ -18,6 +19,8 @@ typedef struct customize_args {
     const char *terms_path;
     tl_format format;
     int binary; /* CLI_BIN_DOCX or CLI_BIN_PDF: --format docx|pdf */
+    tl_pdf_opts pdf; /* --paper, --template */
+    const char *paper_arg, *template_arg; /* as given, NULL when not */
     tl_strength strength;
     const char *providers; /* --providers (NULL: $TAILOR_PROVIDERS, config, "local") */
     const char *config;    /* --config */
@@ -30,6 +33,7 @@ static void customize_usage(FILE *f)
 {
     fputs("usage: tailor customize RESUME JOB [--strength CONSERVATIVE|BALANCED|EXTENSIVE]\n"
           "                        [--format json|md|txt|html|docx|pdf] [-o OUT] [--terms FILE]\n"
+          "                        [--paper a4|letter] [--template classic|two-column]\n"
           "                        [--providers openai,anthropic,local] [--config tailor.conf]\n"
           "                        [--explain] [--json] [--quiet]\n"
           "\n"
@@ -37,6 +41,9 @@ static void customize_usage(FILE *f)
           "  JOB        the job description, plain text ('-' reads standard input)\n"
           "  --strength how far to go (default BALANCED; 1, 2, 3 also accepted)\n"
           "  --format   output format (default: the resume's own)\n"
+          "  --paper    page size of --format pdf: a4 (default) or letter\n"
+          "  --template layout of --format pdf: classic (default, one column) or\n"
+          "             two-column (skills and education in a sidebar)\n"
           "  -o OUT     write the result to OUT instead of standard output\n"
           "  --terms    an extra terminology file (Canonical | variant | ...)\n"
           "  --providers the fallback chain (env TAILOR_PROVIDERS; default: the config's\n"
@@ -59,6 +66,7 @@ static int parse_customize_args(int argc, char **argv, customize_args *a)
         {"explain", no_argument, NULL, 'e'},        {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
         {"providers", required_argument, NULL, 'P'}, {"config", required_argument, NULL, 'C'},
+        {"paper", required_argument, NULL, 'p'},     {"template", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0}};
     a->strength = TL_STRENGTH_BALANCED;
     int c;
@@ -77,6 +85,20 @@ static int parse_customize_args(int argc, char **argv, customize_args *a)
                 return TL_EXIT_BADINPUT;
             }
             break;
+        case 'p':
+            if (tl_pdf_paper_parse(optarg, &a->pdf.paper) != TL_OK) {
+                cli_error("unknown paper '%s' (a4 or letter)", optarg);
+                return TL_EXIT_BADINPUT;
+            }
+            a->paper_arg = optarg;
+            break;
+        case 'T':
+            if (tl_pdf_template_parse(optarg, &a->pdf.tmpl) != TL_OK) {
+                cli_error("unknown template '%s' (classic or two-column)", optarg);
+                return TL_EXIT_BADINPUT;
+            }
+            a->template_arg = optarg;
+            break;
         case 'o': a->out_path = optarg; break;
         case 't': a->terms_path = optarg; break;
         case 'e': a->explain = true; break;
@@ -90,6 +112,15 @@ static int parse_customize_args(int argc, char **argv, customize_args *a)
     }
     if (argc - optind != 2) {
         customize_usage(stderr);
+        return TL_EXIT_BADINPUT;
+    }
+    if ((a->paper_arg || a->template_arg) && (a->binary != CLI_BIN_PDF || a->json)) {
+        const char *what = a->paper_arg && a->template_arg ? "--paper and --template"
+                           : a->paper_arg                  ? "--paper"
+                                                           : "--template";
+        cli_error("%s only appl%s to --format pdf%s", what,
+                  a->paper_arg && a->template_arg ? "y" : "ies",
+                  a->binary == CLI_BIN_PDF ? ", not with --json" : "");
         return TL_EXIT_BADINPUT;
     }
     a->resume_path = argv[optind];
@@ -158,6 +189,24 @@ static int render(const customize_args *a, const tl_result *res, char **out, siz
     if (e)
         cli_error("cannot render the result: %s", tl_strerror(e));
     return cli_exit_code(e);
+}
+
+/* --format docx|pdf: the tailored resume as a document, PDF with --paper
+ * and --template. */
+static int write_document(const customize_args *a, const tl_resume *r)
+{
+    if (a->binary != CLI_BIN_PDF)
+        return cli_write_resume_binary(r, a->binary, a->out_path);
+    char *data = NULL;
+    size_t len = 0;
+    tl_err e = tl_pdf_write(r, &a->pdf, &data, &len);
+    if (e) {
+        cli_error("cannot render the result as PDF: %s", tl_strerror(e));
+        return cli_exit_code(e) == TL_EXIT_BADINPUT ? TL_EXIT_BADINPUT : TL_EXIT_INTERNAL;
+    }
+    int rc = cli_write_binary(data, len, a->out_path);
+    free(data);
+    return rc;
 }
 
 /* ---- through the engine, when a provider is in the chain ---- */
@@ -309,8 +358,7 @@ static int run_customize(const customize_args *a, const cli_providers *cp, tl_re
     }
     char *text = NULL;
     size_t len = 0;
-    int rc = a->binary && !a->json ? cli_write_resume_binary(res->tailored, a->binary, a->out_path)
-                                   : render(a, res, &text, &len);
+    int rc = a->binary && !a->json ? write_document(a, res->tailored) : render(a, res, &text, &len);
     if (rc == TL_EXIT_OK && text) {
         const char *dest = a->out_path ? a->out_path : "-";
         if (tl_file_write(dest, text, len) != TL_OK) {
