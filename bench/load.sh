@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# HTTP load on `tailor serve` with the embedded engine (issue: the server
-# must stay fast and flat under load): wrk against POST /api/v1/ats/analyze
+# HTTP load on `tailor serve` with the embedded engine: the server
+# must stay fast and flat under load: wrk against POST /api/v1/ats/analyze
 # and POST /api/v1/enhance-customize, requests/s and p99 for each, and the
 # server's RSS after 10,000 and after 100,000 requests.
 # usage: bench/load.sh BUILD_DIR [SECONDS]   (QUICK=1: shorter runs)

@@ -52,7 +52,17 @@ out=bench/results/latest.md
     echo '```'
 } | tee -a "$out"
 
-# 3. Workers over Redis Streams (bench_dist through dist_scaling.sh: 1, 2
+# 3. HTTP load: wrk against `tailor serve` with the embedded engine
+#    (requests/s, p99, and the server's RSS after 10,000 and 100,000
+#    requests), when wrk is installed.
+{
+    echo
+    echo '```'
+    bash bench/load.sh "$BUILD"
+    echo '```'
+} | tee -a "$out"
+
+# 4. Workers over Redis Streams (bench_dist through dist_scaling.sh: 1, 2
 #    and 4 `tailor worker` processes), when redis-server is installed.
 if command -v redis-server >/dev/null 2>&1; then
     DIST_JOBS=300
@@ -67,7 +77,7 @@ else
     echo "bench: redis-server not found: no distributed-worker figures" >&2
 fi
 
-# 4. Charts.
+# 5. Charts.
 if command -v gnuplot >/dev/null 2>&1; then
     bash bench/plot.sh bench/results
 else

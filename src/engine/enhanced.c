@@ -414,15 +414,20 @@ static uint64_t group_key(const eng_task *t)
     return tl_hash64(k, sizeof k, 0x67726f75ull);
 }
 
-/* The group's summed estimate: the batch goes out once all are in (or
- * after max_queue_delay, when some were answered from the cache). */
+/* The summed estimate of the group's tasks still to be answered on t's
+ * link: the batch goes out as soon as all of them are in (after a cache
+ * hit or a failed batch, the rest), or after max_queue_delay when some
+ * are elsewhere (waiting on another job's identical task, say). */
 static uint64_t group_tokens(const eng_task *t)
 {
     const eng_job *j = t->job;
     uint64_t sum = 0;
-    for (size_t i = 0; i < j->n_tasks; i++)
-        if (j->tasks[i].t.batch == t->t.batch)
-            sum += j->tasks[i].t.tokens_est;
+    for (size_t i = 0; i < j->n_tasks; i++) {
+        const eng_task *o = &j->tasks[i];
+        if (o->t.batch == t->t.batch && o->link == t->link && o->state != T_DONE &&
+            o->state != T_LOCAL)
+            sum += o->t.tokens_est;
+    }
     return sum;
 }
 
@@ -582,6 +587,43 @@ static void retry_or_next(tl_engine *e, eng_task *t, uint64_t retry_after_ns)
     t->solo = true;
     t->state = T_TIMER;
     tl__timer_arm(e, &t->tm, tl__now(e) + delay, retry_fire);
+}
+
+/* A batch that failed whole (a server error, a timeout, a 429) goes again
+ * as one request: one retry against the budget and one call to the
+ * provider, where retrying its tasks alone would cost one of each per
+ * task and drain the budget under faults. Its tasks are timed together
+ * and meet again in the batcher. */
+static void retry_batch(tl_engine *e, eng_call *c, uint64_t retry_after_ns)
+{
+    eng_job *j = c->job;
+    unsigned attempts = 1;
+    for (size_t i = 0; i < c->n; i++) {
+        eng_task *t = c->tasks[i];
+        t->call = NULL;
+        t->state = T_NEW;
+        if (t->link_attempts > attempts)
+            attempts = t->link_attempts;
+    }
+    if (deadline_passed(e, j)) {
+        for (size_t i = 0; i < c->n; i++)
+            expire_task(e, c->tasks[i]);
+        return;
+    }
+    uint64_t delay = 0;
+    tl_retry_verdict v = tl_retry_next(c->prov->retry, attempts, retry_after_ns, &delay);
+    if (v != TL_RETRY_AFTER) {
+        for (size_t i = 0; i < c->n; i++)
+            next_link(e, c->tasks[i]);
+        return;
+    }
+    j->m.retries++;
+    uint64_t when = tl__now(e) + delay;
+    for (size_t i = 0; i < c->n; i++) {
+        eng_task *t = c->tasks[i];
+        t->state = T_TIMER;
+        tl__timer_arm(e, &t->tm, when, retry_fire);
+    }
 }
 
 static void expire_task(tl_engine *e, eng_task *t)
@@ -965,8 +1007,11 @@ void tl__enh_response(tl_engine *e, eng_call *c, const tl_chat_response *r)
             j->m.failures++;
             uint64_t ra = r->retry_after_ms > 0 ? (uint64_t)r->retry_after_ms * TL_NS_PER_MS : 0;
             bool retryable = r->error != TL_CALL_CLIENT;
-            for (size_t i = 0; i < n; i++)
-                task_failed(e, c, c->tasks[i], ra, retryable);
+            if (n > 1 && retryable && !c->hedge) /* a batch has no hedge */
+                retry_batch(e, c, ra);
+            else
+                for (size_t i = 0; i < n; i++)
+                    task_failed(e, c, c->tasks[i], ra, retryable);
         }
     }
     tl__call_free(e, c);

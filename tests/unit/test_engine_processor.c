@@ -698,6 +698,70 @@ static void test_partial_batch_answer(void **state)
     fx_free(&f);
 }
 
+/* Every call of the job's first wave fails with a server error: each is
+ * retried once as it was, a batch as one request (one retry, one call),
+ * not as one request per task. */
+typedef struct wave_script {
+    uint64_t first_at;
+    size_t first_calls;
+} wave_script;
+
+static void fail_first_wave(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
+                            tl_scripted_reply *r)
+{
+    wave_script *w = ud;
+    (void)req;
+    if (no == 0)
+        w->first_at = now;
+    if (now == w->first_at) {
+        w->first_calls++;
+        r->error = TL_CALL_SERVER;
+    }
+}
+
+static void test_failed_batch_retried_whole(void **state)
+{
+    (void)state;
+    uint64_t healthy_calls;
+    {
+        fx f;
+        fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+        tl_provider *p = fx_provider(&f, NULL, NULL);
+        fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+        fx_drive(&f);
+        tl_scripted_stats st;
+        tl_scripted_stats_get(p, &st);
+        healthy_calls = st.calls;
+        fx_free(&f);
+    }
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    wave_script w = {0, 0};
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.script = fail_first_wave;
+    so.script_ud = &w;
+    tl_provider *p = fx_provider(&f, &so, NULL);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_int_equal(f.status[0], TL_OK);
+    tl_scripted_stats st;
+    tl_scripted_stats_get(p, &st);
+    assert_int_equal(w.first_calls, healthy_calls); /* the whole job went at once */
+    /* the first wave had batches: more tasks than calls */
+    assert_true(st.tasks - f.m[0].tasks > w.first_calls);
+    assert_int_equal(f.m[0].retries, w.first_calls);
+    assert_int_equal(st.calls, healthy_calls + w.first_calls);
+    assert_int_equal(f.m[0].fallbacks, 0);
+    for (size_t i = 0; i < f.n_tr; i++)
+        assert_string_equal(f.tr[i].provider, "scripted");
+    tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
+    fx_assert_same(f.res[0], want);
+    tl_result_free(want);
+    fx_free(&f);
+}
+
 /* ---- threads: a loop thread, two workers, a provider answering inline */
 
 typedef struct waiter {
@@ -945,6 +1009,7 @@ int main(void)
         cmocka_unit_test(test_no_more_calls_than_original),
         cmocka_unit_test(test_requests_carry_priority),
         cmocka_unit_test(test_partial_batch_answer),
+        cmocka_unit_test(test_failed_batch_retried_whole),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_destroy_threaded_midway),
         cmocka_unit_test(test_bad_arguments),
