@@ -23,219 +23,7 @@
 #include "util/buf.h"
 #include "util/file.h"
 
-/* ---- a server for a test (as in test_api.c) ---- */
-
-typedef struct fixture {
-    tl_store *store;
-    tl_terms *terms;
-    tl_server *srv;
-    char base[64];
-} fixture;
-
-static fixture *start_with(const tl_server_opts *extra)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    tl_store_sqlite_opts so = {.path = ":memory:"};
-    assert_int_equal(tl_store_open_sqlite(&f->store, &so), TL_OK);
-    assert_int_equal(tl_terms_load_default(&f->terms), TL_OK);
-    tl_server_opts o = extra ? *extra : (tl_server_opts){0};
-    o.store = f->store;
-    o.terms = f->terms;
-    o.port = 0;
-    assert_int_equal(tl_server_create(&f->srv, &o), TL_OK);
-    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", (unsigned)tl_server_port(f->srv));
-    return f;
-}
-
-static void stop(fixture *f)
-{
-    tl_server_destroy(f->srv);
-    tl_store_destroy(f->store);
-    tl_terms_free(f->terms);
-    free(f);
-}
-
-static int setup(void **state)
-{
-    *state = start_with(NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    stop(*state);
-    return 0;
-}
-
-/* ---- HTTP ---- */
-
-typedef struct resp {
-    long status;
-    tl_buf body;
-    tl_buf headers;
-    json_t *json; /* the body parsed, when it is JSON */
-} resp;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud)
-{
-    return tl_buf_append(ud, p, size * n) == TL_OK ? size * n : 0;
-}
-
-static void resp_free(resp *r)
-{
-    tl_buf_free(&r->body);
-    tl_buf_free(&r->headers);
-    json_decref(r->json);
-}
-
-/* The value of a response header (case-insensitive name), copied into out. */
-static const char *header(const resp *r, const char *name, char *out, size_t cap)
-{
-    const char *h = tl_buf_str(&r->headers);
-    size_t n = strlen(name);
-    for (const char *line = h; *line;) {
-        const char *end = strstr(line, "\r\n");
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            const char *v = line + n + 1;
-            while (*v == ' ')
-                v++;
-            size_t vl = (size_t)(line + len - v);
-            snprintf(out, cap, "%.*s", (int)vl, v);
-            return out;
-        }
-        line += len + (end ? 2 : 0);
-    }
-    return NULL;
-}
-
-static resp http(fixture *f, const char *method, const char *path, const char *body)
-{
-    resp r = {0};
-    tl_buf_init(&r.body, 64u * 1024u * 1024u);
-    tl_buf_init(&r.headers, 1u << 20);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[2048];
-    snprintf(url, sizeof url, "%s%s", f->base, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    struct curl_slist *h = NULL;
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-        h = curl_slist_append(h, "Content-Type: application/json");
-        h = curl_slist_append(h, "Expect:");
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    CURLcode cc = curl_easy_perform(c);
-    if (cc != CURLE_OK)
-        fail_msg("%s %s: %s", method, path, curl_easy_strerror(cc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    r.json = json_loadb(tl_buf_str(&r.body), r.body.len, 0, NULL);
-    return r;
-}
-
-static resp get(fixture *f, const char *path)
-{
-    return http(f, "GET", path, NULL);
-}
-
-static resp post(fixture *f, const char *path, const char *body)
-{
-    return http(f, "POST", path, body);
-}
-
-static resp post_json(fixture *f, const char *path, json_t *doc)
-{
-    char *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    assert_non_null(text);
-    resp r = post(f, path, text);
-    free(text);
-    return r;
-}
-
-/* Checks status and, for errors, the error document's shape and code. */
-static void expect(const resp *r, long status, const char *code)
-{
-    if (r->status != status)
-        fail_msg("status %ld, want %ld: %.400s", r->status, status, tl_buf_str(&r->body));
-    if (!code)
-        return;
-    json_t *e = json_object_get(r->json, "error");
-    assert_true(json_is_object(e));
-    assert_true(json_is_string(json_object_get(e, "message")));
-    const char *got = json_string_value(json_object_get(e, "code"));
-    if (!got || strcmp(got, code) != 0)
-        fail_msg("error code %s, want %s", got ? got : "(none)", code);
-}
-
-/* An error whose message names every one of the words (NULL-terminated). */
-static void expect_message(const resp *r, ...)
-{
-    const char *msg =
-        json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
-    assert_non_null(msg);
-    va_list ap;
-    va_start(ap, r);
-    for (const char *w; (w = va_arg(ap, const char *)) != NULL;)
-        if (!strstr(msg, w))
-            fail_msg("'%s' not in the message: %s", w, msg);
-    va_end(ap);
-}
-
-static void expect_header(const resp *r, const char *name, const char *want)
-{
-    char v[256];
-    if (!header(r, name, v, sizeof v))
-        fail_msg("no %s header", name);
-    if (strcmp(v, want) != 0)
-        fail_msg("%s: '%s', want '%s'", name, v, want);
-}
-
-static char *fixture_text(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", TL_TEST_DATA, name);
-    char *data = NULL;
-    size_t len = 0;
-    assert_int_equal(tl_file_read(path, 4u << 20, &data, &len), TL_OK);
-    return data;
-}
-
-static int64_t upload_resume(fixture *f, const char *name)
-{
-    char *text = fixture_text(name);
-    resp r = post(f, "/api/v1/resumes", text);
-    free(text);
-    expect(&r, 201, NULL);
-    json_t *id = json_object_get(r.json, "id");
-    assert_true(json_is_integer(id));
-    int64_t v = json_integer_value(id);
-    resp_free(&r);
-    return v;
-}
-
-static int64_t upload_jd(fixture *f, const char *name)
-{
-    char *text = fixture_text(name);
-    resp r = post_json(f, "/api/v1/job-descriptions", json_pack("{ss}", "text", text));
-    free(text);
-    expect(&r, 201, NULL);
-    int64_t v = json_integer_value(json_object_get(r.json, "id"));
-    resp_free(&r);
-    return v;
-}
+#include "test_api_fx.h"
 
 static resp export(fixture *f, int64_t id, int v, const char *query)
 {
@@ -432,7 +220,7 @@ static void test_export_errors(void **state)
     r = get(f, "/api/v1/resumes/1/versions/0/export");
     expect(&r, 404, "not_found");
     resp_free(&r);
-    r = http(f, "POST", "/api/v1/resumes/1/versions/1/export", "{}");
+    r = http(f, "POST", "/api/v1/resumes/1/versions/1/export", "{}", NULL);
     expect(&r, 405, "method_not_allowed");
     resp_free(&r);
 }
@@ -618,7 +406,7 @@ static void test_cover_letter_body_limit(void **state)
 {
     (void)state;
     tl_server_opts o = {.max_body = 1024};
-    fixture *f = start_with(&o);
+    fixture *f = start_with(&o, NULL);
     char big[4096];
     memset(big, ' ', sizeof big - 1);
     big[0] = '{';
