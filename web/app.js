@@ -97,6 +97,7 @@ function follow(url, jobId, on) {
     const handle = (name, data) => {
       if (name === "accepted") on.accepted(data);
       else if (name === "section") on.section(data);
+      else if (name === "consistency" && on.consistency) on.consistency(data);
       else if (name === "done") finish(resolve, data);
       else if (name === "error") finish(reject, new Error(jobError(data && data.error)));
     };
@@ -112,7 +113,7 @@ function follow(url, jobId, on) {
     if (!apiKey() && typeof EventSource === "function") {
       const es = new EventSource(url);
       let failures = 0, lastId = 0;
-      for (const name of ["accepted", "section", "done"]) {
+      for (const name of ["accepted", "section", "consistency", "done"]) {
         es.addEventListener(name, (e) => {
           if (Number(e.lastEventId) > lastId) { lastId = Number(e.lastEventId); failures = 0; }
           const data = JSON.parse(e.data);
@@ -568,6 +569,11 @@ async function tailor(ev) {
     setStatus("Queued as job " + acc.job_id + "…");
     const result = await follow(acc.links.events, acc.job_id, {
       accepted: () => setStatus("Job " + acc.job_id + " accepted; tailoring…"),
+      consistency: (d) => {
+        const n = (d.tense || 0) + (d.style || 0);
+        setStatus("Every section is in; the consistency pass " +
+          (n ? "made " + n + " tense and style " + (n === 1 ? "change" : "changes") : "had nothing to change") + "…");
+      },
       section: (d) => {
         setProgress(d.done, d.total);
         if (d.section) {

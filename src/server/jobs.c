@@ -407,19 +407,62 @@ static void subsection_ids(const tl_resume *r, run_ctx *rc)
     free(t);
 }
 
+/* A subsection's tailored text as the events carry it ("after"): the
+ * summary's string, or the entry's summary (when the target starts the
+ * entry) and its bullets as an array. */
+static json_t *target_text(const tl_resume *r, const tl_target *tg)
+{
+    if (tg->kind == TL_TARGET_SUMMARY)
+        return r->basics.summary ? json_string(r->basics.summary) : json_null();
+    const tl_entry *en = &r->sections[tg->section].entries[tg->entry];
+    size_t from = tg->bullet_from < en->n_bullets ? tg->bullet_from : en->n_bullets;
+    size_t to = tg->bullet_to && tg->bullet_to < en->n_bullets ? tg->bullet_to : en->n_bullets;
+    if (from == to)
+        return from == 0 && en->summary ? json_string(en->summary) : json_null();
+    json_t *a = json_array();
+    if (a && from == 0 && en->summary)
+        json_array_append_new(a, json_string(en->summary));
+    for (size_t i = from; a && i < to; i++)
+        if (en->bullets[i])
+            json_array_append_new(a, json_string(en->bullets[i]));
+    return a ? a : json_null();
+}
+
 /* One "section" event per subsection done: the counts, the subsection's
- * id, and what produced it (the embedded engine: provider "local", never a
- * fallback). */
-static void on_progress(void *ud, int done, int total)
+ * id and tailored text, and what produced it (the embedded engine:
+ * provider "local", never a fallback). */
+static void on_section(void *ud, int done, int total, const tl_resume *tailored,
+                       const tl_target *target)
 {
     run_ctx *rc = ud;
     const char *id = done >= 1 && (size_t)done <= rc->n_ids ? rc->ids[done - 1] : NULL;
+    json_t *after = target_text(tailored, target);
     pthread_mutex_lock(&rc->j->mu);
     emit_json(rc->j, "section",
-              json_pack("{sI si si s:s* ss sb}", "job_id", (json_int_t)rc->j->id, "done", done,
-                        "total", total, "section", id, "provider", "local", "fallback", 0));
+              json_pack("{sI si si s:s* ss sb so*}", "job_id", (json_int_t)rc->j->id, "done",
+                        done, "total", total, "section", id, "provider", "local", "fallback", 0,
+                        "after", after));
     wake_all(rc->j, false);
     pthread_mutex_unlock(&rc->j->mu);
+}
+
+/* The "consistency" event, once every section is in and the pass over the
+ * whole resume has run: how many changes it made, by kind. */
+static void emit_consistency(tl_sjob *j, const tl_result *res)
+{
+    size_t tense = 0, style = 0, repeated = 0;
+    for (size_t i = 0; res->changes && i < res->changes->n; i++) {
+        tl_change_kind k = res->changes->items[i].kind;
+        tense += k == TL_CHANGE_TENSE;
+        style += k == TL_CHANGE_STYLE;
+        repeated += k == TL_CHANGE_REPEATED;
+    }
+    pthread_mutex_lock(&j->mu);
+    emit_json(j, "consistency",
+              json_pack("{sI sI sI sI}", "job_id", (json_int_t)j->id, "tense", (json_int_t)tense,
+                        "style", (json_int_t)style, "repeated", (json_int_t)repeated));
+    wake_all(j, false);
+    pthread_mutex_unlock(&j->mu);
 }
 
 /* The metrics object M of a job run on an engine: the engine's job
@@ -879,6 +922,8 @@ static void run_job(tl_jobq *q, tl_sjob *j)
         if (e == TL_OK && j->sections)
             e = tl__keep_sections(w->res, j->in.resume, j->in.jd, q->o.terms, j->sections);
         if (e == TL_OK)
+            emit_consistency(j, w->res);
+        if (e == TL_OK)
             e = build_result(q, j, w->res, t0, &w->met, w->sections, &result, &new_version);
         if (w)
             eng_wait_free(w);
@@ -886,11 +931,13 @@ static void run_job(tl_jobq *q, tl_sjob *j)
         run_ctx rc = {.q = q, .j = j};
         subsection_ids(j->in.resume, &rc);
         tl_customize_opts co = {
-            .strength = j->in.strength, .progress = on_progress, .progress_ud = &rc};
+            .strength = j->in.strength, .section = on_section, .progress_ud = &rc};
         tl_result *res = NULL;
         e = tl_customize(j->in.resume, j->in.jd, q->o.terms, &co, &res);
         if (e == TL_OK && j->sections)
             e = tl__keep_sections(res, j->in.resume, j->in.jd, q->o.terms, j->sections);
+        if (e == TL_OK)
+            emit_consistency(j, res);
         if (e == TL_OK)
             e = build_result(q, j, res, t0, NULL, NULL, &result, &new_version);
         tl_result_free(res);

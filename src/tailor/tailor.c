@@ -28,6 +28,8 @@ static tl_err tailor_all(const tl_local_ctx *ctx, const tl_resume *r, const tl_c
         e = tl_local_tailor(ctx, &targets[i], res->tailored, res->changes);
         if (!e && opts && opts->progress)
             opts->progress(opts->progress_ud, (int)(i + 1), (int)n);
+        if (!e && opts && opts->section)
+            opts->section(opts->progress_ud, (int)(i + 1), (int)n, res->tailored, &targets[i]);
     }
     res->subsections = (int)n;
     free(targets);

@@ -10,16 +10,25 @@
 #include "doc/resume.h"
 #include "doc/terms.h"
 #include "tailor/change.h"
+#include "tailor/local.h"
 #include "tailor/score.h"
 #include "util/err.h"
 
 /* Called after each subsection is tailored, from the calling thread. */
 typedef void (*tl_progress_cb)(void *ud, int done, int total);
 
+/* The same moment with what was done: the resume as tailored so far (the
+ * consistency pass has not run yet) and the subsection's target in it,
+ * whose text is the subsection's tailoring. Only read them, and only
+ * during the call. */
+typedef void (*tl_section_cb)(void *ud, int done, int total, const tl_resume *tailored,
+                              const tl_target *target);
+
 typedef struct tl_customize_opts {
     tl_strength strength;   /* 0 means BALANCED */
     tl_progress_cb progress; /* optional */
-    void *progress_ud;
+    tl_section_cb section;   /* optional; with progress, both are called */
+    void *progress_ud;       /* for both */
 } tl_customize_opts;
 
 typedef struct tl_result {

@@ -244,7 +244,7 @@ static inline void fx_assert_same(const tl_result *a, const tl_result *b)
 
 static inline tl_result *fx_customize(fx *f, tl_strength s)
 {
-    tl_customize_opts co = {s, NULL, NULL};
+    tl_customize_opts co = {.strength = s};
     tl_result *r = NULL;
     assert_int_equal(tl_customize(f->resume, f->job, f->terms, &co, &r), TL_OK);
     return r;

@@ -817,7 +817,7 @@ static void test_threads(void **state)
     while (w.done < 3)
         pthread_cond_wait(&w.cv, &w.mu);
     pthread_mutex_unlock(&w.mu);
-    tl_customize_opts co = {TL_STRENGTH_BALANCED, NULL, NULL};
+    tl_customize_opts co = {.strength = TL_STRENGTH_BALANCED};
     tl_result *want = NULL;
     assert_int_equal(tl_customize(r, j, terms, &co, &want), TL_OK);
     for (int i = 0; i < 3; i++) {

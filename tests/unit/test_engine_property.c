@@ -206,7 +206,7 @@ static void check_job(pfx *f, pjob *j)
     assert_false(j->bad_task);
     assert_non_null(j->res);
     assert_int_equal(j->n_tasks, (size_t)j->res->subsections);
-    tl_customize_opts co = {j->s, NULL, NULL};
+    tl_customize_opts co = {.strength = j->s};
     tl_result *want = NULL;
     assert_int_equal(tl_customize(j->r, j->job, f->terms, &co, &want), TL_OK);
     char *a = fx_json(j->res->tailored), *b = fx_json(want->tailored);
