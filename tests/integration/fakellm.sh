@@ -99,6 +99,8 @@ if command -v node >/dev/null && [ -d "$HERE/../compat/node_modules/openai" ]; t
     else
         fail "openai npm compat: $(tail -c 600 "$WORK/compat.out")"
     fi
+elif [ -n "${TL_REQUIRE_SERVICES:-}" ]; then
+    fail "openai npm compat: node or tests/compat/node_modules missing (scripts/deps.sh installs them)"
 else
     echo "SKIP: openai npm compat (node or tests/compat/node_modules missing; run npm ci in tests/compat)"
 fi

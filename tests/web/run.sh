@@ -4,7 +4,8 @@
 # usage: run.sh TAILOR_BINARY DATA_DIR
 # Screenshots, the downloaded JSON and a printed PDF go to web-artifacts/
 # next to the binary. Ends with "N passed, N failed"; exits non-zero on a
-# failure. Skips (exit 0) only when chromium, node or node_modules is absent.
+# failure. Skips (exit 0) only when chromium, node or node_modules is absent,
+# and then fails instead when TL_REQUIRE_SERVICES is set.
 set -u
 if [ $# -lt 2 ]; then
     echo "usage: $0 TAILOR_BINARY DATA_DIR" >&2
@@ -15,8 +16,14 @@ TAILOR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 DATA=$(cd "$2" && pwd)
 ARTIFACTS=$(dirname "$TAILOR")/web-artifacts
 
+# A skip is a failure where the tests must run (TL_REQUIRE_SERVICES, as CI
+# sets it): there, scripts/deps.sh has installed everything they need.
 skip() {
     echo "SKIP: browser tests: $* (scripts/deps.sh installs it)"
+    if [ -n "${TL_REQUIRE_SERVICES:-}" ]; then
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
     exit 0
 }
 [ -x /usr/bin/chromium ] || skip "/usr/bin/chromium is not installed"
