@@ -733,6 +733,13 @@ static tl_err build_json(const tl_resume *r, json_t **out)
     return TL_OK;
 }
 
+tl_err tl_resume_to_json_value(const tl_resume *r, json_t **out)
+{
+    if (!r || !out)
+        return TL_EINVAL;
+    return build_json(r, out);
+}
+
 tl_err tl__json_write(const tl_resume *r, tl_buf *b)
 {
     json_t *root = NULL;

@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "util/arena.h"
 #include "util/err.h"
 
@@ -211,5 +213,10 @@ TL_MUST_CHECK tl_err tl_resume_parse(const char *p, size_t n, tl_format fmt, tl_
  * string that the caller frees. */
 TL_MUST_CHECK tl_err tl_resume_write(const tl_resume *r, tl_format fmt, char **out,
                                      size_t *len);
+
+/* r as a JSON Resume value (what tl_resume_write writes for JSON, not yet
+ * serialised), for callers that put it inside a larger JSON document.
+ * The caller owns *out (json_decref). */
+TL_MUST_CHECK tl_err tl_resume_to_json_value(const tl_resume *r, json_t **out);
 
 #endif

@@ -573,14 +573,10 @@ static tl_err to_plan(json_t *doc)
 static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double t0,
                            const tl_job_metrics *m, json_t *sections, char **out, int *new_version)
 {
-    char *text = NULL;
-    tl_err e = tl_result_to_json(res, j->in.out_format, &text);
+    json_t *doc = NULL;
+    tl_err e = tl_result_to_value(res, j->in.out_format, &doc);
     if (e)
         return e;
-    json_t *doc = json_loads(text, 0, NULL);
-    free(text);
-    if (!doc)
-        return TL_EINTERNAL;
     if (json_object_set_new(doc, "job_id", json_integer(j->id)) != 0 ||
         json_object_set_new(doc, "strength", json_string(tl_strength_name(j->in.strength))) != 0)
         e = TL_ENOMEM;

@@ -82,19 +82,15 @@ void tl_result_free(tl_result *res)
 
 /* ---- JSON ---- */
 
-/* The tailored resume as a JSON Resume object (the JSON writer's output,
- * parsed back), and its rendering in fmt when fmt is not JSON. */
+/* The tailored resume as a JSON Resume object, and its rendering in fmt
+ * when fmt is not JSON. */
 static tl_err resume_parts(const tl_result *res, tl_format fmt, json_t **resume, json_t **rendered)
 {
     char *text = NULL;
     size_t len = 0;
-    tl_err e = tl_resume_write(res->tailored, TL_FORMAT_JSON, &text, &len);
+    tl_err e = tl_resume_to_json_value(res->tailored, resume);
     if (e)
         return e;
-    *resume = json_loadb(text, len, 0, NULL);
-    free(text);
-    if (!*resume)
-        return TL_EINTERNAL; /* the writer produced JSON the parser refuses */
     *rendered = NULL;
     if (fmt == TL_FORMAT_JSON)
         return TL_OK;
@@ -159,7 +155,7 @@ static json_t *scores_json(const tl_result *res)
     return json_pack("{s:o, s:o}", "before", before, "after", after);
 }
 
-tl_err tl_result_to_json(const tl_result *res, tl_format fmt, char **out)
+tl_err tl_result_to_value(const tl_result *res, tl_format fmt, json_t **out)
 {
     if (!res || !out || !res->tailored || !res->before || !res->after || !res->changes)
         return TL_EINVAL;
@@ -187,7 +183,23 @@ tl_err tl_result_to_json(const tl_result *res, tl_format fmt, char **out)
     bad |= json_object_set_new(
         doc, "metrics",
         json_pack("{s:f, s:i}", "elapsed_ms", res->elapsed_ms, "subsections", res->subsections));
-    char *text = bad ? NULL : json_dumps(doc, JSON_INDENT(2));
+    if (bad) {
+        json_decref(doc);
+        return TL_ENOMEM;
+    }
+    *out = doc;
+    return TL_OK;
+}
+
+tl_err tl_result_to_json(const tl_result *res, tl_format fmt, char **out)
+{
+    if (!out)
+        return TL_EINVAL;
+    json_t *doc = NULL;
+    tl_err e = tl_result_to_value(res, fmt, &doc);
+    if (e)
+        return e;
+    char *text = json_dumps(doc, JSON_INDENT(2));
     json_decref(doc);
     if (!text)
         return TL_ENOMEM;

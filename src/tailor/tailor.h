@@ -54,4 +54,8 @@ void tl_result_free(tl_result *res);
  *  "metrics": {"elapsed_ms", "subsections"}} */
 TL_MUST_CHECK tl_err tl_result_to_json(const tl_result *res, tl_format fmt, char **out);
 
+/* The same document as a JSON value, for callers that add to it before
+ * serialising (the caller owns *out: json_decref). */
+TL_MUST_CHECK tl_err tl_result_to_value(const tl_result *res, tl_format fmt, json_t **out);
+
 #endif
