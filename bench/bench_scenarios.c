@@ -993,9 +993,16 @@ static void run(run_spec *sp, const llm_opts *lo, const char *scen, result *res)
     }
     double calls = json_number_value(json_object_get(res->j, "calls"));
     double tol = fmax(2, 0.01 * res->st.calls) + (sp->hard_cap ? 16 : 0);
+    /* Where the client counts its successful answers too, it cannot have
+     * more than fake-llm says it answered (fewer is fine: a hedge's loser
+     * or a timed-out call was answered to nobody). */
+    json_t *ok = json_object_get(res->j, "ok");
     if (fabs(calls - res->st.calls) > tol)
         snprintf(res->why, sizeof res->why, "client counted %.0f calls, fake-llm %.0f", calls,
                  res->st.calls);
+    else if (json_is_number(ok) && json_number_value(ok) > res->st.ok + tol)
+        snprintf(res->why, sizeof res->why, "client counted %.0f answers, fake-llm %.0f ok",
+                 json_number_value(ok), res->st.ok);
     else
         res->valid = true;
 }
@@ -1076,8 +1083,8 @@ static FILE *dat_open(const char *name)
 /* rows: who  wall_s  degraded  calls  cpu_s  rss_mb */
 static void dat_row(FILE *f, const char *who_name, const result *r)
 {
-    if (!r || !r->j || !json_object_size(r->j))
-        return;
+    if (!r || !r->valid || !r->j || !json_object_size(r->j))
+        return; /* an invalid run is reported as such, never charted */
     fprintf(f, "%s %.4f %.0f %.0f %.4f %.2f\n", who_name, jnum(r, "wall_s"),
             jnum(r, "degraded") + jnum(r, "failed"), jnum(r, "calls"), r->cpu_s, r->rss_mb);
 }
