@@ -537,6 +537,26 @@ function showResult(r) {
   $("result-title").focus();
 }
 
+// The chain is tried in the order shown; "local" always stays last.
+function moveEarlier(label) {
+  const prev = label.previousElementSibling;
+  if (!prev) return;
+  label.parentNode.insertBefore(label, prev);
+  refreshMoves();
+  setStatus("Chain: " + chosenProviders().join(" → ") + ".");
+  const up = label.querySelector("button.move");
+  if (up && !up.disabled) up.focus();
+  else label.querySelector("input").focus();
+}
+
+function refreshMoves() {
+  const labels = [...document.querySelectorAll("#provider-list label")];
+  labels.forEach((l, i) => {
+    const up = l.querySelector("button.move");
+    if (up) up.disabled = i === 0;
+  });
+}
+
 function chosenProviders() {
   return [...document.querySelectorAll("#provider-list input:checked")].map((i) => i.value);
 }
@@ -640,8 +660,19 @@ async function loadProviders() {
       input.checked = true;
       if (p === "local") input.disabled = true; // the chain always ends in the embedded engine
       label.append(input, " " + (p === "local" ? "local (embedded engine)" : p));
+      if (p !== "local") {
+        const up = el("button");
+        up.type = "button";
+        up.className = "move";
+        up.textContent = "↑";
+        up.title = "Try " + p + " earlier";
+        up.setAttribute("aria-label", "Move " + p + " earlier in the chain");
+        up.addEventListener("click", () => moveEarlier(label));
+        label.append(up);
+      }
       box.append(label);
     }
+    refreshMoves();
   } catch (e) {
     showError("Could not reach the tailor server. Check that it is running, then reload the page.");
   }

@@ -479,21 +479,32 @@ async function fallbackRun(dataDir) {
   const fake = await startFakeLlm(["--outage", "0:100000"]);
   let srv = null, b = null;
   try {
-    srv = await startServer(["--providers", "openai,local"],
-      { OPENAI_BASE_URL: fake.base + "/v1", OPENAI_API_KEY: "test-key" });
+    srv = await startServer(["--providers", "openai,anthropic,local"],
+      { OPENAI_BASE_URL: fake.base + "/v1", OPENAI_API_KEY: "test-key",
+        ANTHROPIC_BASE_URL: fake.base, ANTHROPIC_API_KEY: "test-key" });
     b = await launch();
     const page = await b.ctx.newPage();
     const w = watch(page, srv.base);
     await page.goto(srv.base + "/");
     await page.waitForSelector("body[data-ready='1']");
     const offered = await page.$$eval("#provider-list input", (l) => l.map((i) => [i.value, i.checked]));
-    eq("the page offers the configured chain", offered, [["openai", true], ["local", true]]);
+    eq("the page offers the configured chain", offered, [["openai", true], ["anthropic", true], ["local", true]]);
+    // anthropic first, by keyboard: its "earlier" button, then Enter
+    await page.focus("#provider-list button[aria-label='Move anthropic earlier in the chain']");
+    await page.keyboard.press("Enter");
+    const order = await page.$$eval("#provider-list input", (l) => l.map((i) => i.value));
+    eq("a provider moves earlier in the chain", order, ["anthropic", "openai", "local"]);
+    let sentChain = null;
+    page.on("request", (req) => {
+      if (req.method() === "POST" && /\/api\/v1\/enhance-customize$/.test(req.url())) sentChain = JSON.parse(req.postData() || "{}").provider;
+    });
     await page.fill("#resume", fs.readFileSync(path.join(dataDir, "maria-lopez.md"), "utf8"));
     await page.fill("#job", fs.readFileSync(path.join(dataDir, "analytics-engineer.txt"), "utf8"));
     await page.click("#go");
     await page.waitForSelector("#result:not([hidden])", { timeout: 60000 });
     const cards = await page.$$eval(".card", (l) => l.map((c) => ({ id: c.dataset.section, provider: c.querySelector(".provider").textContent, fallback: !c.querySelector(".fallback").hidden })));
     check("sections arrived", cards.length >= 3, JSON.stringify(cards));
+    eq("the job asked for the chain in the order shown", sentChain, "anthropic,openai,local");
     check("during the outage every section fell back to the embedded engine, and says so",
       cards.length > 0 && cards.every((c) => c.fallback && c.provider === "local"), JSON.stringify(cards));
     const status = await page.textContent("#status");
