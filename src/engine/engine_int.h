@@ -47,13 +47,23 @@ struct tl__timer {
 
 struct eng_call;
 
+/* One model of a provider, as the engine uses it. */
+typedef struct eng_model {
+    const char *name;           /* "": the provider's own default */
+    int tier;                   /* the tier it serves: 0 small, 1 large */
+    double price_in, price_out; /* USD per million tokens */
+    long context;               /* tokens; 0: unknown */
+    tl_breaker *br;             /* its own breaker: a model can be down while
+                                   another of the same provider answers */
+} eng_model;
+
 /* A provider as the engine knows it. */
 typedef struct eng_prov {
     tl_provider *p;
     tl_provider_conf conf;
     tl_ratelimit *rl;
-    tl_breaker *br[2]; /* per model: by tier (the same breaker when both tiers
-                          use one model) */
+    eng_model *models; /* n_models >= 1 */
+    size_t n_models;
     tl_retry *retry;
     uint64_t lat[LAT_SAMPLES]; /* ring of recent successful latencies */
     size_t n_lat, lat_pos;
@@ -151,7 +161,8 @@ typedef struct eng_call {
     unsigned attempt; /* original: 1 or 2 */
     tl_rl_ticket ticket;
     tl_breaker_permit permit;
-    tl_breaker *br; /* the breaker of the call's model */
+    eng_model *model; /* the call's model (its breaker, name and prices) */
+    tl_breaker *br;   /* the breaker of the call's model */
     bool permitted;
     uint64_t call_id;
     uint64_t sent_ns;
@@ -239,11 +250,13 @@ void tl__apply_answer(tl_engine *e, eng_call *c, const char *text, size_t len,
 tl_err tl__render(tl_engine *e, eng_call *c, char **sys, char **user);
 eng_call *tl__call_new(tl_engine *e, eng_job *j, eng_prov *p, unsigned link, size_t n);
 void tl__call_free(tl_engine *e, eng_call *c);
-uint64_t tl__task_model_key(const eng_task *t);
+/* The first model of p serving tier (the tier's default), else p's first. */
+eng_model *tl__tier_model(const eng_prov *p, tl_model_tier tier);
 const char *tl__model_of(const eng_prov *p, const eng_task *t);
 /* Submits c's request to its provider; the answer comes back as an event. */
 tl_err tl__call_submit(eng_call *c, const tl_chat_request *req);
-void tl__account_response(eng_job *j, const tl_chat_response *r, const eng_prov *p);
+/* Adds r's tokens to j, and their cost at model m's prices. */
+void tl__account_response(eng_job *j, const tl_chat_response *r, const eng_model *m);
 
 /* enhanced.c */
 void tl__enh_start(tl_engine *e, eng_job *j);

@@ -753,7 +753,8 @@ static admission admit(tl_engine *e, eng_call *c)
         park(p, c);
         return PARKED;
     }
-    c->br = p->br[c->tasks[0]->t.tier];
+    c->model = tl__tier_model(p, c->tasks[0]->t.tier);
+    c->br = c->model->br;
     if (!tl_breaker_acquire(c->br, &c->permit)) {
         tl_rl_outcome o = {TL_RL_NOT_SENT, 0, 0};
         tl_ratelimit_settle(p->rl, &c->ticket, &o);
@@ -800,7 +801,7 @@ static bool try_send(tl_engine *e, eng_call *c)
         return false;
     }
     tl_chat_request req = {0};
-    req.model = tl__model_of(c->prov, c->tasks[0])[0] ? tl__model_of(c->prov, c->tasks[0]) : NULL;
+    req.model = c->model->name[0] ? c->model->name : NULL;
     req.system = sys;
     req.user = user;
     req.json = true;
@@ -984,7 +985,7 @@ void tl__enh_response(tl_engine *e, eng_call *c, const tl_chat_response *r)
             c->tasks[n++] = c->tasks[i];
     c->n = n;
     if (n > 0) {
-        tl__account_response(j, r, p);
+        tl__account_response(j, r, c->model);
         if (r->error == TL_CALL_OK) {
             tl_prompt_outcome outcomes[64];
             tl__apply_answer(e, c, r->text ? r->text : "", r->text_len, outcomes);

@@ -122,11 +122,11 @@ static void orig_retry(tl_engine *e, eng_call *c, uint64_t retry_after_ns)
 static void orig_send(tl_engine *e, eng_call *c)
 {
     char *sys = NULL, *user = NULL;
+    c->model = tl__tier_model(c->prov, c->tasks[0]->t.tier);
     tl_err err = tl__render(e, c, &sys, &user);
     if (!err) {
         tl_chat_request req = {0};
-        const char *model = tl__model_of(c->prov, c->tasks[0]);
-        req.model = model[0] ? model : NULL;
+        req.model = c->model->name[0] ? c->model->name : NULL;
         req.system = sys;
         req.user = user;
         req.json = true;
@@ -153,7 +153,7 @@ void tl__orig_response(tl_engine *e, eng_call *c, const tl_chat_response *r)
 {
     eng_job *j = c->job;
     c->sent = false;
-    tl__account_response(j, r, c->prov);
+    tl__account_response(j, r, c->model);
     size_t left = 0;
     if (r->error == TL_CALL_OK) {
         tl_prompt_outcome *out = tl__malloc(c->n * sizeof *out);

@@ -173,14 +173,22 @@ static void prov_free(eng_prov *p)
     if (!p)
         return;
     tl_ratelimit_destroy(p->rl);
-    if (p->br[1] != p->br[0])
-        tl_breaker_destroy(p->br[1]);
-    tl_breaker_destroy(p->br[0]);
+    for (size_t i = 0; p->models && i < p->n_models; i++)
+        tl_breaker_destroy(p->models[i].br);
+    tl__free(p->models);
     tl_retry_destroy(p->retry);
     tl__free(p);
 }
 
-static const char *tier_model(const eng_prov *p, tl_model_tier tier)
+eng_model *tl__tier_model(const eng_prov *p, tl_model_tier tier)
+{
+    for (size_t i = 0; i < p->n_models; i++)
+        if (p->models[i].tier == (int)tier)
+            return &p->models[i];
+    return &p->models[0];
+}
+
+static const char *conf_tier_model(const eng_prov *p, tl_model_tier tier)
 {
     const char *m = tier == TL_TIER_LARGE ? p->conf.model_large : p->conf.model_small;
     if (!m)
@@ -188,22 +196,55 @@ static const char *tier_model(const eng_prov *p, tl_model_tier tier)
     return m ? m : "";
 }
 
-/* One breaker per model the provider is used with ("openai:gpt-4o-mini"):
- * a model can be down while another of the same provider answers. */
+static bool model_entry_ok(const tl_model_entry *m)
+{
+    return m->model && (m->tier == 0 || m->tier == 1) && m->price_in >= 0 && m->price_out >= 0 &&
+           m->context >= 0;
+}
+
+/* The provider's models: the configured list, else the small and the
+ * large tier's model (once when both tiers use one) at the provider's
+ * prices. */
+static tl_err models_create(eng_prov *p)
+{
+    size_t n = p->conf.models ? p->conf.n_models : 2;
+    if (n == 0)
+        return TL_EINVAL;
+    p->models = tl__calloc(n, sizeof *p->models);
+    if (!p->models)
+        return TL_ENOMEM;
+    if (p->conf.models) {
+        for (size_t i = 0; i < n; i++) {
+            const tl_model_entry *m = &p->conf.models[i];
+            if (!model_entry_ok(m))
+                return TL_EINVAL;
+            p->models[i] =
+                (eng_model){m->model, m->tier, m->price_in, m->price_out, m->context, NULL};
+        }
+        p->n_models = n;
+        return TL_OK;
+    }
+    for (int tier = 0; tier < 2; tier++) {
+        const char *name = conf_tier_model(p, (tl_model_tier)tier);
+        if (tier == 1 && strcmp(name, p->models[0].name) == 0)
+            break;
+        p->models[p->n_models++] =
+            (eng_model){name, tier, p->conf.usd_per_mtok_in, p->conf.usd_per_mtok_out, 0, NULL};
+    }
+    return TL_OK;
+}
+
+/* One breaker per model ("openai:gpt-4o-mini"). */
 static tl_err breakers_create(eng_prov *p, bool named)
 {
-    char name[64];
-    for (int tier = 0; tier < 2; tier++) {
-        if (tier == 1 && strcmp(tier_model(p, TL_TIER_SMALL), tier_model(p, TL_TIER_LARGE)) == 0) {
-            p->br[1] = p->br[0];
-            break;
-        }
+    char name[128];
+    for (size_t i = 0; i < p->n_models; i++) {
         if (!named) {
             snprintf(name, sizeof name, "%s:%s", p->p->name ? p->p->name : "provider",
-                     tier_model(p, (tl_model_tier)tier));
+                     p->models[i].name);
             p->conf.breaker.name = name;
         }
-        tl_err err = tl_breaker_create(&p->br[tier], &p->conf.breaker);
+        tl_err err = tl_breaker_create(&p->models[i].br, &p->conf.breaker);
         if (err)
             return err;
     }
@@ -230,6 +271,7 @@ static tl_err prov_new(tl_engine *e, tl_provider *pr, const tl_provider_conf *co
         p->conf.retry.seed = tl_rng_next(&e->rng.base) | 1;
     tl_err err;
     if ((err = tl_ratelimit_create(&p->rl, &p->conf.ratelimit)) != TL_OK ||
+        (err = models_create(p)) != TL_OK ||
         (err = breakers_create(p, conf && conf->breaker.name)) != TL_OK ||
         (err = tl_retry_create(&p->retry, &p->conf.retry)) != TL_OK) {
         prov_free(p);
@@ -280,7 +322,7 @@ tl_err tl_engine_add_provider(tl_engine *e, tl_provider *p, const tl_provider_co
 
 const char *tl__model_of(const eng_prov *p, const eng_task *t)
 {
-    return tier_model(p, t->t.tier);
+    return tl__tier_model(p, t->t.tier)->name;
 }
 
 /* ------------------------------------------------------------ inbox */
@@ -407,14 +449,13 @@ tl_err tl__render(tl_engine *e, eng_call *c, char **sys, char **user)
     return err;
 }
 
-void tl__account_response(eng_job *j, const tl_chat_response *r, const eng_prov *p)
+void tl__account_response(eng_job *j, const tl_chat_response *r, const eng_model *m)
 {
     uint64_t in = r->tokens_in > 0 ? (uint64_t)r->tokens_in : 0;
     uint64_t out = r->tokens_out > 0 ? (uint64_t)r->tokens_out : 0;
     j->m.tokens_in += in;
     j->m.tokens_out += out;
-    j->m.cost_usd +=
-        ((double)in * p->conf.usd_per_mtok_in + (double)out * p->conf.usd_per_mtok_out) / 1e6;
+    j->m.cost_usd += ((double)in * m->price_in + (double)out * m->price_out) / 1e6;
 }
 
 /* ------------------------------------------------------------ applying answers */
@@ -1100,8 +1141,8 @@ size_t tl_engine_providers(tl_engine *e, tl_engine_provider_stats *out, size_t c
         tl_engine_provider_stats *st = &out[i];
         memset(st, 0, sizeof *st);
         st->name = p->p->name ? p->p->name : "provider";
-        tl_breaker_stats_get(p->br[0], &st->breaker);
-        tl_breaker_stats_get(p->br[1], &st->breaker_large);
+        tl_breaker_stats_get(tl__tier_model(p, TL_TIER_SMALL)->br, &st->breaker);
+        tl_breaker_stats_get(tl__tier_model(p, TL_TIER_LARGE)->br, &st->breaker_large);
         tl_ratelimit_stats_get(p->rl, &st->ratelimit);
         tl_retry_stats_get(p->retry, &st->retry);
         st->p95_ns = p->p95_ns;

@@ -64,6 +64,7 @@
 #include "engine/task.h"
 #include "provider/prompt.h"
 #include "provider/provider.h"
+#include "provider/router.h"
 #include "tailor/tailor.h"
 #include "util/err.h"
 
@@ -102,6 +103,13 @@ typedef struct tl_provider_conf {
     const char *model_large;     /* model of LARGE tier tasks; NULL: the provider's default */
     double usd_per_mtok_in;      /* price per million input tokens (metrics); default 0 */
     double usd_per_mtok_out;
+    /* The provider's models, each with its tier, prices (USD per million
+     * tokens) and context size (provider/router.h; the entries' provider
+     * field is not used). When given they replace model_small, model_large
+     * and the prices above; NULL (default): those two models at those
+     * prices. The array is copied, its strings must outlive the engine. */
+    const tl_model_entry *models;
+    size_t n_models;
     bool hedge;              /* hedge slow calls to the next link (to this provider
                                 again when the next is the embedded engine and
                                 hedge_to_local is false); default true */
