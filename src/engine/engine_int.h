@@ -64,6 +64,7 @@ typedef struct eng_prov {
     tl_ratelimit *rl;
     eng_model *models; /* n_models >= 1 */
     size_t n_models;
+    tl_router *router; /* the models' telemetry and choice (model i is router entry i) */
     tl_retry *retry;
     uint64_t lat[LAT_SAMPLES]; /* ring of recent successful latencies */
     size_t n_lat, lat_pos;
@@ -103,6 +104,7 @@ typedef struct eng_task {
     unsigned key_link;
     tl_cache_key key;
     uint64_t tag;
+    eng_model *model;       /* the model chosen on its link (NULL: none yet) */
     struct eng_call *call;  /* primary call, while state is T_CALL */
     struct eng_call *hedge; /* hedge call in flight, if any */
     bool primary_failed;    /* the primary call failed while a hedge flies */
@@ -252,7 +254,16 @@ eng_call *tl__call_new(tl_engine *e, eng_job *j, eng_prov *p, unsigned link, siz
 void tl__call_free(tl_engine *e, eng_call *c);
 /* The first model of p serving tier (the tier's default), else p's first. */
 eng_model *tl__tier_model(const eng_prov *p, tl_model_tier tier);
-const char *tl__model_of(const eng_prov *p, const eng_task *t);
+/* The router's model of p for a task of tier needing tokens: among the
+ * models of that tier (any, when p has none of it) whose breaker is not
+ * refusing calls (when `breakers`), the cheapest, then the best expected
+ * latency x success. None usable: the tier's default, whose breaker then
+ * refuses the call as it always did. */
+eng_model *tl__pick_model(tl_engine *e, eng_prov *p, tl_model_tier tier, long tokens,
+                          bool breakers);
+/* Records call c's outcome in its provider's router (telemetry). */
+void tl__model_record(tl_engine *e, eng_call *c, const tl_chat_response *r,
+                      const tl_prompt_outcome *outcomes, size_t n);
 /* Submits c's request to its provider; the answer comes back as an event. */
 tl_err tl__call_submit(eng_call *c, const tl_chat_request *req);
 /* Adds r's tokens to j, and their cost at model m's prices. */
