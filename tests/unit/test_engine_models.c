@@ -1,5 +1,6 @@
 /* The engine's models: each provider's configured models with their own
  * tiers and prices, on a test clock with scripted providers. */
+#include "server/metrics.h"
 #include "test_engine_fx.h"
 
 static void count_models(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
@@ -248,6 +249,50 @@ static void test_telemetry_save_load(void **state)
     fx_free(&f);
 }
 
+/* /metrics has every model's telemetry. */
+static void test_models_in_metrics(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    seen_models seen = {0};
+    tl_provider_conf conf;
+    tl_provider *p = three_models(&f, &seen, &conf);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    const char *routes[] = {"/"};
+    tl_metrics *m = tl_metrics_create(1, routes);
+    assert_non_null(m);
+    tl_metrics_gauges g = {0};
+    g.engine = f.e;
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(tl_metrics_render(m, &g, &text, &len), TL_OK);
+    char want[160];
+    snprintf(
+        want, sizeof want,
+        "tailor_model_calls_total{provider=\"scripted\",model=\"m-cheap\",tier=\"small\"} %zu\n",
+        seen.cheap);
+    assert_non_null(strstr(text, want));
+    assert_non_null(strstr(
+        text,
+        "tailor_model_calls_total{provider=\"scripted\",model=\"m-dear\",tier=\"small\"} 0\n"));
+    assert_non_null(strstr(text, "# TYPE tailor_model_cost_usd_total counter\n"));
+    assert_non_null(strstr(text, "tailor_model_latency_ewma_seconds{provider=\"scripted\","
+                                 "model=\"m-cheap\",tier=\"small\"} 0.100000\n"));
+    assert_non_null(strstr(text,
+                           "tailor_model_tokens_total{provider=\"scripted\",model=\"m-large\","
+                           "tier=\"large\",direction=\"out\"} "));
+    assert_non_null(strstr(text, "tailor_model_guard_rejections_total{"));
+    assert_non_null(strstr(text, "tailor_model_failures_total{"));
+    assert_non_null(strstr(text,
+                           "tailor_model_breaker_state{provider=\"scripted\",model=\"m-cheap\","
+                           "tier=\"small\"} 0\n"));
+    free(text);
+    tl_metrics_destroy(m);
+    fx_free(&f);
+}
+
 /* A bad model entry is refused when the provider is added. */
 static void test_bad_models_refused(void **state)
 {
@@ -282,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_open_breaker_skipped),
         cmocka_unit_test(test_guard_rejections_counted),
         cmocka_unit_test(test_telemetry_save_load),
+        cmocka_unit_test(test_models_in_metrics),
         cmocka_unit_test(test_bad_models_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
