@@ -26,6 +26,9 @@ static void conf_from_settings(const tl_provider_settings *s, tl_provider_conf *
     c->model_large = s->model_large;
     c->usd_per_mtok_in = s->price_in;
     c->usd_per_mtok_out = s->price_out;
+    /* The `models` list, with each model's own tier and prices. */
+    c->models = s->models;
+    c->n_models = s->n_models;
 }
 
 static int load_config(const char *path, tl_config **out)

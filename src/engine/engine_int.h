@@ -47,13 +47,24 @@ struct tl__timer {
 
 struct eng_call;
 
+/* One model of a provider, as the engine uses it. */
+typedef struct eng_model {
+    const char *name;           /* "": the provider's own default */
+    int tier;                   /* the tier it serves: 0 small, 1 large */
+    double price_in, price_out; /* USD per million tokens */
+    long context;               /* tokens; 0: unknown */
+    tl_breaker *br;             /* its own breaker: a model can be down while
+                                   another of the same provider answers */
+} eng_model;
+
 /* A provider as the engine knows it. */
 typedef struct eng_prov {
     tl_provider *p;
     tl_provider_conf conf;
     tl_ratelimit *rl;
-    tl_breaker *br[2]; /* per model: by tier (the same breaker when both tiers
-                          use one model) */
+    eng_model *models; /* n_models >= 1 */
+    size_t n_models;
+    tl_router *router; /* the models' telemetry and choice (model i is router entry i) */
     tl_retry *retry;
     uint64_t lat[LAT_SAMPLES]; /* ring of recent successful latencies */
     size_t n_lat, lat_pos;
@@ -93,6 +104,7 @@ typedef struct eng_task {
     unsigned key_link;
     tl_cache_key key;
     uint64_t tag;
+    eng_model *model;       /* the model chosen on its link (NULL: none yet) */
     struct eng_call *call;  /* primary call, while state is T_CALL */
     struct eng_call *hedge; /* hedge call in flight, if any */
     bool primary_failed;    /* the primary call failed while a hedge flies */
@@ -151,7 +163,8 @@ typedef struct eng_call {
     unsigned attempt; /* original: 1 or 2 */
     tl_rl_ticket ticket;
     tl_breaker_permit permit;
-    tl_breaker *br; /* the breaker of the call's model */
+    eng_model *model; /* the call's model (its breaker, name and prices) */
+    tl_breaker *br;   /* the breaker of the call's model */
     bool permitted;
     uint64_t call_id;
     uint64_t sent_ns;
@@ -239,11 +252,22 @@ void tl__apply_answer(tl_engine *e, eng_call *c, const char *text, size_t len,
 tl_err tl__render(tl_engine *e, eng_call *c, char **sys, char **user);
 eng_call *tl__call_new(tl_engine *e, eng_job *j, eng_prov *p, unsigned link, size_t n);
 void tl__call_free(tl_engine *e, eng_call *c);
-uint64_t tl__task_model_key(const eng_task *t);
-const char *tl__model_of(const eng_prov *p, const eng_task *t);
+/* The first model of p serving tier (the tier's default), else p's first. */
+eng_model *tl__tier_model(const eng_prov *p, tl_model_tier tier);
+/* The router's model of p for a task of tier needing tokens: among the
+ * models of that tier (any, when p has none of it) whose breaker is not
+ * refusing calls (when `breakers`), the cheapest, then the best expected
+ * latency x success. None usable: the tier's default, whose breaker then
+ * refuses the call as it always did. */
+eng_model *tl__pick_model(tl_engine *e, eng_prov *p, tl_model_tier tier, long tokens,
+                          bool breakers);
+/* Records call c's outcome in its provider's router (telemetry). */
+void tl__model_record(tl_engine *e, eng_call *c, const tl_chat_response *r,
+                      const tl_prompt_outcome *outcomes, size_t n);
 /* Submits c's request to its provider; the answer comes back as an event. */
 tl_err tl__call_submit(eng_call *c, const tl_chat_request *req);
-void tl__account_response(eng_job *j, const tl_chat_response *r, const eng_prov *p);
+/* Adds r's tokens to j, and their cost at model m's prices. */
+void tl__account_response(eng_job *j, const tl_chat_response *r, const eng_model *m);
 
 /* enhanced.c */
 void tl__enh_start(tl_engine *e, eng_job *j);

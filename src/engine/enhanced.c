@@ -194,7 +194,7 @@ static tl_err put_job_part(tl_buf *b, const eng_job *j, const tl_target *tg)
 
 /* key = XXH3-128 of (content, job part, strength, model, codec version);
  * tag = hash of the content alone, for invalidation by content. */
-static tl_err task_key(tl_engine *e, eng_task *t, eng_prov *p)
+static tl_err task_key(tl_engine *e, eng_task *t)
 {
     eng_job *j = t->job;
     tl_buf b;
@@ -207,7 +207,7 @@ static tl_err task_key(tl_engine *e, eng_task *t, eng_prov *p)
     if (!err)
         err = put_u64(&b, ((uint64_t)j->plan->strength << 32) | (uint32_t)e->codec->version);
     if (!err)
-        err = put_str(&b, tl__model_of(p, t));
+        err = put_str(&b, t->model->name);
     if (!err) {
         t->key = tl_cache_key_of(b.data, b.len);
         t->key_valid = true;
@@ -410,7 +410,7 @@ static void on_cache_wait(void *ud, tl_cache_acq what, const void *value, size_t
  * short as can be. */
 static uint64_t group_key(const eng_task *t)
 {
-    uint64_t k[3] = {t->job->id, t->link, (uint64_t)t->t.batch};
+    uint64_t k[4] = {t->job->id, t->link, (uint64_t)t->t.batch, (uint64_t)(uintptr_t)t->model};
     return tl_hash64(k, sizeof k, 0x67726f75ull);
 }
 
@@ -448,6 +448,7 @@ static void send_tasks(tl_engine *e, eng_task **tasks, size_t n)
         c->est_tokens += tasks[i]->t.tokens_est;
     }
     c->n = n;
+    c->model = tasks[0]->model; /* a batch's tasks chose one model (group_key) */
     if (n > 1) {
         j->m.batches++;
         j->m.batched_tasks += n;
@@ -500,6 +501,21 @@ static void route_after_cache(tl_engine *e, eng_task *t)
         tl__timer_arm(e, &e->batch_tm, next, tl__enh_batch_timer);
 }
 
+/* Each time a task is routed (first, retried, on the next link) the
+ * router chooses its model anew, skipping models whose breaker is open. */
+static void choose_model(tl_engine *e, eng_task *t)
+{
+    eng_prov *p = t->job->chain[t->link];
+    eng_model *m = tl__pick_model(e, p, t->t.tier, (long)t->t.tokens_est, true);
+    if (m == t->model)
+        return;
+    /* Another model: the cache key (and flight) of the old one no longer
+     * describes what this task computes. */
+    cache_release(e, t);
+    t->key_valid = false;
+    t->model = m;
+}
+
 static void route(tl_engine *e, eng_task *t)
 {
     eng_job *j = t->job;
@@ -511,12 +527,12 @@ static void route(tl_engine *e, eng_task *t)
         run_local_task(e, t);
         return;
     }
+    choose_model(e, t);
     if (!e->o.no_cache && !t->cache_off && !t->leader) {
-        eng_prov *p = j->chain[t->link];
         tl_buf hit;
         tl_buf_init(&hit, KEY_BUF_MAX);
         tl_cache_acq res = TL_CACHE_LEADER;
-        tl_err err = (t->key_valid && t->key_link == t->link) ? TL_OK : task_key(e, t, p);
+        tl_err err = (t->key_valid && t->key_link == t->link) ? TL_OK : task_key(e, t);
         if (!err)
             err = tl_cache_acquire(e->cache, t->key, &hit, on_cache_wait, t, &res);
         if (!err && res == TL_CACHE_HIT) {
@@ -753,7 +769,9 @@ static admission admit(tl_engine *e, eng_call *c)
         park(p, c);
         return PARKED;
     }
-    c->br = p->br[c->tasks[0]->t.tier];
+    if (!c->model)
+        c->model = tl__tier_model(p, c->tasks[0]->t.tier);
+    c->br = c->model->br;
     if (!tl_breaker_acquire(c->br, &c->permit)) {
         tl_rl_outcome o = {TL_RL_NOT_SENT, 0, 0};
         tl_ratelimit_settle(p->rl, &c->ticket, &o);
@@ -800,7 +818,7 @@ static bool try_send(tl_engine *e, eng_call *c)
         return false;
     }
     tl_chat_request req = {0};
-    req.model = tl__model_of(c->prov, c->tasks[0])[0] ? tl__model_of(c->prov, c->tasks[0]) : NULL;
+    req.model = c->model->name[0] ? c->model->name : NULL;
     req.system = sys;
     req.user = user;
     req.json = true;
@@ -863,6 +881,7 @@ static void hedge_fire(tl_engine *e, tl__timer *tm)
     h->tasks[0] = t;
     h->n = 1;
     h->est_tokens = t->t.tokens_est;
+    h->model = tl__pick_model(e, h->prov, t->t.tier, (long)t->t.tokens_est, true);
     t->hedge = h;
     (void)try_send(e, h);
 }
@@ -984,10 +1003,11 @@ void tl__enh_response(tl_engine *e, eng_call *c, const tl_chat_response *r)
             c->tasks[n++] = c->tasks[i];
     c->n = n;
     if (n > 0) {
-        tl__account_response(j, r, p);
+        tl__account_response(j, r, c->model);
         if (r->error == TL_CALL_OK) {
             tl_prompt_outcome outcomes[64];
             tl__apply_answer(e, c, r->text ? r->text : "", r->text_len, outcomes);
+            tl__model_record(e, c, r, outcomes, n);
             for (size_t i = 0; i < n; i++) {
                 eng_task *t = c->tasks[i];
                 if (outcomes[i] == TL_PROMPT_APPLIED) {
@@ -1004,6 +1024,7 @@ void tl__enh_response(tl_engine *e, eng_call *c, const tl_chat_response *r)
                 }
             }
         } else {
+            tl__model_record(e, c, r, NULL, 0);
             j->m.failures++;
             uint64_t ra = r->retry_after_ms > 0 ? (uint64_t)r->retry_after_ms * TL_NS_PER_MS : 0;
             bool retryable = r->error != TL_CALL_CLIENT;

@@ -122,11 +122,12 @@ static void orig_retry(tl_engine *e, eng_call *c, uint64_t retry_after_ns)
 static void orig_send(tl_engine *e, eng_call *c)
 {
     char *sys = NULL, *user = NULL;
+    /* The router's model, but no breaker: the baseline has none. */
+    c->model = tl__pick_model(e, c->prov, c->tasks[0]->t.tier, (long)c->est_tokens, false);
     tl_err err = tl__render(e, c, &sys, &user);
     if (!err) {
         tl_chat_request req = {0};
-        const char *model = tl__model_of(c->prov, c->tasks[0]);
-        req.model = model[0] ? model : NULL;
+        req.model = c->model->name[0] ? c->model->name : NULL;
         req.system = sys;
         req.user = user;
         req.json = true;
@@ -153,12 +154,13 @@ void tl__orig_response(tl_engine *e, eng_call *c, const tl_chat_response *r)
 {
     eng_job *j = c->job;
     c->sent = false;
-    tl__account_response(j, r, c->prov);
+    tl__account_response(j, r, c->model);
     size_t left = 0;
     if (r->error == TL_CALL_OK) {
         tl_prompt_outcome *out = tl__malloc(c->n * sizeof *out);
         if (out)
             tl__apply_answer(e, c, r->text ? r->text : "", r->text_len, out);
+        tl__model_record(e, c, r, out, out ? c->n : 0);
         tl__job_hold(j);
         for (size_t i = 0; i < c->n; i++) {
             eng_task *t = c->tasks[i];
@@ -180,6 +182,7 @@ void tl__orig_response(tl_engine *e, eng_call *c, const tl_chat_response *r)
         }
         tl__job_release(e, j);
     } else {
+        tl__model_record(e, c, r, NULL, 0);
         j->m.failures++;
     }
     uint64_t ra = r->retry_after_ms > 0 ? (uint64_t)r->retry_after_ms * TL_NS_PER_MS : 0;

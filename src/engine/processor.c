@@ -1,6 +1,7 @@
 /* The engine's loop, jobs, timers, embedded-engine work and results: what
  * the enhanced and the original processor share (see processor.h for the
  * contract and engine_int.h for the locking rules). */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,14 +174,23 @@ static void prov_free(eng_prov *p)
     if (!p)
         return;
     tl_ratelimit_destroy(p->rl);
-    if (p->br[1] != p->br[0])
-        tl_breaker_destroy(p->br[1]);
-    tl_breaker_destroy(p->br[0]);
+    tl_router_destroy(p->router);
+    for (size_t i = 0; p->models && i < p->n_models; i++)
+        tl_breaker_destroy(p->models[i].br);
+    tl__free(p->models);
     tl_retry_destroy(p->retry);
     tl__free(p);
 }
 
-static const char *tier_model(const eng_prov *p, tl_model_tier tier)
+eng_model *tl__tier_model(const eng_prov *p, tl_model_tier tier)
+{
+    for (size_t i = 0; i < p->n_models; i++)
+        if (p->models[i].tier == (int)tier)
+            return &p->models[i];
+    return &p->models[0];
+}
+
+static const char *conf_tier_model(const eng_prov *p, tl_model_tier tier)
 {
     const char *m = tier == TL_TIER_LARGE ? p->conf.model_large : p->conf.model_small;
     if (!m)
@@ -188,22 +198,74 @@ static const char *tier_model(const eng_prov *p, tl_model_tier tier)
     return m ? m : "";
 }
 
-/* One breaker per model the provider is used with ("openai:gpt-4o-mini"):
- * a model can be down while another of the same provider answers. */
+static bool model_entry_ok(const tl_model_entry *m)
+{
+    return m->model && (m->tier == 0 || m->tier == 1) && m->price_in >= 0 && m->price_out >= 0 &&
+           m->context >= 0;
+}
+
+/* The provider's models: the configured list, else the small and the
+ * large tier's model (once when both tiers use one) at the provider's
+ * prices. */
+static tl_err models_create(eng_prov *p)
+{
+    size_t n = p->conf.models ? p->conf.n_models : 2;
+    if (n == 0)
+        return TL_EINVAL;
+    p->models = tl__calloc(n, sizeof *p->models);
+    if (!p->models)
+        return TL_ENOMEM;
+    if (p->conf.models) {
+        for (size_t i = 0; i < n; i++) {
+            const tl_model_entry *m = &p->conf.models[i];
+            if (!model_entry_ok(m))
+                return TL_EINVAL;
+            p->models[i] =
+                (eng_model){m->model, m->tier, m->price_in, m->price_out, m->context, NULL};
+        }
+        p->n_models = n;
+        return TL_OK;
+    }
+    for (int tier = 0; tier < 2; tier++) {
+        const char *name = conf_tier_model(p, (tl_model_tier)tier);
+        if (tier == 1 && strcmp(name, p->models[0].name) == 0)
+            break;
+        p->models[p->n_models++] =
+            (eng_model){name, tier, p->conf.usd_per_mtok_in, p->conf.usd_per_mtok_out, 0, NULL};
+    }
+    return TL_OK;
+}
+
+static tl_err router_create(eng_prov *p)
+{
+    tl_model_entry *m = tl__calloc(p->n_models, sizeof *m);
+    if (!m)
+        return TL_ENOMEM;
+    for (size_t i = 0; i < p->n_models; i++) {
+        const eng_model *em = &p->models[i];
+        m[i] = (tl_model_entry){p->p->name ? p->p->name : "provider",
+                                em->name,
+                                em->tier,
+                                em->price_in,
+                                em->price_out,
+                                em->context};
+    }
+    tl_err err = tl_router_create(m, p->n_models, NULL, &p->router);
+    tl__free(m);
+    return err;
+}
+
+/* One breaker per model ("openai:gpt-4o-mini"). */
 static tl_err breakers_create(eng_prov *p, bool named)
 {
-    char name[64];
-    for (int tier = 0; tier < 2; tier++) {
-        if (tier == 1 && strcmp(tier_model(p, TL_TIER_SMALL), tier_model(p, TL_TIER_LARGE)) == 0) {
-            p->br[1] = p->br[0];
-            break;
-        }
+    char name[128];
+    for (size_t i = 0; i < p->n_models; i++) {
         if (!named) {
             snprintf(name, sizeof name, "%s:%s", p->p->name ? p->p->name : "provider",
-                     tier_model(p, (tl_model_tier)tier));
+                     p->models[i].name);
             p->conf.breaker.name = name;
         }
-        tl_err err = tl_breaker_create(&p->br[tier], &p->conf.breaker);
+        tl_err err = tl_breaker_create(&p->models[i].br, &p->conf.breaker);
         if (err)
             return err;
     }
@@ -230,6 +292,7 @@ static tl_err prov_new(tl_engine *e, tl_provider *pr, const tl_provider_conf *co
         p->conf.retry.seed = tl_rng_next(&e->rng.base) | 1;
     tl_err err;
     if ((err = tl_ratelimit_create(&p->rl, &p->conf.ratelimit)) != TL_OK ||
+        (err = models_create(p)) != TL_OK || (err = router_create(p)) != TL_OK ||
         (err = breakers_create(p, conf && conf->breaker.name)) != TL_OK ||
         (err = tl_retry_create(&p->retry, &p->conf.retry)) != TL_OK) {
         prov_free(p);
@@ -278,9 +341,65 @@ tl_err tl_engine_add_provider(tl_engine *e, tl_provider *p, const tl_provider_co
     return err;
 }
 
-const char *tl__model_of(const eng_prov *p, const eng_task *t)
+/* Is m's breaker refusing calls now: forced open, or open with its wait
+ * not over (past it, the next call is a trial and may go)? */
+static bool breaker_refuses(tl_engine *e, const eng_model *m)
 {
-    return tier_model(p, t->t.tier);
+    tl_breaker_stats st;
+    tl_breaker_stats_get(m->br, &st);
+    if (st.state == TL_BREAKER_FORCED_OPEN)
+        return true;
+    return st.state == TL_BREAKER_OPEN && tl__now(e) < st.open_until_ns;
+}
+
+typedef struct pick_ctx {
+    tl_engine *e;
+    const eng_prov *p;
+    int tier;
+    bool tier_known; /* p has a model of that tier */
+    bool breakers;
+} pick_ctx;
+
+static bool pick_usable(void *ud, size_t i, const tl_model_entry *entry)
+{
+    (void)entry;
+    const pick_ctx *c = ud;
+    const eng_model *m = &c->p->models[i];
+    /* Only the task's own tier: when every model of it is down the call is
+     * refused and the task moves down the chain, not up to a dearer tier. */
+    if (c->tier_known && m->tier != c->tier)
+        return false;
+    return !c->breakers || !breaker_refuses(c->e, m);
+}
+
+eng_model *tl__pick_model(tl_engine *e, eng_prov *p, tl_model_tier tier, long tokens, bool breakers)
+{
+    eng_model *def = tl__tier_model(p, tier);
+    if (p->n_models == 1)
+        return def;
+    pick_ctx c = {e, p, (int)tier, def->tier == (int)tier, breakers};
+    int i = tl_router_pick(p->router, (int)tier, tokens, pick_usable, &c);
+    return i >= 0 ? &p->models[i] : def;
+}
+
+/* An answer the guard refused for any of its tasks counts as a guard
+ * rejection; one unusable otherwise (malformed) as a failure. */
+void tl__model_record(tl_engine *e, eng_call *c, const tl_chat_response *r,
+                      const tl_prompt_outcome *outcomes, size_t n)
+{
+    if (!c->model || r->error == TL_CALL_CANCELLED)
+        return;
+    tl_router_obs o = {0};
+    o.latency_ns = tl__now(e) - c->sent_ns;
+    o.tokens_in = r->tokens_in;
+    o.tokens_out = r->tokens_out;
+    bool malformed = false;
+    for (size_t i = 0; r->error == TL_CALL_OK && outcomes && i < n; i++) {
+        o.guard_rejected |= outcomes[i] == TL_PROMPT_REJECTED;
+        malformed |= outcomes[i] == TL_PROMPT_MALFORMED;
+    }
+    o.ok = r->error == TL_CALL_OK && !o.guard_rejected && !malformed;
+    tl_router_record(c->prov->router, (size_t)(c->model - c->prov->models), &o);
 }
 
 /* ------------------------------------------------------------ inbox */
@@ -407,14 +526,13 @@ tl_err tl__render(tl_engine *e, eng_call *c, char **sys, char **user)
     return err;
 }
 
-void tl__account_response(eng_job *j, const tl_chat_response *r, const eng_prov *p)
+void tl__account_response(eng_job *j, const tl_chat_response *r, const eng_model *m)
 {
     uint64_t in = r->tokens_in > 0 ? (uint64_t)r->tokens_in : 0;
     uint64_t out = r->tokens_out > 0 ? (uint64_t)r->tokens_out : 0;
     j->m.tokens_in += in;
     j->m.tokens_out += out;
-    j->m.cost_usd +=
-        ((double)in * p->conf.usd_per_mtok_in + (double)out * p->conf.usd_per_mtok_out) / 1e6;
+    j->m.cost_usd += ((double)in * m->price_in + (double)out * m->price_out) / 1e6;
 }
 
 /* ------------------------------------------------------------ applying answers */
@@ -1100,8 +1218,8 @@ size_t tl_engine_providers(tl_engine *e, tl_engine_provider_stats *out, size_t c
         tl_engine_provider_stats *st = &out[i];
         memset(st, 0, sizeof *st);
         st->name = p->p->name ? p->p->name : "provider";
-        tl_breaker_stats_get(p->br[0], &st->breaker);
-        tl_breaker_stats_get(p->br[1], &st->breaker_large);
+        tl_breaker_stats_get(tl__tier_model(p, TL_TIER_SMALL)->br, &st->breaker);
+        tl_breaker_stats_get(tl__tier_model(p, TL_TIER_LARGE)->br, &st->breaker_large);
         tl_ratelimit_stats_get(p->rl, &st->ratelimit);
         tl_retry_stats_get(p->retry, &st->retry);
         st->p95_ns = p->p95_ns;
@@ -1110,6 +1228,77 @@ size_t tl_engine_providers(tl_engine *e, tl_engine_provider_stats *out, size_t c
     }
     pthread_mutex_unlock(&e->loop_mu);
     return n;
+}
+
+size_t tl_engine_models(tl_engine *e, tl_engine_model_stats *out, size_t cap)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&e->loop_mu);
+    for (size_t i = 0; i < e->n_provs; i++) {
+        eng_prov *p = e->provs[i];
+        for (size_t k = 0; k < p->n_models; k++, n++) {
+            if (n >= cap)
+                continue;
+            const eng_model *m = &p->models[k];
+            tl_engine_model_stats *st = &out[n];
+            memset(st, 0, sizeof *st);
+            st->provider = p->p->name ? p->p->name : "provider";
+            st->model = m->name;
+            st->tier = m->tier;
+            st->price_in = m->price_in;
+            st->price_out = m->price_out;
+            st->breaker = tl_breaker_state_get(m->br);
+            tl_router_stats(p->router, k, &st->st);
+        }
+    }
+    pthread_mutex_unlock(&e->loop_mu);
+    return n;
+}
+
+/* Appends the elements of the JSON array text s to arr. */
+static tl_err extend_json(json_t *arr, const char *s)
+{
+    json_t *a = json_loads(s, 0, NULL);
+    tl_err err = json_is_array(a) && json_array_extend(arr, a) == 0 ? TL_OK : TL_ENOMEM;
+    json_decref(a);
+    return err;
+}
+
+tl_err tl_engine_telemetry_save(tl_engine *e, char **json)
+{
+    if (!e || !json)
+        return TL_EINVAL;
+    json_t *arr = json_array();
+    tl_err err = arr ? TL_OK : TL_ENOMEM;
+    pthread_mutex_lock(&e->loop_mu);
+    for (size_t i = 0; err == TL_OK && i < e->n_provs; i++) {
+        char *one = NULL;
+        err = tl_router_save(e->provs[i]->router, &one);
+        if (err == TL_OK)
+            err = extend_json(arr, one);
+        free(one);
+    }
+    pthread_mutex_unlock(&e->loop_mu);
+    char *s = err == TL_OK ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    if (!s)
+        return err ? err : TL_ENOMEM;
+    *json = s;
+    return TL_OK;
+}
+
+tl_err tl_engine_telemetry_load(tl_engine *e, const char *json, size_t n)
+{
+    if (!e || !json)
+        return TL_EINVAL;
+    tl_err err = TL_OK;
+    pthread_mutex_lock(&e->loop_mu);
+    /* Each router takes its own models' entries; the first refuses bad
+     * text before any has changed. */
+    for (size_t i = 0; err == TL_OK && i < e->n_provs; i++)
+        err = tl_router_load(e->provs[i]->router, json, n);
+    pthread_mutex_unlock(&e->loop_mu);
+    return err;
 }
 
 /* ------------------------------------------------------------ lifecycle */

@@ -64,6 +64,7 @@
 #include "engine/task.h"
 #include "provider/prompt.h"
 #include "provider/provider.h"
+#include "provider/router.h"
 #include "tailor/tailor.h"
 #include "util/err.h"
 
@@ -102,6 +103,13 @@ typedef struct tl_provider_conf {
     const char *model_large;     /* model of LARGE tier tasks; NULL: the provider's default */
     double usd_per_mtok_in;      /* price per million input tokens (metrics); default 0 */
     double usd_per_mtok_out;
+    /* The provider's models, each with its tier, prices (USD per million
+     * tokens) and context size (provider/router.h; the entries' provider
+     * field is not used). When given they replace model_small, model_large
+     * and the prices above; NULL (default): those two models at those
+     * prices. The array is copied, its strings must outlive the engine. */
+    const tl_model_entry *models;
+    size_t n_models;
     bool hedge;              /* hedge slow calls to the next link (to this provider
                                 again when the next is the embedded engine and
                                 hedge_to_local is false); default true */
@@ -250,6 +258,28 @@ typedef struct tl_engine_provider_stats {
 /* Fills out[0..cap) with the known providers, in registration order, and
  * returns how many there are (which may exceed cap). Any thread. */
 size_t tl_engine_providers(tl_engine *e, tl_engine_provider_stats *out, size_t cap);
+
+/* One model's telemetry (provider/router.h), for /metrics. */
+typedef struct tl_engine_model_stats {
+    const char *provider; /* the provider's name (valid while the provider lives) */
+    const char *model;    /* "" for the provider's own default (valid while the engine lives) */
+    int tier;             /* 0 small, 1 large */
+    double price_in, price_out; /* USD per million tokens */
+    tl_breaker_state breaker;
+    tl_model_stats st; /* calls, failures, guard rejections, EWMA latency, tokens, cost */
+} tl_engine_model_stats;
+
+/* Fills out[0..cap) with every model of every known provider (providers in
+ * registration order, models as configured) and returns how many there
+ * are (which may exceed cap). Any thread. */
+size_t tl_engine_models(tl_engine *e, tl_engine_model_stats *out, size_t cap);
+
+/* The models' telemetry as one JSON array (malloc'd; caller frees), for
+ * the storage layer to keep; load takes back the entries of models the
+ * engine knows now and ignores the rest (TL_EFORMAT for text that is not
+ * such an array: nothing changes then). Any thread. */
+TL_MUST_CHECK tl_err tl_engine_telemetry_save(tl_engine *e, char **json);
+TL_MUST_CHECK tl_err tl_engine_telemetry_load(tl_engine *e, const char *json, size_t n);
 
 /* Cumulative metrics since create (jobs done so far; wall_ms sums the jobs'
  * wall times; queue waits over all tasks). Any thread. */

@@ -222,6 +222,100 @@ typedef struct counter_row {
     double value;
 } counter_row;
 
+/* A label value as Prometheus text wants it (", \\ and newlines escaped);
+ * model names come from the configuration and may hold anything. */
+static void label_value(const char *s, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (; *s && k + 3 < cap; s++) {
+        if (*s == '"' || *s == '\\' || *s == '\n') {
+            out[k++] = '\\';
+            out[k++] = *s == '\n' ? 'n' : *s;
+        } else {
+            out[k++] = *s;
+        }
+    }
+    out[k] = '\0';
+}
+
+/* One model series: every model's value of field k (see render_models). */
+static tl_err model_series(tl_buf *b, const tl_engine_model_stats *ms, size_t n, int k,
+                           const char *name)
+{
+    tl_err e = TL_OK;
+    for (size_t i = 0; i < n && e == TL_OK; i++) {
+        const tl_engine_model_stats *m = &ms[i];
+        char model[192], labels[320];
+        label_value(m->model, model, sizeof model);
+        snprintf(labels, sizeof labels, "provider=\"%s\",model=\"%s\",tier=\"%s\"", m->provider,
+                 model, m->tier ? "large" : "small");
+        switch (k) {
+        case 0:
+            e = tl_buf_printf(b, "%s{%s} %llu\n", name, labels, (unsigned long long)m->st.calls);
+            break;
+        case 1:
+            e = tl_buf_printf(b, "%s{%s} %llu\n", name, labels, (unsigned long long)m->st.failures);
+            break;
+        case 2:
+            e = tl_buf_printf(b, "%s{%s} %llu\n", name, labels,
+                              (unsigned long long)m->st.rejections);
+            break;
+        case 3:
+            e = tl_buf_printf(b, "%s{%s} %.6f\n", name, labels, m->st.latency_ms / 1000.0);
+            break;
+        case 4: e = tl_buf_printf(b, "%s{%s} %.6f\n", name, labels, m->st.failure_rate); break;
+        case 5: e = tl_buf_printf(b, "%s{%s} %.6f\n", name, labels, m->st.rejection_rate); break;
+        case 6:
+            e = tl_buf_printf(b, "%s{%s,direction=\"in\"} %llu\n%s{%s,direction=\"out\"} %llu\n",
+                              name, labels, (unsigned long long)m->st.tokens_in, name, labels,
+                              (unsigned long long)m->st.tokens_out);
+            break;
+        case 7: e = tl_buf_printf(b, "%s{%s} %.10g\n", name, labels, m->st.cost_usd); break;
+        default:
+            e = tl_buf_printf(b, "%s{%s} %d\n", name, labels, breaker_gauge(m->breaker));
+            break;
+        }
+    }
+    return e;
+}
+
+/* The router's telemetry of every model of every provider. */
+static tl_err render_models(tl_engine *eng, tl_buf *b)
+{
+    enum { CAP = 256 };
+    tl_engine_model_stats *ms = malloc(CAP * sizeof *ms);
+    if (!ms)
+        return TL_ENOMEM;
+    size_t n = tl_engine_models(eng, ms, CAP);
+    if (n > CAP)
+        n = CAP;
+    static const char *const series[][3] = {
+        {"tailor_model_calls_total", "counter", "Provider calls per model."},
+        {"tailor_model_failures_total", "counter",
+         "Failed calls per model (errors, unusable answers)."},
+        {"tailor_model_guard_rejections_total", "counter",
+         "Answers the fact guard refused, per model."},
+        {"tailor_model_latency_ewma_seconds", "gauge",
+         "EWMA latency of the model's answered calls."},
+        {"tailor_model_failure_rate", "gauge", "EWMA failure rate of the model's calls."},
+        {"tailor_model_guard_rejection_rate", "gauge",
+         "EWMA fact-guard rejection rate of its answers."},
+        {"tailor_model_tokens_total", "counter", "Tokens per model and direction."},
+        {"tailor_model_cost_usd_total", "counter", "Cost in US dollars per model."},
+        {"tailor_model_breaker_state", "gauge",
+         "The model's breaker (0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled)."},
+    };
+    tl_err e = TL_OK;
+    for (int k = 0; k < (int)(sizeof series / sizeof series[0]) && e == TL_OK; k++) {
+        e = tl_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", series[k][0], series[k][2],
+                          series[k][0], series[k][1]);
+        if (e == TL_OK)
+            e = model_series(b, ms, n, k, series[k][0]);
+    }
+    free(ms);
+    return e;
+}
+
 /* The engine's figures: its jobs summed (calls, tokens, cost, cache,
  * retries, fallbacks...) and each provider's breaker, limiter and retry
  * state. */
@@ -362,6 +456,8 @@ tl_err tl_metrics_render(tl_metrics *m, const tl_metrics_gauges *g, char **out, 
         e = render_jobs(m, g, &b);
     if (e == TL_OK && g && g->engine)
         e = render_engine(g->engine, &b);
+    if (e == TL_OK && g && g->engine)
+        e = render_models(g->engine, &b);
     if (e == TL_OK && g && g->n_providers > 0)
         e = tl__provstats_render(g->providers, g->n_providers, &b);
     if (e == TL_OK)

@@ -301,10 +301,47 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- lifecycle ---- */
 
+#define ROUTER_SAVE_EVERY_S 60
+
+static uint64_t mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec;
+}
+
+/* The model router's telemetry outlives the process in the store: taken
+ * back at start, saved once a minute at most (as jobs end) and at stop. */
+static void router_state_load(tl_server *s)
+{
+    char *json = NULL;
+    atomic_store(&s->router_saved_s, mono_s());
+    if (!s->store || tl_store_router_state_get(s->store, &json) != TL_OK)
+        return;
+    if (tl_engine_telemetry_load(s->engine, json, strlen(json)) != TL_OK)
+        tl_warn("msg=\"stored model telemetry ignored: not readable\"");
+    free(json);
+}
+
+static void router_state_save(tl_server *s)
+{
+    char *json = NULL;
+    if (!s->store || !s->engine || tl_engine_telemetry_save(s->engine, &json) != TL_OK)
+        return;
+    if (tl_store_router_state_put(s->store, json) != TL_OK)
+        tl_warn("msg=\"model telemetry not saved\"");
+    free(json);
+}
+
 static void on_job_end(void *ud, const char *status, double seconds)
 {
     tl_server *s = ud;
     tl_metrics_job_end(s->metrics, status, seconds);
+    uint64_t now = mono_s(), last = atomic_load(&s->router_saved_s);
+    /* One job end of many saves: the one that moves the time on. */
+    if (now >= last + ROUTER_SAVE_EVERY_S &&
+        atomic_compare_exchange_strong(&s->router_saved_s, &last, now))
+        router_state_save(s);
 }
 
 static tl_err copy_keys(tl_server *s, const tl_server_opts *o)
@@ -369,6 +406,7 @@ static tl_err init_parts(tl_server *s)
                                         s->o.provider_confs ? &s->o.provider_confs[i] : NULL)) !=
             TL_OK)
             return e;
+    router_state_load(s);
     if (s->o.workers <= 0 && s->o.n_providers > 0)
         s->o.workers = 8;
     tl_jobq_opts jo = {.store = s->store,
@@ -498,6 +536,7 @@ void tl_server_destroy(tl_server *s)
      * queue (which destroys the comparisons' engines given up at stop). */
     for (size_t i = 0; i < s->n_wrapped; i++)
         tl__provstats_quiesce(s->wrapped[i]);
+    router_state_save(s);
     tl_engine_destroy(s->engine);
     tl_jobq_destroy(s->jobs);
     for (size_t i = 0; i < s->n_wrapped; i++)

@@ -40,9 +40,10 @@ struct tl_server {
     const tl_terms *terms;
     tl_terms *own_terms; /* when the server loaded them */
     tl_jobq *jobs;
-    tl_engine *engine; /* the process's engine */
-    tl_provider **wrapped; /* the caller's providers, counted (server/provstats.h);
-                              o.providers points here once built */
+    tl_engine *engine;                   /* the process's engine */
+    atomic_uint_fast64_t router_saved_s; /* when the router's state was last saved (monotonic s) */
+    tl_provider **wrapped;               /* the caller's providers, counted (server/provstats.h);
+                                            o.providers points here once built */
     size_t n_wrapped;
     tl_metrics *metrics;
     tl_limiter *limiter;
@@ -66,10 +67,10 @@ struct tl_req {
     tl_route_params params;
     tl_buf body;
     bool too_big;
-    uint64_t received;  /* body bytes received, kept or not */
-    bool started; /* the first call (headers) is past */
-    double t0;    /* monotonic ms */
-    char id[72];  /* request id */
+    uint64_t received; /* body bytes received, kept or not */
+    bool started;      /* the first call (headers) is past */
+    double t0;         /* monotonic ms */
+    char id[72];       /* request id */
     unsigned status;
     uint64_t bytes;
     /* An extra header for the answer (Allow, Location, Retry-After, ...). */

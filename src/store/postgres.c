@@ -79,6 +79,11 @@ static const char *const migrations[] = {
     "  tokens_out BIGINT NOT NULL DEFAULT 0,"
     "  cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,"
     "  updated_at TEXT NOT NULL);",
+    /* 2: the model router's state (one row), as SQLite's */
+    "CREATE TABLE router_state ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  state TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);",
 };
 enum { N_MIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
@@ -865,6 +870,55 @@ static tl_err pg_telemetry_get(tl_store *s, const char *model, tl_store_model_st
     return e;
 }
 
+typedef struct router_arg {
+    const char *json;
+    char *out;
+} router_arg;
+
+static tl_err b_router_put(PGconn *c, void *a_)
+{
+    router_arg *a = a_;
+    params p = {0};
+    p_text(&p, a->json);
+    return run(c,
+               "INSERT INTO router_state(id, state, updated_at) VALUES (1, $1, " NOW ")"
+               " ON CONFLICT(id) DO UPDATE SET state = excluded.state,"
+               " updated_at = excluded.updated_at",
+               &p, NULL, "save router state");
+}
+
+static tl_err pg_router_state_put(tl_store *s, const char *json)
+{
+    router_arg a = {.json = json};
+    return with_conn(s, b_router_put, &a);
+}
+
+static tl_err b_router_get(PGconn *c, void *a_)
+{
+    router_arg *a = a_;
+    params p = {0};
+    PGresult *r = NULL;
+    tl_err e = run(c, "SELECT state FROM router_state WHERE id = 1", &p, &r, "get router state");
+    if (e)
+        return e;
+    e = TL_ENOTFOUND;
+    if (PQntuples(r) > 0) {
+        a->out = strdup(PQgetvalue(r, 0, 0));
+        e = a->out ? TL_OK : TL_ENOMEM;
+    }
+    PQclear(r);
+    return e;
+}
+
+static tl_err pg_router_state_get(tl_store *s, char **json)
+{
+    router_arg a = {0};
+    tl_err e = with_conn(s, b_router_get, &a);
+    if (e == TL_OK)
+        *json = a.out;
+    return e;
+}
+
 static const tl_store_ops pg_ops = {
     .name = "postgres",
     .destroy = pg_destroy,
@@ -885,6 +939,8 @@ static const tl_store_ops pg_ops = {
     .jobs_active_for = pg_jobs_active_for,
     .telemetry_record = pg_telemetry_record,
     .telemetry_get = pg_telemetry_get,
+    .router_state_put = pg_router_state_put,
+    .router_state_get = pg_router_state_get,
 };
 
 /* ---- opening and migrating ---- */

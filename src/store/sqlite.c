@@ -66,6 +66,11 @@ static const char *const migrations[] = {
     "  tokens_out INTEGER NOT NULL DEFAULT 0,"
     "  cost_usd REAL NOT NULL DEFAULT 0,"
     "  updated_at TEXT NOT NULL);",
+    /* 2: the model router's state (one row) */
+    "CREATE TABLE router_state ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  state TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);",
 };
 enum { N_MIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
@@ -95,6 +100,8 @@ enum {
     ST_JOB_ACTIVE_FOR,
     ST_TELEMETRY_ADD,
     ST_TELEMETRY_GET,
+    ST_ROUTER_PUT,
+    ST_ROUTER_GET,
     ST_COUNT_
 };
 
@@ -153,6 +160,10 @@ static const char *const statements[ST_COUNT_] = {
     [ST_TELEMETRY_GET] = "SELECT calls, failures, guard_rejections, latency_ms_total,"
                          " tokens_in, tokens_out, cost_usd FROM model_telemetry"
                          " WHERE model = ?1",
+    [ST_ROUTER_PUT] = "INSERT INTO router_state(id, state, updated_at) VALUES (1, ?1, " NOW ")"
+                      " ON CONFLICT(id) DO UPDATE SET state = excluded.state,"
+                      " updated_at = excluded.updated_at",
+    [ST_ROUTER_GET] = "SELECT state FROM router_state WHERE id = 1",
 };
 
 typedef struct sq_store {
@@ -704,6 +715,38 @@ static tl_err sq_telemetry_get(tl_store *s, const char *model, tl_store_model_st
     return e;
 }
 
+static tl_err sq_router_state_put(tl_store *s, const char *json)
+{
+    sq_store *q = sq(s);
+    lock(q);
+    sqlite3_stmt *st = stmt(q, ST_ROUTER_PUT);
+    bind_text(st, 1, json);
+    tl_err e = run(q, st, "save router state");
+    unlock(q);
+    return e;
+}
+
+static tl_err sq_router_state_get(tl_store *s, char **json)
+{
+    sq_store *q = sq(s);
+    lock(q);
+    sqlite3_stmt *st = stmt(q, ST_ROUTER_GET);
+    int rc = sqlite3_step(st);
+    tl_err e = TL_ENOTFOUND;
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        char *c = t ? strdup(t) : NULL;
+        e = c ? TL_OK : TL_ENOMEM;
+        if (c)
+            *json = c;
+    } else if (rc != SQLITE_DONE) {
+        e = db_fail(q, "get router state");
+    }
+    sqlite3_reset(st);
+    unlock(q);
+    return e;
+}
+
 static const tl_store_ops sqlite_ops = {
     .name = "sqlite",
     .destroy = sq_destroy,
@@ -724,6 +767,8 @@ static const tl_store_ops sqlite_ops = {
     .jobs_active_for = sq_jobs_active_for,
     .telemetry_record = sq_telemetry_record,
     .telemetry_get = sq_telemetry_get,
+    .router_state_put = sq_router_state_put,
+    .router_state_get = sq_router_state_get,
 };
 
 /* ---- opening and migrating ---- */

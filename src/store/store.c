@@ -202,3 +202,17 @@ tl_err tl_store_open(tl_store **out, const char *address)
     tl_store_sqlite_opts so = {.path = address};
     return tl_store_open_sqlite(out, &so);
 }
+
+tl_err tl_store_router_state_put(tl_store *s, const char *json)
+{
+    if (!s || !json)
+        return TL_EINVAL;
+    return s->ops->router_state_put(s, json);
+}
+
+tl_err tl_store_router_state_get(tl_store *s, char **json)
+{
+    if (!s || !json)
+        return TL_EINVAL;
+    return s->ops->router_state_get(s, json);
+}

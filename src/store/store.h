@@ -167,6 +167,8 @@ typedef struct tl_store_ops {
     tl_err (*jobs_active_for)(tl_store *s, int64_t resume_id, int64_t jd_id, int *count);
     tl_err (*telemetry_record)(tl_store *s, const tl_store_call *call);
     tl_err (*telemetry_get)(tl_store *s, const char *model, tl_store_model_stats *out);
+    tl_err (*router_state_put)(tl_store *s, const char *json);
+    tl_err (*router_state_get)(tl_store *s, char **json);
 } tl_store_ops;
 
 /* The common head of every backend's state. */
@@ -197,8 +199,8 @@ int tl_store_sqlite_schema_version(void);
  * servers starting together migrate once. Dates are ISO 8601 UTC text, as
  * SQLite's. */
 typedef struct tl_store_pg_opts {
-    const char *conninfo; /* required: "postgres://user@host:port/db" or "key=value ..." */
-    unsigned pool_size;   /* connections; 0 means 4 */
+    const char *conninfo;  /* required: "postgres://user@host:port/db" or "key=value ..." */
+    unsigned pool_size;    /* connections; 0 means 4 */
     int connect_timeout_s; /* 0 means 10 */
 } tl_store_pg_opts;
 
@@ -265,5 +267,11 @@ TL_MUST_CHECK tl_err tl_store_telemetry_record(tl_store *s, const tl_store_call 
 /* The model's totals; all zero for a model never seen. */
 TL_MUST_CHECK tl_err tl_store_telemetry_get(tl_store *s, const char *model,
                                             tl_store_model_stats *out);
+
+/* The model router's telemetry (EWMAs and totals; engine/processor.h's
+ * tl_engine_telemetry_save), one JSON text replaced as a whole. */
+TL_MUST_CHECK tl_err tl_store_router_state_put(tl_store *s, const char *json);
+/* The text last put (malloc'd; the caller frees); TL_ENOTFOUND when none. */
+TL_MUST_CHECK tl_err tl_store_router_state_get(tl_store *s, char **json);
 
 #endif

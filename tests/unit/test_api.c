@@ -1467,8 +1467,7 @@ static void test_provider_customize(void **state)
                         "openai");
     assert_string_equal(json_string_value(json_object_get(json_array_get(pl, 0), "breaker")),
                         "closed");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(pl, 1), "name")),
-                        "local");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(pl, 1), "name")), "local");
     resp_free(&r);
 
     /* The default chain (openai, local): every section made by openai. */
@@ -1536,7 +1535,8 @@ static void test_provider_customize(void **state)
     r = get(f, "/metrics");
     expect(&r, 200, NULL);
     s = tl_buf_str(&r.body);
-    assert_non_null(strstr(s, "tailor_provider_breaker_state{provider=\"openai\",tier=\"small\"} 0"));
+    assert_non_null(
+        strstr(s, "tailor_provider_breaker_state{provider=\"openai\",tier=\"small\"} 0"));
     assert_non_null(strstr(s, "tailor_engine_provider_calls_total "));
     assert_null(strstr(s, "tailor_engine_provider_calls_total 0\n"));
     assert_non_null(strstr(s, "tailor_engine_cache_hits_total "));
@@ -1544,9 +1544,13 @@ static void test_provider_customize(void **state)
     assert_null(strstr(s, "tailor_engine_cache_bytes 0\n")); /* the first job filled it */
     assert_non_null(strstr(s, "tailor_engine_tokens_in_total "));
     assert_non_null(strstr(s, "tailor_engine_cost_usd_total "));
-    assert_non_null(strstr(s, "tailor_provider_calls_total{provider=\"openai\",outcome=\"admitted\"}"));
+    assert_non_null(strstr(s, "tailor_model_calls_total{provider=\"openai\",model=\""));
+    assert_non_null(strstr(s, "tailor_model_cost_usd_total{provider=\"openai\",model=\""));
+    assert_non_null(
+        strstr(s, "tailor_provider_calls_total{provider=\"openai\",outcome=\"admitted\"}"));
     assert_non_null(strstr(s, "tailor_provider_parked{provider=\"openai\"}"));
-    assert_non_null(strstr(s, "tailor_provider_answers_total{provider=\"openai\",outcome=\"ok\"} "));
+    assert_non_null(
+        strstr(s, "tailor_provider_answers_total{provider=\"openai\",outcome=\"ok\"} "));
     assert_null(strstr(s, "tailor_provider_answers_total{provider=\"openai\",outcome=\"ok\"} 0\n"));
     assert_non_null(strstr(s, "tailor_provider_latency_seconds_count{provider=\"openai\"} "));
     resp_free(&r);
@@ -1646,9 +1650,9 @@ static void test_performance_comparison(void **state)
     json_t *enh = json_object_get(r.json, "enhanced");
     json_t *imp = json_object_get(r.json, "improvement");
     assert_true(json_is_object(orig) && json_is_object(enh) && json_is_object(imp));
-    static const char *const keys[] = {"wall_ms",  "provider_calls", "tokens_in",
-                                       "tokens_out", "retries",      "failures",
-                                       "fallbacks", "cache_hits",    "cost_usd"};
+    static const char *const keys[] = {"wall_ms",    "provider_calls", "tokens_in",
+                                       "tokens_out", "retries",        "failures",
+                                       "fallbacks",  "cache_hits",     "cost_usd"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         assert_true(json_is_number(json_object_get(orig, keys[i])));
         assert_true(json_is_number(json_object_get(enh, keys[i])));
@@ -1705,8 +1709,8 @@ static void test_customize_sections(void **state)
     assert_true(json_equal(json_object_get(res, "basics"), json_object_get(orig, "basics")));
     json_t *work = json_object_get(res, "work");
     for (size_t i = 1; i < json_array_size(work); i++)
-        assert_true(json_equal(json_array_get(work, i),
-                               json_array_get(json_object_get(orig, "work"), i)));
+        assert_true(
+            json_equal(json_array_get(work, i), json_array_get(json_object_get(orig, "work"), i)));
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(r.json, "changes"), i, c)
@@ -1737,10 +1741,9 @@ static void test_stop_with_hung_provider(void **state)
     for (int i = 0; i < 2; i++) {
         json_t *body = seed_body(f);
         json_object_set_new(body, "async", json_true());
-        resp r = post_json(f,
-                           i ? "/api/v1/enhance-customize/performance-comparison"
-                             : "/api/v1/enhance-customize",
-                           body);
+        resp r = post_json(
+            f, i ? "/api/v1/enhance-customize/performance-comparison" : "/api/v1/enhance-customize",
+            body);
         expect(&r, 202, NULL);
         jobs[i] = int_field(&r, "job_id");
         resp_free(&r);

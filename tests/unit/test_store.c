@@ -234,6 +234,19 @@ static void test_telemetry(void **state)
     assert_int_equal(m.calls, 0);
 }
 
+/* The router's state: none at first, then the text last put. */
+static void test_router_state(void **state)
+{
+    tl_store *s = *state;
+    char *json = NULL;
+    assert_int_equal(tl_store_router_state_get(s, &json), TL_ENOTFOUND);
+    assert_int_equal(tl_store_router_state_put(s, "[1]"), TL_OK);
+    assert_int_equal(tl_store_router_state_put(s, "[{\"model\":\"m\"}]"), TL_OK);
+    assert_int_equal(tl_store_router_state_get(s, &json), TL_OK);
+    assert_string_equal(json, "[{\"model\":\"m\"}]");
+    free(json);
+}
+
 /* A file database: WAL mode, the schema version recorded, and a reopen that
  * keeps the data and migrates nothing twice. */
 static void test_file_database(void **state)
@@ -295,6 +308,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_router_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_not_found_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_requires_fields, setup, teardown),

@@ -175,6 +175,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_job_descriptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_telemetry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_router_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
