@@ -1107,6 +1107,67 @@ static void test_ats_analyze(void **state)
     expect(&r, 200, NULL);
     assert_true(json_is_integer(json_object_get(r.json, "score")));
     assert_true(json_is_array(json_object_get(r.json, "missing")));
+    assert_true(json_is_array(json_object_get(r.json, "suggestions")));
+    resp_free(&r);
+}
+
+/* The suggestion of a kind about term (NULL: any term), or NULL. */
+static json_t *suggestion(const resp *r, const char *kind, const char *term)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(r->json, "suggestions"), i, s)
+    {
+        const char *k = json_string_value(json_object_get(s, "kind"));
+        const char *t = json_string_value(json_object_get(s, "term"));
+        if (strcmp(k, kind) == 0 && (!term || (t && strcmp(t, term) == 0)))
+            return s;
+    }
+    return NULL;
+}
+
+static const char *text_of(json_t *suggestion)
+{
+    assert_non_null(suggestion);
+    return json_string_value(json_object_get(suggestion, "text"));
+}
+
+/* Suggestions come from what the report found: a keyword the resume
+ * spells otherwise, one only listed among the skills, a summary that
+ * names none of what the experience shows, keywords missing altogether
+ * (never to be added unless true). */
+static void test_ats_suggestions(void **state)
+{
+    fixture *f = *state;
+    const char *resume =
+        "{\"basics\": {\"name\": \"Sam Lee\", \"summary\": \"Engineer who likes clear code.\"},"
+        " \"work\": [{\"name\": \"Acme\", \"position\": \"Engineer\", \"startDate\": \"2020-01\","
+        " \"highlights\": [\"Ran services on k8s for three teams\", \"Built Kafka pipelines\"]}],"
+        " \"skills\": [{\"name\": \"Tools\", \"keywords\": [\"Terraform\", \"Kafka\"]}]}";
+    const char *job = "Platform Engineer\n\nRequirements:\n"
+                      "- Experience running Kubernetes and Kafka in production\n"
+                      "- Experience with Terraform and Rust\n\n"
+                      "Nice to have:\n- Experience with GraphQL\n";
+    json_t *body =
+        json_pack("{so ss}", "resume", json_loads(resume, 0, NULL), "job_description", job);
+    resp r = post_json(f, "/api/v1/ats/analyze", body);
+    expect(&r, 200, NULL);
+    const char *t = text_of(suggestion(&r, "spelling", "Kubernetes"));
+    assert_non_null(strstr(t, "\"k8s\""));
+    assert_string_equal(
+        json_string_value(json_object_get(suggestion(&r, "spelling", "Kubernetes"), "section")),
+        "work");
+    assert_non_null(
+        strstr(text_of(suggestion(&r, "skills_only", "Terraform")), "if you have used it"));
+    assert_null(suggestion(&r, "skills_only", "Kafka")); /* a bullet shows it */
+    t = text_of(suggestion(&r, "section", NULL));
+    assert_non_null(strstr(t, "summary"));
+    assert_non_null(strstr(t, "Kubernetes"));
+    t = text_of(suggestion(&r, "missing", "Rust"));
+    assert_non_null(strstr(t, "a requirement"));
+    assert_non_null(strstr(t, "only if you have it"));
+    assert_non_null(strstr(text_of(suggestion(&r, "missing", "GraphQL")), "nice to have"));
+    assert_null(suggestion(&r, "missing", "Kafka"));
     resp_free(&r);
 }
 
@@ -1467,8 +1528,7 @@ static void test_provider_customize(void **state)
                         "openai");
     assert_string_equal(json_string_value(json_object_get(json_array_get(pl, 0), "breaker")),
                         "closed");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(pl, 1), "name")),
-                        "local");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(pl, 1), "name")), "local");
     resp_free(&r);
 
     /* The default chain (openai, local): every section made by openai. */
@@ -1536,7 +1596,8 @@ static void test_provider_customize(void **state)
     r = get(f, "/metrics");
     expect(&r, 200, NULL);
     s = tl_buf_str(&r.body);
-    assert_non_null(strstr(s, "tailor_provider_breaker_state{provider=\"openai\",tier=\"small\"} 0"));
+    assert_non_null(
+        strstr(s, "tailor_provider_breaker_state{provider=\"openai\",tier=\"small\"} 0"));
     assert_non_null(strstr(s, "tailor_engine_provider_calls_total "));
     assert_null(strstr(s, "tailor_engine_provider_calls_total 0\n"));
     assert_non_null(strstr(s, "tailor_engine_cache_hits_total "));
@@ -1544,9 +1605,11 @@ static void test_provider_customize(void **state)
     assert_null(strstr(s, "tailor_engine_cache_bytes 0\n")); /* the first job filled it */
     assert_non_null(strstr(s, "tailor_engine_tokens_in_total "));
     assert_non_null(strstr(s, "tailor_engine_cost_usd_total "));
-    assert_non_null(strstr(s, "tailor_provider_calls_total{provider=\"openai\",outcome=\"admitted\"}"));
+    assert_non_null(
+        strstr(s, "tailor_provider_calls_total{provider=\"openai\",outcome=\"admitted\"}"));
     assert_non_null(strstr(s, "tailor_provider_parked{provider=\"openai\"}"));
-    assert_non_null(strstr(s, "tailor_provider_answers_total{provider=\"openai\",outcome=\"ok\"} "));
+    assert_non_null(
+        strstr(s, "tailor_provider_answers_total{provider=\"openai\",outcome=\"ok\"} "));
     assert_null(strstr(s, "tailor_provider_answers_total{provider=\"openai\",outcome=\"ok\"} 0\n"));
     assert_non_null(strstr(s, "tailor_provider_latency_seconds_count{provider=\"openai\"} "));
     resp_free(&r);
@@ -1646,9 +1709,9 @@ static void test_performance_comparison(void **state)
     json_t *enh = json_object_get(r.json, "enhanced");
     json_t *imp = json_object_get(r.json, "improvement");
     assert_true(json_is_object(orig) && json_is_object(enh) && json_is_object(imp));
-    static const char *const keys[] = {"wall_ms",  "provider_calls", "tokens_in",
-                                       "tokens_out", "retries",      "failures",
-                                       "fallbacks", "cache_hits",    "cost_usd"};
+    static const char *const keys[] = {"wall_ms",    "provider_calls", "tokens_in",
+                                       "tokens_out", "retries",        "failures",
+                                       "fallbacks",  "cache_hits",     "cost_usd"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         assert_true(json_is_number(json_object_get(orig, keys[i])));
         assert_true(json_is_number(json_object_get(enh, keys[i])));
@@ -1705,8 +1768,8 @@ static void test_customize_sections(void **state)
     assert_true(json_equal(json_object_get(res, "basics"), json_object_get(orig, "basics")));
     json_t *work = json_object_get(res, "work");
     for (size_t i = 1; i < json_array_size(work); i++)
-        assert_true(json_equal(json_array_get(work, i),
-                               json_array_get(json_object_get(orig, "work"), i)));
+        assert_true(
+            json_equal(json_array_get(work, i), json_array_get(json_object_get(orig, "work"), i)));
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(r.json, "changes"), i, c)
@@ -1737,10 +1800,9 @@ static void test_stop_with_hung_provider(void **state)
     for (int i = 0; i < 2; i++) {
         json_t *body = seed_body(f);
         json_object_set_new(body, "async", json_true());
-        resp r = post_json(f,
-                           i ? "/api/v1/enhance-customize/performance-comparison"
-                             : "/api/v1/enhance-customize",
-                           body);
+        resp r = post_json(
+            f, i ? "/api/v1/enhance-customize/performance-comparison" : "/api/v1/enhance-customize",
+            body);
         expect(&r, 202, NULL);
         jobs[i] = int_field(&r, "job_id");
         resp_free(&r);
@@ -1795,6 +1857,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_customizations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ats_analyze, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ats_suggestions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
