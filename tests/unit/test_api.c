@@ -888,6 +888,12 @@ static void test_plan(void **state)
     assert_true(json_is_object(json_object_get(json_object_get(r.json, "score"), "after")));
     assert_null(json_object_get(r.json, "resume"));
     assert_null(json_object_get(r.json, "version"));
+    size_t i;
+    json_t *sec;
+    json_array_foreach(sections, i, sec)
+    {
+        assert_true(json_is_array(json_object_get(sec, "keywords")));
+    }
     resp_free(&r);
     /* A plan stores no version. */
     char path[96];
@@ -898,6 +904,58 @@ static void test_plan(void **state)
     r = post_json(f, "/api/v1/enhance-customize/plan",
                   json_pack("{sI}", "resume_id", (json_int_t)rid));
     expect(&r, 400, "missing_field");
+    resp_free(&r);
+}
+
+/* The keyword of a plan section named term, or NULL. */
+static json_t *plan_keyword(const resp *r, const char *section, const char *term)
+{
+    size_t i, k;
+    json_t *sec, *kw;
+    json_array_foreach(json_object_get(json_object_get(r->json, "plan"), "sections"), i, sec)
+    {
+        if (strcmp(json_string_value(json_object_get(sec, "key")), section) != 0)
+            continue;
+        json_array_foreach(json_object_get(sec, "keywords"), k, kw)
+        {
+            if (strcmp(json_string_value(json_object_get(kw, "term")), term) == 0)
+                return kw;
+        }
+    }
+    return NULL;
+}
+
+/* Per section, the plan names the job keywords that section's own text
+ * states: respellings it would make, skills its bullets back; never one
+ * the section does not state. */
+static void test_plan_keywords(void **state)
+{
+    fixture *f = *state;
+    const char *resume =
+        "{\"basics\": {\"name\": \"Sam Lee\", \"summary\": \"Engineer who likes clear code.\"},"
+        " \"work\": [{\"name\": \"Acme\", \"position\": \"Engineer\", \"startDate\": \"2020-01\","
+        " \"highlights\": [\"Ran services on k8s for three teams\", \"Built Kafka pipelines\"]}],"
+        " \"skills\": [{\"name\": \"Tools\", \"keywords\": [\"Terraform\", \"Kafka\"]}]}";
+    const char *job = "Platform Engineer\n\nRequirements:\n"
+                      "- Experience running Kubernetes and Kafka in production\n"
+                      "- Experience with Terraform and Rust\n";
+    resp r = post_json(
+        f, "/api/v1/enhance-customize/plan",
+        json_pack("{so ss}", "resume", json_loads(resume, 0, NULL), "job_description", job));
+    expect(&r, 200, NULL);
+    json_t *k8s = plan_keyword(&r, "work", "Kubernetes");
+    assert_non_null(k8s);
+    assert_string_equal(json_string_value(json_object_get(k8s, "resume_spelling")), "k8s");
+    assert_false(json_is_true(json_object_get(k8s, "in_skills")));
+    json_t *kafka = plan_keyword(&r, "work", "Kafka");
+    assert_non_null(kafka);
+    assert_true(json_is_true(json_object_get(kafka, "in_skills")));
+    assert_null(json_object_get(kafka, "resume_spelling"));
+    assert_int_equal(json_integer_value(json_object_get(kafka, "mentions")), 1);
+    assert_non_null(plan_keyword(&r, "skills", "Terraform"));
+    assert_null(plan_keyword(&r, "work", "Terraform")); /* no bullet states it */
+    assert_null(plan_keyword(&r, "work", "Rust"));
+    assert_null(plan_keyword(&r, "basics", "Kafka"));
     resp_free(&r);
 }
 
@@ -1860,6 +1918,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ats_suggestions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_keywords, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert, setup, teardown),
         cmocka_unit_test(test_web_dir),
