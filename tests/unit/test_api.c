@@ -1155,6 +1155,54 @@ static void test_in_use(void **state)
     resp_free(&r);
 }
 
+/* A job still queued is cancelled: one worker, kept busy by a batch, so
+ * that the job submitted after it waits its turn. */
+static void test_cancel_queued(void **state)
+{
+    (void)state;
+    tl_server_opts o = {.workers = 1};
+    fixture *f = start_with(&o, NULL);
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    json_t *ids = json_array();
+    for (int k = 0; k < 100; k++)
+        json_array_append_new(ids, json_integer(jid));
+    resp r = post_json(f, "/api/v1/enhance-customize/batch",
+                       json_pack("{sI so sb}", "resume_id", (json_int_t)rid, "job_description_ids",
+                                 ids, "async", 1));
+    expect(&r, 202, NULL);
+    resp_free(&r);
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{sI sI sb}", "resume_id", (json_int_t)rid, "job_description_id",
+                            (json_int_t)jid, "async", 1));
+    expect(&r, 202, NULL);
+    int64_t job = int_field(&r, "job_id");
+    resp_free(&r);
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld", (long long)job);
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 200, NULL);
+    assert_int_equal(int_field(&r, "job_id"), job);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "cancelled");
+    resp_free(&r);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "cancelled");
+    resp_free(&r);
+    /* Once cancelled it cannot be cancelled again, and its stream ends. */
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 409, "not_cancellable");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/events", (long long)job);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_int_equal(count_events(tl_buf_str(&r.body), "error", NULL), 1);
+    assert_int_equal(count_events(tl_buf_str(&r.body), "done", NULL), 0);
+    assert_non_null(strstr(tl_buf_str(&r.body), "cancelled"));
+    resp_free(&r);
+    stop(f);
+}
+
 static void test_ats_analyze(void **state)
 {
     fixture *f = *state;
@@ -1927,6 +1975,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_draining),
         cmocka_unit_test(test_stop_with_waiters),
+        cmocka_unit_test(test_cancel_queued),
         cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
         cmocka_unit_test(test_recovery),
         cmocka_unit_test(test_provider_customize),
