@@ -5,6 +5,7 @@
 
 #include "server/diff.h"
 #include "server/server_int.h"
+#include "tailor/advice.h"
 #include "tailor/score.h"
 #include "util/hash.h"
 
@@ -363,6 +364,36 @@ enum MHD_Result tl__h_jd_delete(tl_req *r)
 
 /* ---- the match report ---- */
 
+/* The report of r against j with its suggestions, or NULL (*e says why). */
+static json_t *match_report(const tl_resume *r, const tl_job *j, const tl_terms *t, tl_err *e)
+{
+    tl_matcher *m = NULL;
+    tl_score *sc = NULL;
+    tl_advices *adv = NULL;
+    json_t *doc = NULL;
+    *e = tl_matcher_create(j, t, &m);
+    if (*e == TL_OK)
+        *e = tl_score_compute_with(r, m, &sc);
+    if (*e == TL_OK)
+        *e = tl_advise(r, m, sc, &adv);
+    if (*e == TL_OK) {
+        doc = tl_score_to_json(sc);
+        json_t *sugg = tl_advices_to_json(adv);
+        /* set_new takes sugg, also when it fails. */
+        if (!doc || json_object_set_new(doc, "suggestions", sugg) != 0) {
+            json_decref(doc);
+            if (!doc)
+                json_decref(sugg);
+            doc = NULL;
+            *e = TL_ENOMEM;
+        }
+    }
+    tl_advices_free(adv);
+    tl_score_free(sc);
+    tl_matcher_free(m);
+    return doc;
+}
+
 enum MHD_Result tl__h_ats_analyze(tl_req *r)
 {
     json_t *body = NULL;
@@ -374,10 +405,8 @@ enum MHD_Result tl__h_ats_analyze(tl_req *r)
     bool ok = tl__resolve_resume(r, body, &rr, &rc) && tl__resolve_jd(r, body, &jr, &rc);
     json_decref(body);
     if (ok) {
-        tl_score *sc = NULL;
-        tl_err e = tl_score_compute(rr.resume, jr.jd, r->srv->terms, &sc);
-        json_t *doc = e == TL_OK ? tl_score_to_json(sc) : NULL;
-        tl_score_free(sc);
+        tl_err e = TL_OK;
+        json_t *doc = match_report(rr.resume, jr.jd, r->srv->terms, &e);
         if (doc) {
             if (rr.id)
                 json_object_set_new(doc, "resume_id", json_integer(rr.id));

@@ -98,8 +98,8 @@ static bool export_options(tl_req *r, const out_format **f, tl_pdf_opts *po, enu
     }
     memset(po, 0, sizeof *po);
     if (paper && tl_pdf_paper_parse(paper, &po->paper) != TL_OK) {
-        *rc = tl__reply_error(r, 400, "invalid_paper", "paper must be a4 or letter, not '%s'",
-                              paper);
+        *rc =
+            tl__reply_error(r, 400, "invalid_paper", "paper must be a4 or letter, not '%s'", paper);
         return false;
     }
     if (tmpl && tl_pdf_template_parse(tmpl, &po->tmpl) != TL_OK) {
@@ -120,8 +120,8 @@ static bool export_options(tl_req *r, const out_format **f, tl_pdf_opts *po, enu
 static bool load_version(tl_req *r, int64_t id, int64_t v, tl_resume **out, enum MHD_Result *rc)
 {
     tl_store_resume *rec = NULL;
-    tl_err e = v > 0 && v <= 1000000 ? tl_store_resume_get(r->srv->store, id, (int)v, &rec)
-                                     : TL_ENOTFOUND;
+    tl_err e =
+        v > 0 && v <= 1000000 ? tl_store_resume_get(r->srv->store, id, (int)v, &rec) : TL_ENOTFOUND;
     if (e == TL_ENOTFOUND) {
         /* Which is missing: the resume, or only the version? */
         bool known = id > 0 && tl_store_resume_get(r->srv->store, id, 0, &rec) == TL_OK;
@@ -192,8 +192,30 @@ static bool opt_string(tl_req *r, json_t *body, const char *key, const char **ou
     return true;
 }
 
+/* The page size of a PDF letter ("paper", as the export route takes it);
+ * false (answered) when it is unknown or the letter is not a PDF. */
+static bool letter_paper(tl_req *r, json_t *body, const out_format *f, tl_pdf_paper *paper,
+                         enum MHD_Result *rc)
+{
+    const char *p = NULL;
+    if (!opt_string(r, body, "paper", &p, rc))
+        return false;
+    *paper = TL_PDF_A4;
+    if (!p)
+        return true;
+    if (tl_pdf_paper_parse(p, paper) != TL_OK) {
+        *rc = tl__reply_error(r, 400, "invalid_paper", "paper must be a4 or letter, not '%s'", p);
+        return false;
+    }
+    if (f->kind != OUT_PDF) {
+        *rc = tl__reply_error(r, 400, "invalid_option", "paper only applies to format=pdf");
+        return false;
+    }
+    return true;
+}
+
 static bool letter_options(tl_req *r, json_t *body, tl_letter_tone *tone, const out_format **f,
-                           enum MHD_Result *rc)
+                           tl_pdf_paper *paper, enum MHD_Result *rc)
 {
     const char *t = NULL, *fmt = NULL;
     if (!opt_string(r, body, "tone", &t, rc) || !opt_string(r, body, "format", &fmt, rc))
@@ -210,6 +232,8 @@ static bool letter_options(tl_req *r, json_t *body, tl_letter_tone *tone, const 
                               "format must be json, text, markdown, docx or pdf, not '%s'", fmt);
         return false;
     }
+    if (!letter_paper(r, body, *f, paper, rc))
+        return false;
     /* "version" names the stored resume's version, as "resume_version"
      * does for the other routes. */
     json_t *version = json_object_get(body, "version");
@@ -245,7 +269,7 @@ static json_t *letter_json(const tl_cover_letter *l, tl_letter_tone tone, const 
 }
 
 static enum MHD_Result reply_letter(tl_req *r, const tl_cover_letter *l, tl_letter_tone tone,
-                                    const out_format *f)
+                                    const out_format *f, tl_pdf_paper paper)
 {
     char *text = NULL, *md = NULL, *data = NULL;
     size_t tlen = 0, mlen = 0, dlen = 0;
@@ -273,7 +297,7 @@ static enum MHD_Result reply_letter(tl_req *r, const tl_cover_letter *l, tl_lett
         e = tl_docx_write_text(text, tlen, &dopts, &data, &dlen);
         free(text);
     } else {
-        tl_pdf_opts popts = {.paper = TL_PDF_A4, .tmpl = TL_PDF_CLASSIC};
+        tl_pdf_opts popts = {.paper = paper, .tmpl = TL_PDF_CLASSIC};
         e = tl_pdf_write_text(text, tlen, &popts, &data, &dlen);
         free(text);
     }
@@ -292,8 +316,9 @@ enum MHD_Result tl__h_cover_letter(tl_req *r)
     const out_format *f = NULL;
     tl_resume_ref rr = {0};
     tl_jd_ref jr = {0};
-    bool ok = letter_options(r, body, &tone, &f, &rc) && tl__resolve_resume(r, body, &rr, &rc) &&
-              tl__resolve_jd(r, body, &jr, &rc);
+    tl_pdf_paper paper = TL_PDF_A4;
+    bool ok = letter_options(r, body, &tone, &f, &paper, &rc) &&
+              tl__resolve_resume(r, body, &rr, &rc) && tl__resolve_jd(r, body, &jr, &rc);
     json_decref(body);
     if (ok && !has_content(rr.resume)) {
         rc = tl__reply_error(r, 422, "no_content",
@@ -310,7 +335,7 @@ enum MHD_Result tl__h_cover_letter(tl_req *r)
         else if (e)
             rc = render_failed(r, e, "letter");
         else
-            rc = reply_letter(r, l, tone, f);
+            rc = reply_letter(r, l, tone, f, paper);
         tl_cover_letter_free(l);
     }
     tl_resume_free(rr.resume);

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "server/sections.h"
+#include "tailor/advice.h"
 #include "tailor/local.h"
 #include "tailor/tailor.h"
 #include "util/log.h"
@@ -439,9 +440,9 @@ static void on_section(void *ud, int done, int total, const tl_resume *tailored,
     json_t *after = target_text(tailored, target);
     pthread_mutex_lock(&rc->j->mu);
     emit_json(rc->j, "section",
-              json_pack("{sI si si s:s* ss sb so*}", "job_id", (json_int_t)rc->j->id, "done",
-                        done, "total", total, "section", id, "provider", "local", "fallback", 0,
-                        "after", after));
+              json_pack("{sI si si s:s* ss sb so*}", "job_id", (json_int_t)rc->j->id, "done", done,
+                        "total", total, "section", id, "provider", "local", "fallback", 0, "after",
+                        after));
     wake_all(rc->j, false);
     pthread_mutex_unlock(&rc->j->mu);
 }
@@ -472,8 +473,8 @@ static json_t *metrics_json(const tl_job_metrics *m, const char *engine)
     json_t *o = json_pack(
         "{sf sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sf sf sf ss}", "wall_ms",
         m->wall_ms, "tasks", (json_int_t)m->tasks, "provider_calls", (json_int_t)m->provider_calls,
-        "tokens_in", (json_int_t)m->tokens_in, "tokens_out", (json_int_t)m->tokens_out,
-        "retries", (json_int_t)m->retries, "failures", (json_int_t)m->failures, "fallbacks",
+        "tokens_in", (json_int_t)m->tokens_in, "tokens_out", (json_int_t)m->tokens_out, "retries",
+        (json_int_t)m->retries, "failures", (json_int_t)m->failures, "fallbacks",
         (json_int_t)m->fallbacks, "cache_hits", (json_int_t)m->cache_hits, "cache_misses",
         (json_int_t)m->cache_misses, "cache_coalesced", (json_int_t)m->cache_coalesced, "batches",
         (json_int_t)m->batches, "batched_tasks", (json_int_t)m->batched_tasks, "hedges",
@@ -497,11 +498,11 @@ static tl_err add_metrics(json_t *doc, double wall_ms, const tl_job_metrics *m)
         if (!mo || json_object_set_new(doc, "metrics", mo) != 0)
             return TL_ENOMEM;
     }
-    json_t *add = m ? metrics_json(m, "enhanced")
-                    : json_pack("{sf si si si si si si si sf ss}", "wall_ms", wall_ms,
-                                "provider_calls", 0, "tokens_in", 0, "tokens_out", 0, "retries",
-                                0, "failures", 0, "fallbacks", 0, "cache_hits", 0, "cost_usd",
-                                0.0, "engine", "embedded");
+    json_t *add =
+        m ? metrics_json(m, "enhanced")
+          : json_pack("{sf si si si si si si si sf ss}", "wall_ms", wall_ms, "provider_calls", 0,
+                      "tokens_in", 0, "tokens_out", 0, "retries", 0, "failures", 0, "fallbacks", 0,
+                      "cache_hits", 0, "cost_usd", 0.0, "engine", "embedded");
     if (!add || json_object_update(mo, add) != 0) {
         json_decref(add);
         return TL_ENOMEM;
@@ -534,9 +535,81 @@ static json_t *section_key(const char *id)
     return json_stringn(id, n);
 }
 
-/* Reshapes a result into a plan: the changes grouped by section, without
- * the tailored document. */
-static tl_err to_plan(json_t *doc)
+/* The resume part a plan section key names: 0 for "basics", 1 + s for
+ * section s (the first with that key), -1 for none. */
+static int plan_slot(const tl_resume *r, const char *key)
+{
+    if (strcmp(key, "basics") == 0)
+        return 0;
+    for (size_t i = 0; i < r->n_sections; i++)
+        if (r->sections[i].key && strcmp(r->sections[i].key, key) == 0)
+            return 1 + (int)i;
+    return -1;
+}
+
+static bool plan_has(json_t *order, const char *key)
+{
+    size_t i;
+    json_t *sec;
+    json_array_foreach(order, i, sec)
+    {
+        if (strcmp(json_string_value(json_object_get(sec, "key")), key) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Adds to each plan section the job keywords its own text states (so a
+ * customization may bring them forward there without adding a fact), and
+ * a section for each tailorable part that states some but changes
+ * nothing. */
+static tl_err plan_keywords(json_t *order, const tl_evidence *ev, const tl_resume *r,
+                            const tl_matcher *m)
+{
+    size_t i;
+    json_t *sec;
+    json_array_foreach(order, i, sec)
+    {
+        int slot = plan_slot(r, json_string_value(json_object_get(sec, "key")));
+        json_t *kws = slot >= 0 ? tl_evidence_slot_json(ev, r, m, slot) : json_array();
+        if (json_object_set_new(sec, "keywords", kws) != 0)
+            return TL_ENOMEM;
+    }
+    for (size_t slot = 0; slot <= r->n_sections; slot++) {
+        const char *key = slot ? r->sections[slot - 1].key : "basics";
+        if (!key || plan_has(order, key) ||
+            (slot && !tl_section_tailorable(r->sections[slot - 1].kind)))
+            continue;
+        json_t *kws = tl_evidence_slot_json(ev, r, m, (int)slot);
+        if (json_array_size(kws) == 0) {
+            json_decref(kws);
+            continue;
+        }
+        if (json_array_append_new(
+                order, json_pack("{ss s[] so}", "key", key, "changes", "keywords", kws)) != 0)
+            return TL_ENOMEM;
+    }
+    return TL_OK;
+}
+
+static tl_err add_plan_keywords(json_t *order, const tl_resume *r, const tl_job *jd,
+                                const tl_terms *t)
+{
+    tl_matcher *m = NULL;
+    tl_evidence *ev = NULL;
+    tl_err e = tl_matcher_create(jd, t, &m);
+    if (e == TL_OK)
+        e = tl_evidence_compute(r, m, &ev);
+    if (e == TL_OK)
+        e = plan_keywords(order, ev, r, m);
+    tl_evidence_free(ev);
+    tl_matcher_free(m);
+    return e;
+}
+
+/* Reshapes a result into a plan: the changes grouped by section, each with
+ * the keywords r states there for jd, without the tailored document. */
+static tl_err to_plan(json_t *doc, const tl_resume *r, const tl_job *jd, const tl_terms *t)
 {
     json_t *groups = json_object();
     json_t *order = json_array();
@@ -559,6 +632,8 @@ static tl_err to_plan(json_t *doc)
         json_decref(key);
     }
     json_decref(groups);
+    if (e == TL_OK)
+        e = add_plan_keywords(order, r, jd, t);
     if (e == TL_OK && json_object_set_new(doc, "plan", json_pack("{so}", "sections", order)) != 0)
         e = TL_ENOMEM;
     else if (e != TL_OK)
@@ -581,7 +656,7 @@ static tl_err build_result(tl_jobq *q, tl_sjob *j, const tl_result *res, double 
         json_object_set_new(doc, "strength", json_string(tl_strength_name(j->in.strength))) != 0)
         e = TL_ENOMEM;
     if (e == TL_OK && j->in.plan)
-        e = to_plan(doc);
+        e = to_plan(doc, j->in.resume, j->in.jd, q->o.terms);
     if (e == TL_OK && j->in.resume_id > 0 && !j->in.plan) {
         e = store_version(q, j, doc, new_version);
         if (e == TL_OK &&
@@ -641,12 +716,12 @@ typedef struct eng_wait {
     tl_result *res;
     tl_job_metrics met;
     tl_jobq *q;
-    tl_engine *engine; /* a comparison's own engine, left to tl_jobq_destroy when
-                          abandoned; NULL: the server's */
-    tl_sjob *j;        /* a reference; NULL: no events (a comparison's runs) */
-    const char *first; /* the chain's first provider */
-    int total, n_done; /* tasks planned, tasks done */
-    json_t *sections;  /* [{id, provider, fallback, cached, attempts}] */
+    tl_engine *engine;            /* a comparison's own engine, left to tl_jobq_destroy when
+                                     abandoned; NULL: the server's */
+    tl_sjob *j;                   /* a reference; NULL: no events (a comparison's runs) */
+    const char *first;            /* the chain's first provider */
+    int total, n_done;            /* tasks planned, tasks done */
+    json_t *sections;             /* [{id, provider, fallback, cached, attempts}] */
     struct eng_wait *next, *prev; /* q->waits, under q->mu */
 } eng_wait;
 
@@ -733,8 +808,8 @@ static void on_engine_task(void *ud, const tl_task_result *r)
     w->n_done++;
     int total = w->total > w->n_done ? w->total : w->n_done;
     json_t *rec = json_pack("{s:s* ss sb sb si}", "id", r->section_id, "provider",
-                            r->provider ? r->provider : "local", "fallback", r->fell_back,
-                            "cached", r->cached, "attempts", (int)r->attempts);
+                            r->provider ? r->provider : "local", "fallback", r->fell_back, "cached",
+                            r->cached, "attempts", (int)r->attempts);
     if (rec)
         json_array_append_new(w->sections, rec);
     tl_sjob *j = w->j;
@@ -770,8 +845,7 @@ static void on_engine_done(void *ud, uint64_t job_id, tl_err status, tl_result *
 
 /* Runs in's job on engine eng and waits for its end (the engine always
  * ends a job it accepted: the embedded engine is its last link). */
-static tl_err engine_run(tl_engine *eng, const tl_job_input *in, const tl_terms *terms,
-                         eng_wait *w)
+static tl_err engine_run(tl_engine *eng, const tl_job_input *in, const tl_terms *terms, eng_wait *w)
 {
     w->first = in->n_chain ? in->chain[0]->name : "local";
     if (w->j) {
@@ -862,12 +936,12 @@ static tl_err run_compare(tl_jobq *q, tl_sjob *j, char **out)
         json_array_append_new(chain, json_string(j->in.chain[i]->name));
     if (chain)
         json_array_append_new(chain, json_string("local"));
-    json_t *doc = json_pack(
-        "{sI ss so* so* so* s{so* so* so*}}", "job_id", (json_int_t)j->id, "strength",
-        tl_strength_name(j->in.strength), "provider", chain, "original", mo, "enhanced", me,
-        "improvement", "time_ratio", ratio(enh.wall_ms, orig.wall_ms), "calls_ratio",
-        ratio((double)enh.provider_calls, (double)orig.provider_calls), "failure_ratio",
-        ratio((double)enh.failures, (double)orig.failures));
+    json_t *doc =
+        json_pack("{sI ss so* so* so* s{so* so* so*}}", "job_id", (json_int_t)j->id, "strength",
+                  tl_strength_name(j->in.strength), "provider", chain, "original", mo, "enhanced",
+                  me, "improvement", "time_ratio", ratio(enh.wall_ms, orig.wall_ms), "calls_ratio",
+                  ratio((double)enh.provider_calls, (double)orig.provider_calls), "failure_ratio",
+                  ratio((double)enh.failures, (double)orig.failures));
     if (!doc)
         return TL_ENOMEM;
     *out = json_dumps(doc, JSON_COMPACT);

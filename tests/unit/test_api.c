@@ -888,6 +888,12 @@ static void test_plan(void **state)
     assert_true(json_is_object(json_object_get(json_object_get(r.json, "score"), "after")));
     assert_null(json_object_get(r.json, "resume"));
     assert_null(json_object_get(r.json, "version"));
+    size_t i;
+    json_t *sec;
+    json_array_foreach(sections, i, sec)
+    {
+        assert_true(json_is_array(json_object_get(sec, "keywords")));
+    }
     resp_free(&r);
     /* A plan stores no version. */
     char path[96];
@@ -898,6 +904,58 @@ static void test_plan(void **state)
     r = post_json(f, "/api/v1/enhance-customize/plan",
                   json_pack("{sI}", "resume_id", (json_int_t)rid));
     expect(&r, 400, "missing_field");
+    resp_free(&r);
+}
+
+/* The keyword of a plan section named term, or NULL. */
+static json_t *plan_keyword(const resp *r, const char *section, const char *term)
+{
+    size_t i, k;
+    json_t *sec, *kw;
+    json_array_foreach(json_object_get(json_object_get(r->json, "plan"), "sections"), i, sec)
+    {
+        if (strcmp(json_string_value(json_object_get(sec, "key")), section) != 0)
+            continue;
+        json_array_foreach(json_object_get(sec, "keywords"), k, kw)
+        {
+            if (strcmp(json_string_value(json_object_get(kw, "term")), term) == 0)
+                return kw;
+        }
+    }
+    return NULL;
+}
+
+/* Per section, the plan names the job keywords that section's own text
+ * states: respellings it would make, skills its bullets back; never one
+ * the section does not state. */
+static void test_plan_keywords(void **state)
+{
+    fixture *f = *state;
+    const char *resume =
+        "{\"basics\": {\"name\": \"Sam Lee\", \"summary\": \"Engineer who likes clear code.\"},"
+        " \"work\": [{\"name\": \"Acme\", \"position\": \"Engineer\", \"startDate\": \"2020-01\","
+        " \"highlights\": [\"Ran services on k8s for three teams\", \"Built Kafka pipelines\"]}],"
+        " \"skills\": [{\"name\": \"Tools\", \"keywords\": [\"Terraform\", \"Kafka\"]}]}";
+    const char *job = "Platform Engineer\n\nRequirements:\n"
+                      "- Experience running Kubernetes and Kafka in production\n"
+                      "- Experience with Terraform and Rust\n";
+    resp r = post_json(
+        f, "/api/v1/enhance-customize/plan",
+        json_pack("{so ss}", "resume", json_loads(resume, 0, NULL), "job_description", job));
+    expect(&r, 200, NULL);
+    json_t *k8s = plan_keyword(&r, "work", "Kubernetes");
+    assert_non_null(k8s);
+    assert_string_equal(json_string_value(json_object_get(k8s, "resume_spelling")), "k8s");
+    assert_false(json_is_true(json_object_get(k8s, "in_skills")));
+    json_t *kafka = plan_keyword(&r, "work", "Kafka");
+    assert_non_null(kafka);
+    assert_true(json_is_true(json_object_get(kafka, "in_skills")));
+    assert_null(json_object_get(kafka, "resume_spelling"));
+    assert_int_equal(json_integer_value(json_object_get(kafka, "mentions")), 1);
+    assert_non_null(plan_keyword(&r, "skills", "Terraform"));
+    assert_null(plan_keyword(&r, "work", "Terraform")); /* no bullet states it */
+    assert_null(plan_keyword(&r, "work", "Rust"));
+    assert_null(plan_keyword(&r, "basics", "Kafka"));
     resp_free(&r);
 }
 
@@ -1097,6 +1155,54 @@ static void test_in_use(void **state)
     resp_free(&r);
 }
 
+/* A job still queued is cancelled: one worker, kept busy by a batch, so
+ * that the job submitted after it waits its turn. */
+static void test_cancel_queued(void **state)
+{
+    (void)state;
+    tl_server_opts o = {.workers = 1};
+    fixture *f = start_with(&o, NULL);
+    int64_t rid = upload_resume(f, "alex-chen.json");
+    int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
+    json_t *ids = json_array();
+    for (int k = 0; k < 100; k++)
+        json_array_append_new(ids, json_integer(jid));
+    resp r = post_json(f, "/api/v1/enhance-customize/batch",
+                       json_pack("{sI so sb}", "resume_id", (json_int_t)rid, "job_description_ids",
+                                 ids, "async", 1));
+    expect(&r, 202, NULL);
+    resp_free(&r);
+    r = post_json(f, "/api/v1/enhance-customize",
+                  json_pack("{sI sI sb}", "resume_id", (json_int_t)rid, "job_description_id",
+                            (json_int_t)jid, "async", 1));
+    expect(&r, 202, NULL);
+    int64_t job = int_field(&r, "job_id");
+    resp_free(&r);
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld", (long long)job);
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 200, NULL);
+    assert_int_equal(int_field(&r, "job_id"), job);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "cancelled");
+    resp_free(&r);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "cancelled");
+    resp_free(&r);
+    /* Once cancelled it cannot be cancelled again, and its stream ends. */
+    r = http(f, "DELETE", path, NULL, NULL);
+    expect(&r, 409, "not_cancellable");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/events", (long long)job);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_int_equal(count_events(tl_buf_str(&r.body), "error", NULL), 1);
+    assert_int_equal(count_events(tl_buf_str(&r.body), "done", NULL), 0);
+    assert_non_null(strstr(tl_buf_str(&r.body), "cancelled"));
+    resp_free(&r);
+    stop(f);
+}
+
 static void test_ats_analyze(void **state)
 {
     fixture *f = *state;
@@ -1107,6 +1213,67 @@ static void test_ats_analyze(void **state)
     expect(&r, 200, NULL);
     assert_true(json_is_integer(json_object_get(r.json, "score")));
     assert_true(json_is_array(json_object_get(r.json, "missing")));
+    assert_true(json_is_array(json_object_get(r.json, "suggestions")));
+    resp_free(&r);
+}
+
+/* The suggestion of a kind about term (NULL: any term), or NULL. */
+static json_t *suggestion(const resp *r, const char *kind, const char *term)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(r->json, "suggestions"), i, s)
+    {
+        const char *k = json_string_value(json_object_get(s, "kind"));
+        const char *t = json_string_value(json_object_get(s, "term"));
+        if (strcmp(k, kind) == 0 && (!term || (t && strcmp(t, term) == 0)))
+            return s;
+    }
+    return NULL;
+}
+
+static const char *text_of(json_t *suggestion)
+{
+    assert_non_null(suggestion);
+    return json_string_value(json_object_get(suggestion, "text"));
+}
+
+/* Suggestions come from what the report found: a keyword the resume
+ * spells otherwise, one only listed among the skills, a summary that
+ * names none of what the experience shows, keywords missing altogether
+ * (never to be added unless true). */
+static void test_ats_suggestions(void **state)
+{
+    fixture *f = *state;
+    const char *resume =
+        "{\"basics\": {\"name\": \"Sam Lee\", \"summary\": \"Engineer who likes clear code.\"},"
+        " \"work\": [{\"name\": \"Acme\", \"position\": \"Engineer\", \"startDate\": \"2020-01\","
+        " \"highlights\": [\"Ran services on k8s for three teams\", \"Built Kafka pipelines\"]}],"
+        " \"skills\": [{\"name\": \"Tools\", \"keywords\": [\"Terraform\", \"Kafka\"]}]}";
+    const char *job = "Platform Engineer\n\nRequirements:\n"
+                      "- Experience running Kubernetes and Kafka in production\n"
+                      "- Experience with Terraform and Rust\n\n"
+                      "Nice to have:\n- Experience with GraphQL\n";
+    json_t *body =
+        json_pack("{so ss}", "resume", json_loads(resume, 0, NULL), "job_description", job);
+    resp r = post_json(f, "/api/v1/ats/analyze", body);
+    expect(&r, 200, NULL);
+    const char *t = text_of(suggestion(&r, "spelling", "Kubernetes"));
+    assert_non_null(strstr(t, "\"k8s\""));
+    assert_string_equal(
+        json_string_value(json_object_get(suggestion(&r, "spelling", "Kubernetes"), "section")),
+        "work");
+    assert_non_null(
+        strstr(text_of(suggestion(&r, "skills_only", "Terraform")), "if you have used it"));
+    assert_null(suggestion(&r, "skills_only", "Kafka")); /* a bullet shows it */
+    t = text_of(suggestion(&r, "section", NULL));
+    assert_non_null(strstr(t, "summary"));
+    assert_non_null(strstr(t, "Kubernetes"));
+    t = text_of(suggestion(&r, "missing", "Rust"));
+    assert_non_null(strstr(t, "a requirement"));
+    assert_non_null(strstr(t, "only if you have it"));
+    assert_non_null(strstr(text_of(suggestion(&r, "missing", "GraphQL")), "nice to have"));
+    assert_null(suggestion(&r, "missing", "Kafka"));
     resp_free(&r);
 }
 
@@ -1798,8 +1965,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_customizations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ats_analyze, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ats_suggestions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_keywords, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert, setup, teardown),
         cmocka_unit_test(test_web_dir),
@@ -1808,6 +1977,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_draining),
         cmocka_unit_test(test_stop_with_waiters),
+        cmocka_unit_test(test_cancel_queued),
         cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
         cmocka_unit_test(test_recovery),
         cmocka_unit_test(test_provider_customize),

@@ -160,8 +160,7 @@ static void test_export_text_formats(void **state)
     expect_attachment(&r, file);
     assert_true(json_is_object(r.json));
     assert_string_equal(
-        json_string_value(json_object_get(json_object_get(r.json, "basics"), "name")),
-        "Alex Chen");
+        json_string_value(json_object_get(json_object_get(r.json, "basics"), "name")), "Alex Chen");
     assert_int_equal(json_array_size(json_object_get(r.json, "work")), 3);
     resp_free(&r);
 
@@ -195,8 +194,7 @@ static void test_export_errors(void **state)
     int64_t id = upload_resume(f, "alex-chen.json");
     resp r = export(f, id, 1, "format=odt");
     expect(&r, 400, "invalid_format");
-    expect_message(&r, "odt", "pdf", "docx", "md", "markdown", "json", "html", "text", "txt",
-                   NULL);
+    expect_message(&r, "odt", "pdf", "docx", "md", "markdown", "json", "html", "text", "txt", NULL);
     resp_free(&r);
     r = export(f, id, 1, "format=pdf&paper=legal");
     expect(&r, 400, "invalid_paper");
@@ -238,7 +236,8 @@ static void test_cover_letter_json(void **state)
     expect_header(&r, "Content-Type", "application/json");
     json_t *d = r.json;
     assert_string_equal(json_string_value(json_object_get(d, "company")), "Northwind Financial");
-    assert_non_null(strstr(json_string_value(json_object_get(d, "role")), "Senior Backend Engineer"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(d, "role")), "Senior Backend Engineer"));
     assert_string_equal(json_string_value(json_object_get(d, "tone")), "formal");
     json_t *words = json_object_get(d, "words");
     assert_true(json_is_integer(words));
@@ -303,8 +302,8 @@ static void test_cover_letter_documents(void **state)
     int64_t id = upload_resume(f, "alex-chen.json");
     char *job = fixture_text("senior-backend-engineer.txt");
     resp r = post_json(f, "/api/v1/cover-letter",
-                       json_pack("{sI ss ss}", "resume_id", (json_int_t)id, "job_description",
-                                 job, "format", "pdf"));
+                       json_pack("{sI ss ss}", "resume_id", (json_int_t)id, "job_description", job,
+                                 "format", "pdf"));
     expect(&r, 200, NULL);
     expect_header(&r, "Content-Type", "application/pdf");
     expect_attachment(&r, "cover-letter.pdf");
@@ -314,6 +313,28 @@ static void test_cover_letter_documents(void **state)
     assert_int_equal(tl_pdf_text(r.body.data, r.body.len, &text, &tn, NULL), TL_OK);
     assert_non_null(strstr(text, "Northwind Financial"));
     free(text);
+    /* A4 by default, US Letter when asked, as for an export. */
+    double aw = 0, ah = 0, lw = 0, lh = 0;
+    page_size(&r, &aw, &ah);
+    resp_free(&r);
+    r = post_json(f, "/api/v1/cover-letter",
+                  json_pack("{sI ss ss ss}", "resume_id", (json_int_t)id, "job_description", job,
+                            "format", "pdf", "paper", "letter"));
+    expect(&r, 200, NULL);
+    assert_true(r.body.len > 5 && memcmp(r.body.data, "%PDF-", 5) == 0);
+    page_size(&r, &lw, &lh);
+    resp_free(&r);
+    if (!(aw > 595 && aw < 596 && ah > 841 && ah < 842))
+        fail_msg("A4 letter page is %.2f x %.2f", aw, ah);
+    if (!(lw > 611.9 && lw < 612.1 && lh > 791.9 && lh < 792.1))
+        fail_msg("US Letter page is %.2f x %.2f", lw, lh);
+    r = post_json(f, "/api/v1/cover-letter",
+                  json_pack("{sI ss ss ss}", "resume_id", (json_int_t)id, "job_description", job,
+                            "format", "pdf", "paper", "a4"));
+    expect(&r, 200, NULL);
+    page_size(&r, &aw, &ah);
+    if (!(aw > 595 && aw < 596 && ah > 841 && ah < 842))
+        fail_msg("paper=a4 letter page is %.2f x %.2f", aw, ah);
     resp_free(&r);
     r = post_json(f, "/api/v1/cover-letter",
                   json_pack("{sI ss ss}", "resume_id", (json_int_t)id, "job_description", job,
@@ -349,9 +370,9 @@ static void test_cover_letter_errors(void **state)
     expect(&r, 400, "invalid_tone");
     expect_message(&r, "formal", "warm", NULL);
     resp_free(&r);
-    r = post_json(f, "/api/v1/cover-letter",
-                  json_pack("{sI ss si}", "resume_id", (json_int_t)id, "job_description", job,
-                            "tone", 2));
+    r = post_json(
+        f, "/api/v1/cover-letter",
+        json_pack("{sI ss si}", "resume_id", (json_int_t)id, "job_description", job, "tone", 2));
     expect(&r, 400, "invalid_field");
     resp_free(&r);
     r = post_json(f, "/api/v1/cover-letter",
@@ -361,23 +382,39 @@ static void test_cover_letter_errors(void **state)
     expect_message(&r, "json", "text", "markdown", "docx", "pdf", NULL);
     resp_free(&r);
     r = post_json(f, "/api/v1/cover-letter",
+                  json_pack("{sI ss ss ss}", "resume_id", (json_int_t)id, "job_description", job,
+                            "format", "pdf", "paper", "legal"));
+    expect(&r, 400, "invalid_paper");
+    expect_message(&r, "a4", "letter", NULL);
+    resp_free(&r);
+    r = post_json(f, "/api/v1/cover-letter",
+                  json_pack("{sI ss ss ss}", "resume_id", (json_int_t)id, "job_description", job,
+                            "format", "docx", "paper", "letter"));
+    expect(&r, 400, "invalid_option");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/cover-letter",
+                  json_pack("{sI ss ss si}", "resume_id", (json_int_t)id, "job_description", job,
+                            "format", "pdf", "paper", 4));
+    expect(&r, 400, "invalid_field");
+    resp_free(&r);
+    r = post_json(f, "/api/v1/cover-letter",
                   json_pack("{sI ss}", "resume_id", (json_int_t)id + 100, "job_description", job));
     expect(&r, 404, "not_found");
     resp_free(&r);
-    r = post_json(f, "/api/v1/cover-letter",
-                  json_pack("{sI si ss}", "resume_id", (json_int_t)id, "version", 9,
-                            "job_description", job));
+    r = post_json(
+        f, "/api/v1/cover-letter",
+        json_pack("{sI si ss}", "resume_id", (json_int_t)id, "version", 9, "job_description", job));
     expect(&r, 404, "not_found");
     resp_free(&r);
-    r = post_json(f, "/api/v1/cover-letter",
-                  json_pack("{sI sI}", "resume_id", (json_int_t)id, "job_description_id",
-                            (json_int_t)4242));
+    r = post_json(
+        f, "/api/v1/cover-letter",
+        json_pack("{sI sI}", "resume_id", (json_int_t)id, "job_description_id", (json_int_t)4242));
     expect(&r, 404, "not_found");
     resp_free(&r);
     /* A name and nothing else: no letter to write. */
-    r = post_json(f, "/api/v1/cover-letter",
-                  json_pack("{s{s{ss}} ss}", "resume", "basics", "name", "Jo Doe",
-                            "job_description", job));
+    r = post_json(
+        f, "/api/v1/cover-letter",
+        json_pack("{s{s{ss}} ss}", "resume", "basics", "name", "Jo Doe", "job_description", job));
     expect(&r, 422, "no_content");
     resp_free(&r);
     r = post(f, "/api/v1/cover-letter", "[1]");

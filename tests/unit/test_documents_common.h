@@ -19,6 +19,20 @@
 
 static const char *const td_fixtures[] = {"alex-chen.json", "maria-lopez.md", "sam-okafor.txt"};
 
+/* Skips the test when tool (a command) is missing, or fails it when the
+ * environment must have every tool (TL_REQUIRE_SERVICES, as CI sets it:
+ * there scripts/deps.sh installs package). */
+#define td_need_tool(tool, package)                                                                \
+    do {                                                                                           \
+        if (system("command -v " tool " >/dev/null 2>&1") != 0) {                                  \
+            if (getenv("TL_REQUIRE_SERVICES"))                                                     \
+                fail_msg("%s (%s) is not installed and TL_REQUIRE_SERVICES is set", tool,          \
+                         package);                                                                 \
+            print_message("SKIP: %s (%s) is not installed\n", tool, package);                      \
+            skip();                                                                                \
+        }                                                                                          \
+    } while (0)
+
 static inline char *td_read(const char *name, size_t max, size_t *len)
 {
     char path[512];

@@ -238,10 +238,7 @@ static void test_libreoffice_fixtures(void **state)
 static void test_opens_in_libreoffice(void **state)
 {
     (void)state;
-    if (system("command -v soffice >/dev/null 2>&1") != 0) {
-        print_message("SKIP: soffice (libreoffice-writer-nogui) is not installed\n");
-        skip();
-    }
+    td_need_tool("soffice", "libreoffice-writer-nogui");
     char dir[] = "/tmp/tl_docx_XXXXXX";
     assert_non_null(mkdtemp(dir));
     char cmd[2048] = "", path[600];

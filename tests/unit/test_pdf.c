@@ -86,10 +86,7 @@ static void test_round_trip(void **state)
 static void test_pdftotext(void **state)
 {
     (void)state;
-    if (system("command -v pdftotext >/dev/null 2>&1") != 0) {
-        print_message("SKIP: pdftotext (poppler-utils) is not installed\n");
-        skip();
-    }
+    td_need_tool("pdftotext", "poppler-utils");
     char dir[] = "/tmp/tl_pdf_XXXXXX";
     assert_non_null(mkdtemp(dir));
     for (size_t i = 0; i < sizeof td_fixtures / sizeof td_fixtures[0]; i++) {
