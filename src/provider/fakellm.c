@@ -380,9 +380,124 @@ static json_t *block_after(const char *text, const char *heading)
     return json_loads(p, JSON_DISABLE_EOF_CHECK, NULL);
 }
 
+/* ---- cover letters (provider/letter.h) ---- */
+
+static const char *article_for(const char *word)
+{
+    return word && strchr("aeioAEIO", word[0]) ? "an" : "a";
+}
+
+/* "a, b and c" */
+static tl_err put_list(tl_buf *b, json_t *items)
+{
+    size_t i, n = json_array_size(items);
+    json_t *v;
+    tl_err e = TL_OK;
+    json_array_foreach(items, i, v)
+    {
+        const char *r = json_string_value(json_object_get(v, "requirement"));
+        if (e == TL_OK)
+            e = tl_buf_printf(b, "%s%s", i == 0 ? "" : (i + 1 == n ? " and " : ", "), r ? r : "");
+    }
+    return e;
+}
+
+static char *take_or_null(tl_buf *b, tl_err e)
+{
+    char *out = NULL;
+    if (e != TL_OK || tl_buf_take(b, &out, NULL) != TL_OK)
+        out = NULL;
+    tl_buf_free(b);
+    return out;
+}
+
+static char *letter_opening(json_t *doc)
+{
+    const char *role = json_string_value(json_object_get(doc, "role"));
+    const char *co = json_string_value(json_object_get(doc, "company"));
+    json_t *who = json_object_get(doc, "candidate");
+    const char *title = json_string_value(json_object_get(who, "title"));
+    const char *org = json_string_value(json_object_get(who, "organisation"));
+    bool now = json_is_true(json_object_get(who, "current"));
+    tl_buf b;
+    tl_buf_init(&b, BODY_MAX);
+    tl_err e = tl_buf_printf(&b, "I am applying for the %s position%s%s.",
+                             role ? role : "advertised", co ? " at " : "", co ? co : "");
+    if (e == TL_OK && title && org)
+        e = tl_buf_printf(&b, " %s %s %s at %s.",
+                          now ? "I currently work as" : "Most recently, I worked as",
+                          article_for(title), title, org);
+    return take_or_null(&b, e);
+}
+
+/* Each requirement with its achievement, in the achievement's own words;
+ * hallucinating adds an employer the resume never names. */
+static char *letter_points(json_t *doc, bool hallucinate)
+{
+    json_t *reqs = json_object_get(doc, "requirements");
+    tl_buf b;
+    tl_buf_init(&b, BODY_MAX);
+    tl_err e = TL_OK;
+    if (json_array_size(reqs)) {
+        e = tl_buf_puts(&b, "Your posting asks for ");
+        if (e == TL_OK)
+            e = put_list(&b, reqs);
+        if (e == TL_OK)
+            e = tl_buf_puts(&b, ", and my experience covers each.");
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(reqs, i, v)
+    {
+        const char *a = json_string_value(json_object_get(v, "achievement"));
+        const char *where = json_string_value(json_object_get(v, "where"));
+        size_t n = a ? strlen(a) : 0;
+        while (n && (a[n - 1] == '.' || a[n - 1] == ' '))
+            n--;
+        if (e == TL_OK && where)
+            e = tl_buf_printf(&b, " At %s, one result I am proud of: %.*s.", where, (int)n,
+                              a ? a : "");
+        else if (e == TL_OK)
+            e = tl_buf_printf(&b, " One result I am proud of: %.*s.", (int)n, a ? a : "");
+    }
+    if (e == TL_OK && hallucinate)
+        e = tl_buf_puts(&b, " Before that, I led the platform team at Initech Global.");
+    return take_or_null(&b, e);
+}
+
+/* A guard-clean letter body from the prompt's own material. */
+static json_t *letter_answer(json_t *doc, bool hallucinate)
+{
+    const char *co = json_string_value(json_object_get(doc, "company"));
+    char closing[512];
+    snprintf(closing, sizeof closing,
+             "I would welcome the chance to discuss what I could bring to %s. Thank you for "
+             "your consideration.",
+             co ? co : "your team");
+    json_t *paras = json_array();
+    char *open = letter_opening(doc), *points = letter_points(doc, hallucinate);
+    if (open)
+        json_array_append_new(paras, json_string(open));
+    if (points && *points)
+        json_array_append_new(paras, json_string(points));
+    json_array_append_new(paras, json_string(closing));
+    free(open);
+    free(points);
+    return json_pack("{s:o}", "paragraphs", paras);
+}
+
 /* The content of the answer to a prompt (malloc'd). */
 static char *answer_for(tl_fakellm *f, const char *user, bool hallucinate)
 {
+    json_t *letter = block_after(user, "### Letter (JSON)\n");
+    if (json_is_object(letter)) {
+        json_t *ans = letter_answer(letter, hallucinate);
+        char *out = json_dumps(ans, JSON_COMPACT);
+        json_decref(ans);
+        json_decref(letter);
+        return out;
+    }
+    json_decref(letter);
     json_t *job = block_after(user, "### Job (JSON)\n");
     json_t *subs = block_after(user, "### Subsections (JSON)\n");
     json_t *ans;

@@ -16,15 +16,18 @@
  * prompt (the "### Subsections (JSON)" block of provider/prompt.h): the
  * same bullets, respelled by the prompt's term map and ordered by the
  * number of the job's keywords they mention (ties keep their order), in
- * the answer shape of prompt.h; a prompt without that block gets a small
- * JSON object. Usage counts 4 bytes a token.
+ * the answer shape of prompt.h. A cover-letter prompt (its "### Letter
+ * (JSON)" block, provider/letter.h) gets a letter body built from the
+ * block's own role, company, candidate and achievements. A prompt without
+ * either block gets a small JSON object. Usage counts 4 bytes a token.
  *
  * Faults, drawn per call from a seeded generator in this order: outage
  * window (503), rate limits (429 + Retry-After, x-ratelimit-* headers),
  * error (500 or 503; 529 on /v1/messages), timeout (never answers: the
  * connection is held until the client gives up, or until stop),
  * malformed (a 200 whose body is cut short), hallucination (a fake
- * employer or number added to the first bullet or the summary).
+ * employer or number added to the first bullet or the summary; a fake
+ * employer added to a letter's achievements).
  *
  * Latency does not hold a thread: a request that must wait is suspended
  * (MHD suspend/resume) and one timer thread resumes it when due, so a few

@@ -14,6 +14,7 @@
  * slots, checked with tl_guard_check_target, and on rejection the old
  * pointers are put back (the new strings stay unused in out's arena). */
 #include "provider/prompt.h"
+#include "provider/prompt_int.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -389,7 +390,7 @@ done:
 
 /* Finds the first JSON object or array in p[0..n): a ``` fence's content
  * first, then each '{' or '[' in turn (at most ANSWER_MAX_STARTS). */
-static json_t *find_json(const char *p, size_t n)
+json_t *tl__prompt_find_json(const char *p, size_t n)
 {
     if (n == 0 || n > ANSWER_MAX_BYTES)
         return NULL;
@@ -785,7 +786,7 @@ tl_err tl_prompt_apply(const tl_prompt_ctx *ctx, const char *answer, size_t len,
         return TL_EINVAL;
     for (size_t i = 0; i < n; i++)
         outcomes[i] = TL_PROMPT_MALFORMED;
-    json_t *root = answer ? find_json(answer, len) : NULL;
+    json_t *root = answer ? tl__prompt_find_json(answer, len) : NULL;
     if (!root)
         return TL_EFORMAT;
     applier ap = {ctx, out, changes, NULL, {0}, {0}};

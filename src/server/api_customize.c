@@ -33,8 +33,8 @@ static bool parse_strength(tl_req *r, json_t *body, tl_strength *out, enum MHD_R
 
 /* Resolves one provider name against the server's providers; "local"
  * (the embedded engine) ends the chain. */
-static bool add_provider(tl_req *r, tl_customize_req *c, const char *name, size_t n, bool *local,
-                         enum MHD_Result *rc)
+static bool add_provider(tl_req *r, tl_provider **chain, size_t *n_chain, const char *name,
+                         size_t n, bool *local, enum MHD_Result *rc)
 {
     if (n == 0)
         return true;
@@ -53,13 +53,13 @@ static bool add_provider(tl_req *r, tl_customize_req *c, const char *name, size_
         const char *pn = s->o.providers[i]->name;
         if (strlen(pn) != n || memcmp(pn, name, n) != 0)
             continue;
-        for (size_t k = 0; k < c->n_chain; k++)
-            if (c->chain[k] == s->o.providers[i]) {
+        for (size_t k = 0; k < *n_chain; k++)
+            if (chain[k] == s->o.providers[i]) {
                 *rc = tl__reply_error(r, 422, "invalid_provider", "provider: '%s' is named twice",
                                       pn);
                 return false;
             }
-        c->chain[c->n_chain++] = s->o.providers[i];
+        chain[(*n_chain)++] = s->o.providers[i];
         return true;
     }
     *rc = tl__reply_error(r, 422, "unknown_provider",
@@ -68,16 +68,15 @@ static bool add_provider(tl_req *r, tl_customize_req *c, const char *name, size_
     return false;
 }
 
-/* provider: "openai,local" or ["openai", "local"]; absent: every provider
- * of the server, in order. The embedded engine is always last. */
-static bool parse_chain(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_Result *rc)
+bool tl__parse_chain(tl_req *r, json_t *body, tl_provider **chain, size_t *n_chain,
+                     enum MHD_Result *rc)
 {
     json_t *v = json_object_get(body, "provider");
-    c->n_chain = 0;
+    *n_chain = 0;
     const tl_server *s = r->srv;
     if (!v || json_is_null(v)) {
         for (size_t i = 0; i < s->o.n_providers && i < TL_ENGINE_MAX_CHAIN; i++)
-            c->chain[c->n_chain++] = s->o.providers[i];
+            chain[(*n_chain)++] = s->o.providers[i];
         return true;
     }
     bool local = false;
@@ -93,7 +92,7 @@ static bool parse_chain(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_R
             }
             while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
                 len--;
-            if (!add_provider(r, c, item, len, &local, rc))
+            if (!add_provider(r, chain, n_chain, item, len, &local, rc))
                 return false;
             p += n + (p[n] == ',');
         }
@@ -109,7 +108,8 @@ static bool parse_chain(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_R
                                       "provider must be a string or an array of strings");
                 return false;
             }
-            if (!add_provider(r, c, json_string_value(it), json_string_length(it), &local, rc))
+            if (!add_provider(r, chain, n_chain, json_string_value(it), json_string_length(it),
+                              &local, rc))
                 return false;
         }
         return true;
@@ -134,8 +134,7 @@ static bool parse_scheduling(tl_req *r, json_t *body, tl_customize_req *c, enum 
     }
     json_t *d = json_object_get(body, "deadline_ms");
     if (d && !json_is_null(d)) {
-        if (!json_is_integer(d) || json_integer_value(d) <= 0 ||
-            json_integer_value(d) > 86400000) {
+        if (!json_is_integer(d) || json_integer_value(d) <= 0 || json_integer_value(d) > 86400000) {
             *rc = tl__reply_error(r, 422, "invalid_deadline",
                                   "deadline_ms must be a positive number of milliseconds "
                                   "(at most one day)");
@@ -182,7 +181,7 @@ static bool parse_sections(tl_req *r, json_t *body, tl_customize_req *c, enum MH
 
 bool tl__customize_options(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_Result *rc)
 {
-    if (!parse_chain(r, body, c, rc) || !parse_scheduling(r, body, c, rc) ||
+    if (!tl__parse_chain(r, body, c->chain, &c->n_chain, rc) || !parse_scheduling(r, body, c, rc) ||
         !parse_sections(r, body, c, rc))
         return false;
     json_t *a = json_object_get(body, "async");

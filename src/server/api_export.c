@@ -1,12 +1,14 @@
 /* Documents out: a stored resume version exported as a file
- * (GET /api/v1/resumes/{id}/versions/{v}/export) and cover letters written
- * by the embedded engine (POST /api/v1/cover-letter). */
+ * (GET /api/v1/resumes/{id}/versions/{v}/export) and cover letters
+ * (POST /api/v1/cover-letter), written by the request's provider chain
+ * with the embedded engine as the fallback (provider/letter.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "doc/docx.h"
 #include "doc/pdf.h"
+#include "provider/letter.h"
 #include "server/server_int.h"
 #include "tailor/cover_letter.h"
 #include "util/str.h"
@@ -257,15 +259,27 @@ static bool has_content(const tl_resume *res)
     return res->basics.summary && *res->basics.summary;
 }
 
+/* The providers passed over before the one that wrote the letter. */
+static json_t *attempts_json(const tl_cover_letter *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < l->n_attempts; i++)
+        json_array_append_new(a, json_pack("{s:s s:s s:s}", "provider", l->attempts[i].provider,
+                                           "outcome", l->attempts[i].outcome, "detail",
+                                           l->attempts[i].detail));
+    return a;
+}
+
 static json_t *letter_json(const tl_cover_letter *l, tl_letter_tone tone, const char *text,
                            size_t tlen, const char *md, size_t mlen)
 {
     json_t *kws = json_array();
     for (size_t i = 0; kws && i < l->n_keywords; i++)
         json_array_append_new(kws, json_string(l->keywords[i]));
-    return json_pack("{s:s s:s? s:s s:o s:i s:s% s:s%}", "role", l->role, "company", l->company,
-                     "tone", tl_letter_tone_name(tone), "keywords", kws, "words", l->words, "text",
-                     text, tlen, "markdown", md, mlen);
+    return json_pack("{s:s s:s? s:s s:o s:i s:s% s:s% s:s s:o}", "role", l->role, "company",
+                     l->company, "tone", tl_letter_tone_name(tone), "keywords", kws, "words",
+                     l->words, "text", text, tlen, "markdown", md, mlen, "provider", l->provider,
+                     "fell_back", attempts_json(l));
 }
 
 static enum MHD_Result reply_letter(tl_req *r, const tl_cover_letter *l, tl_letter_tone tone,
@@ -278,6 +292,7 @@ static enum MHD_Result reply_letter(tl_req *r, const tl_cover_letter *l, tl_lett
         return render_failed(r, e, "letter");
     char file[32];
     snprintf(file, sizeof file, "cover-letter.%s", f->ext ? f->ext : "json");
+    tl__set_header(r, "X-Tailor-Provider", "%s", l->provider);
     if (!f->ext) { /* JSON */
         e = tl_cover_letter_render(l, TL_FORMAT_MARKDOWN, &md, &mlen);
         json_t *doc = e == TL_OK ? letter_json(l, tone, text, tlen, md, mlen) : NULL;
@@ -306,6 +321,40 @@ static enum MHD_Result reply_letter(tl_req *r, const tl_cover_letter *l, tl_lett
     return reply_file(r, f->ctype, data, dlen, file);
 }
 
+/* The request's chain, each provider with its configured model. */
+static size_t letter_chain(const tl_server *s, tl_provider *const *chain, size_t n,
+                           tl_letter_link *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (tl_letter_link){.provider = chain[i]};
+        for (size_t k = 0; s->o.provider_confs && k < s->o.n_providers; k++)
+            if (s->o.providers[k] == chain[i])
+                out[i].model = s->o.provider_confs[k].model_large;
+    }
+    return n;
+}
+
+static enum MHD_Result write_letter(tl_req *r, const tl_resume *res, const tl_job *jd,
+                                    tl_provider *const *chain, size_t n, tl_letter_tone tone,
+                                    const out_format *f, tl_pdf_paper paper)
+{
+    tl_letter_link links[TL_ENGINE_MAX_CHAIN];
+    tl_letter_chain_opts o = {.letter = {.tone = tone}};
+    tl_cover_letter *l = NULL;
+    tl_err e = tl_letter_write_chain(res, jd, r->srv->terms, links,
+                                     letter_chain(r->srv, chain, n, links), &o, &l);
+    enum MHD_Result rc;
+    if (e == TL_EREJECTED)
+        rc = tl__reply_error(r, 422, "no_content",
+                             "nothing in the resume makes a letter that passes the fact guard");
+    else if (e)
+        rc = render_failed(r, e, "letter");
+    else
+        rc = reply_letter(r, l, tone, f, paper);
+    tl_cover_letter_free(l);
+    return rc;
+}
+
 enum MHD_Result tl__h_cover_letter(tl_req *r)
 {
     json_t *body = NULL;
@@ -317,7 +366,10 @@ enum MHD_Result tl__h_cover_letter(tl_req *r)
     tl_resume_ref rr = {0};
     tl_jd_ref jr = {0};
     tl_pdf_paper paper = TL_PDF_A4;
+    tl_provider *chain[TL_ENGINE_MAX_CHAIN];
+    size_t n_chain = 0;
     bool ok = letter_options(r, body, &tone, &f, &paper, &rc) &&
+              tl__parse_chain(r, body, chain, &n_chain, &rc) &&
               tl__resolve_resume(r, body, &rr, &rc) && tl__resolve_jd(r, body, &jr, &rc);
     json_decref(body);
     if (ok && !has_content(rr.resume)) {
@@ -325,19 +377,8 @@ enum MHD_Result tl__h_cover_letter(tl_req *r)
                              "the resume has no entries or summary to write a letter from");
         ok = false;
     }
-    if (ok) {
-        tl_cover_letter_opts o = {.tone = tone};
-        tl_cover_letter *l = NULL;
-        tl_err e = tl_cover_letter_write(rr.resume, jr.jd, r->srv->terms, &o, &l);
-        if (e == TL_EREJECTED)
-            rc = tl__reply_error(r, 422, "no_content",
-                                 "nothing in the resume makes a letter that passes the fact guard");
-        else if (e)
-            rc = render_failed(r, e, "letter");
-        else
-            rc = reply_letter(r, l, tone, f, paper);
-        tl_cover_letter_free(l);
-    }
+    if (ok)
+        rc = write_letter(r, rr.resume, jr.jd, chain, n_chain, tone, f, paper);
     tl_resume_free(rr.resume);
     tl_job_free(jr.jd);
     return rc;

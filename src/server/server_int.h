@@ -183,6 +183,11 @@ typedef struct tl_customize_req {
     char sections[1024]; /* comma-separated; "": all */
 } tl_customize_req;
 
+/* The body's "provider": "openai,local" or ["openai", "local"] into
+ * chain[0..*n) (at most TL_ENGINE_MAX_CHAIN, the embedded engine not
+ * counted); absent: every provider of the server, in order. A name the
+ * server lacks is 422 unknown_provider; false (answered) then. */
+bool tl__parse_chain(tl_req *r, json_t *body, tl_provider **chain, size_t *n, enum MHD_Result *rc);
 /* customization_strength, format, async of a body. */
 bool tl__customize_options(tl_req *r, json_t *body, tl_customize_req *c, enum MHD_Result *rc);
 /* Records the job in the store and queues it. On success the queue owns

@@ -103,25 +103,56 @@ static tl_err mask(tl_buf *b, const char *what, const char *with)
     return e;
 }
 
-/* True when the guard accepts text, with the role and the company, which
- * the letter addresses rather than claims, set aside. */
-static bool guard_ok(const writer *w, const char *text)
+size_t tl_letter_role_head(const char *role)
+{
+    size_t n = role ? strcspn(role, ",") : 0;
+    const char *dash = role ? strstr(role, " - ") : NULL;
+    if (dash && (size_t)(dash - role) < n)
+        n = (size_t)(dash - role);
+    return n;
+}
+
+/* TL_OK when g accepts text with role and company, which the letter
+ * addresses rather than claims, set aside. */
+static tl_err check_masked(const tl_guard *g, const char *role, const char *company,
+                           const char *text, tl_guard_finding *f)
 {
     tl_buf b;
     tl_buf_init(&b, TL_MAX_FIELD_BYTES * 2);
     tl_err e = tl_buf_puts(&b, text);
     if (e == TL_OK)
-        e = mask(&b, w->role, "the role");
-    if (e == TL_OK && w->company)
-        e = mask(&b, w->company, "the company");
+        e = mask(&b, role, "the role");
+    /* a letter may name the role by its head alone */
+    size_t head = tl_letter_role_head(role);
+    if (e == TL_OK && role && head > 0 && head < strlen(role)) {
+        char h[256];
+        snprintf(h, sizeof h, "%.*s", (int)head, role);
+        e = mask(&b, h, "the role");
+    }
+    if (e == TL_OK && company)
+        e = mask(&b, company, "the company");
     /* the pronoun "I" states nothing, but reads as a capitalised name */
     for (size_t i = 0; e == TL_OK && i < b.len; i++)
         if (b.data[i] == 'I' && (i == 0 || !tl_is_word_byte((unsigned char)b.data[i - 1])) &&
             (i + 1 == b.len || !tl_is_word_byte((unsigned char)b.data[i + 1])))
             b.data[i] = 'i';
-    bool ok = e == TL_OK && tl_guard_check_text(w->guard, tl_buf_str(&b), b.len, NULL) == TL_OK;
+    if (e == TL_OK)
+        e = tl_guard_check_text(g, tl_buf_str(&b), b.len, f);
     tl_buf_free(&b);
-    return ok;
+    return e;
+}
+
+static bool guard_ok(const writer *w, const char *text)
+{
+    return check_masked(w->guard, w->role, w->company, text, NULL) == TL_OK;
+}
+
+tl_err tl_cover_letter_check(const tl_cover_letter *l, const tl_guard *g, const char *text,
+                             tl_guard_finding *f)
+{
+    if (!l || !g || !text)
+        return TL_EINVAL;
+    return check_masked(g, l->role, l->company, text, f);
 }
 
 /* Appends sentence s (with a space before it when b has text) when the
@@ -369,6 +400,32 @@ static bool add_keyword(writer *w, int kw)
     return true;
 }
 
+/* Keeps point p (its requirement as name, spelled as the letter writes
+ * it) for the provider prompt. */
+static tl_err add_point(writer *w, const point *p, const char *name)
+{
+    tl_arena *a = w->out->arena;
+    tl_buf b;
+    tl_buf_init(&b, TL_MAX_FIELD_BYTES);
+    tl_err e = put_term(&b, name, w->j->text);
+    tl_letter_point *slot = e == TL_OK ? tl_arena_push(a, &w->out->points, &w->out->n_points,
+                                                       &w->out->cap_points, sizeof *slot)
+                                       : NULL;
+    if (slot) {
+        slot->keyword = tl_arena_strdup(a, w->j->keywords[p->kw].term);
+        slot->requirement = tl_arena_strdup(a, tl_buf_str(&b));
+        slot->achievement = tl_arena_strdup(a, p->text);
+        slot->where = p->where ? tl_arena_strdup(a, p->where) : NULL;
+        if (!slot->keyword || !slot->requirement || !slot->achievement ||
+            (p->where && !slot->where))
+            e = TL_ENOMEM;
+    } else if (e == TL_OK) {
+        e = TL_ENOMEM;
+    }
+    tl_buf_free(&b);
+    return e;
+}
+
 /* The achievements paragraph: the heaviest keywords the resume covers,
  * each tied to its most relevant bullet. */
 static tl_err achievements(writer *w, int max_points, bool *cited)
@@ -418,6 +475,8 @@ static tl_err achievements(writer *w, int max_points, bool *cited)
             names[i] = kw_name(w, pts[i].kw);
             if (!add_keyword(w, pts[i].kw))
                 e = TL_ENOMEM;
+            if (e == TL_OK)
+                e = add_point(w, &pts[i], names[i]);
         }
         tl_buf head;
         tl_buf_init(&head, TL_MAX_FIELD_BYTES);
@@ -524,8 +583,24 @@ static tl_err more_skills(writer *w, const bool *cited)
     if (e == TL_OK)
         e = tl_buf_puts(&b, w->tone == TL_TONE_WARM ? ", all of which your team works with."
                                                     : ", which your description also lists.");
-    if (e == TL_OK && guard_ok(w, tl_buf_str(&b)) && !add_para(w, tl_buf_str(&b)))
+    bool ok = e == TL_OK && guard_ok(w, tl_buf_str(&b));
+    if (ok && !add_para(w, tl_buf_str(&b)))
         e = TL_ENOMEM;
+    for (size_t i = 0; ok && e == TL_OK && i < n; i++) {
+        /* as the letter writes it: "distributed systems" */
+        tl_buf t;
+        tl_buf_init(&t, TL_MAX_FIELD_BYTES);
+        e = put_term(&t, names[i], w->j->text);
+        char *c = e == TL_OK ? tl_arena_strdup(w->out->arena, tl_buf_str(&t)) : NULL;
+        tl_buf_free(&t);
+        char **slot = c ? tl_arena_push(w->out->arena, &w->out->skills, &w->out->n_skills,
+                                        &w->out->cap_skills, sizeof *slot)
+                        : NULL;
+        if (!slot)
+            e = TL_ENOMEM;
+        else
+            *slot = c;
+    }
     tl_buf_free(&b);
     return e;
 }
@@ -578,6 +653,7 @@ static tl_err header(writer *w)
     }
     if (e == TL_OK && !add_para(w, tl_buf_str(&b)))
         e = TL_ENOMEM;
+    w->out->n_head = w->out->n_paragraphs;
     tl_buf_free(&b);
     return e;
 }
@@ -601,6 +677,8 @@ static tl_err build(writer *w, int max_points)
 {
     w->out->n_paragraphs = 0;
     w->out->n_keywords = 0;
+    w->out->n_points = 0;
+    w->out->n_skills = 0;
     bool *cited = calloc(w->n_kw ? w->n_kw : 1, sizeof *cited);
     if (!cited)
         return TL_ENOMEM;
@@ -642,7 +720,8 @@ tl_err tl_cover_letter_write(const tl_resume *r, const tl_job *j, const tl_terms
     w.out = l;
     w.n_kw = j->n_keywords;
     l->role = clean_role(l->arena, j->title);
-    if (!l->role)
+    l->provider = tl_arena_strdup(l->arena, "local");
+    if (!l->role || !l->provider)
         goto fail;
     if (j->company && *j->company) {
         l->company = tl_arena_strdup(l->arena, j->company);
@@ -682,6 +761,83 @@ fail:
     tl_guard_free(g);
     tl_cover_letter_free(l);
     return e;
+}
+
+static bool copy_para(tl_cover_letter *l, const char *text)
+{
+    char *c = tl_arena_strdup(l->arena, text);
+    char **slot = c ? tl_arena_push(l->arena, &l->paragraphs, &l->n_paragraphs, &l->cap_paragraphs,
+                                    sizeof *slot)
+                    : NULL;
+    if (slot)
+        *slot = c;
+    return slot != NULL;
+}
+
+/* The keywords of plan that the body of l mentions. */
+static bool derive_keywords(const tl_cover_letter *plan, tl_cover_letter *l)
+{
+    for (size_t k = 0; k < plan->n_keywords; k++) {
+        bool seen = false;
+        for (size_t i = l->n_head; !seen && i + 1 < l->n_paragraphs; i++)
+            seen = tl_str_ifind(l->paragraphs[i], strlen(l->paragraphs[i]), plan->keywords[k]);
+        if (!seen)
+            continue;
+        char *c = tl_arena_strdup(l->arena, plan->keywords[k]);
+        char **slot = c ? tl_arena_push(l->arena, &l->keywords, &l->n_keywords, &l->cap_keywords,
+                                        sizeof *slot)
+                        : NULL;
+        if (!slot)
+            return false;
+        *slot = c;
+    }
+    return true;
+}
+
+tl_err tl_cover_letter_derive(const tl_cover_letter *plan, const char *const *body, size_t n,
+                              const char *provider, tl_cover_letter **out)
+{
+    if (!plan || (!body && n) || !provider || !out || plan->n_paragraphs < plan->n_head + 1)
+        return TL_EINVAL;
+    tl_cover_letter *l = calloc(1, sizeof *l);
+    if (!l || !(l->arena = tl_arena_create())) {
+        free(l);
+        return TL_ENOMEM;
+    }
+    bool ok = (l->role = tl_arena_strdup(l->arena, plan->role)) != NULL &&
+              (!plan->company || (l->company = tl_arena_strdup(l->arena, plan->company))) &&
+              (l->provider = tl_arena_strdup(l->arena, provider)) != NULL;
+    for (size_t i = 0; ok && i < plan->n_head; i++)
+        ok = copy_para(l, plan->paragraphs[i]);
+    l->n_head = plan->n_head;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = copy_para(l, body[i]);
+    ok = ok && copy_para(l, plan->paragraphs[plan->n_paragraphs - 1]) && derive_keywords(plan, l);
+    for (size_t i = 0; ok && i < plan->n_attempts; i++)
+        ok = tl_cover_letter_note(l, plan->attempts[i].provider, plan->attempts[i].outcome,
+                                  plan->attempts[i].detail) == TL_OK;
+    if (!ok) {
+        tl_cover_letter_free(l);
+        return TL_ENOMEM;
+    }
+    l->words = count_words(l);
+    *out = l;
+    return TL_OK;
+}
+
+tl_err tl_cover_letter_note(tl_cover_letter *l, const char *provider, const char *outcome,
+                            const char *detail)
+{
+    if (!l || !provider || !outcome)
+        return TL_EINVAL;
+    tl_letter_attempt *a =
+        tl_arena_push(l->arena, &l->attempts, &l->n_attempts, &l->cap_attempts, sizeof *a);
+    if (!a)
+        return TL_ENOMEM;
+    a->provider = tl_arena_strdup(l->arena, provider);
+    a->outcome = tl_arena_strdup(l->arena, outcome);
+    a->detail = tl_arena_strdup(l->arena, detail ? detail : "");
+    return a->provider && a->outcome && a->detail ? TL_OK : TL_ENOMEM;
 }
 
 /* Markdown text: characters that would read as markup escaped. */

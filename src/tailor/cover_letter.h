@@ -17,6 +17,12 @@
  * resume lacks. Sentences are checked one by one and a rejected one is
  * left out; the letter is bounded to one page (TL_LETTER_MAX_WORDS).
  *
+ * The letter keeps what it was built from (the points: each requirement
+ * with the achievement tied to it, and the further skills it names) so
+ * that a provider can be asked for a letter from the same material
+ * (provider/letter.h); tl_cover_letter_derive wraps such a letter's body
+ * in this letter's header, greeting and sign-off.
+ *
  * A tl_cover_letter owns its strings. Functions may run on any thread; one
  * letter belongs to one thread at a time. */
 #ifndef TL_COVER_LETTER_H
@@ -28,6 +34,7 @@
 #include "doc/job.h"
 #include "doc/resume.h"
 #include "doc/terms.h"
+#include "tailor/guard.h"
 #include "util/arena.h"
 #include "util/err.h"
 
@@ -45,6 +52,21 @@ typedef struct tl_cover_letter_opts {
     int max_points;      /* 0 means TL_LETTER_MAX_POINTS */
 } tl_cover_letter_opts;
 
+/* One requirement of the job tied to one achievement of the resume. */
+typedef struct tl_letter_point {
+    char *keyword;     /* the job keyword (canonical term) */
+    char *requirement; /* the keyword as the letter writes it ("distributed systems") */
+    char *achievement; /* the resume's bullet, word for word */
+    char *where;       /* its entry's organisation or title; NULL when none */
+} tl_letter_point;
+
+/* A provider that was asked to write the letter and what came of it. */
+typedef struct tl_letter_attempt {
+    char *provider;
+    char *outcome; /* "ok", a tl_call_error name, "malformed" or "rejected" */
+    char *detail;  /* why it was not used ("" when used) */
+} tl_letter_attempt;
+
 typedef struct tl_cover_letter {
     tl_arena *arena;
     char *role;    /* as addressed ("the role" when the job names none) */
@@ -57,6 +79,16 @@ typedef struct tl_cover_letter {
     char **keywords;
     size_t n_keywords, cap_keywords;
     int words; /* words in the letter */
+    /* The header and greeting are paragraphs[0..n_head); the sign-off is
+     * the last paragraph; the body, which the guard checks, is between. */
+    size_t n_head;
+    tl_letter_point *points;
+    size_t n_points, cap_points;
+    char **skills; /* further matching skills the letter names */
+    size_t n_skills, cap_skills;
+    char *provider; /* who wrote it: "local" (the embedded engine) or a provider's name */
+    tl_letter_attempt *attempts; /* providers asked before, in chain order */
+    size_t n_attempts, cap_attempts;
 } tl_cover_letter;
 
 /* Writes a letter for resume r and job j. r, j and t are only read. o may
@@ -66,6 +98,28 @@ typedef struct tl_cover_letter {
 TL_MUST_CHECK tl_err tl_cover_letter_write(const tl_resume *r, const tl_job *j, const tl_terms *t,
                                            const tl_cover_letter_opts *o, tl_cover_letter **out);
 void tl_cover_letter_free(tl_cover_letter *l);
+
+/* The length of role's head: "Senior Backend Engineer" of "Senior Backend
+ * Engineer, Payments Infrastructure" (or "... - Payments"), which a
+ * letter may name alone. */
+size_t tl_letter_role_head(const char *role);
+
+/* Checks one sentence of a letter for l's resume: TL_OK when guard g
+ * (built for that resume and job) accepts it with the role, the company
+ * (which the letter addresses rather than claims) and the pronoun "I" set
+ * aside (the role's head too); TL_EREJECTED with *f (may be NULL) filled otherwise. */
+TL_MUST_CHECK tl_err tl_cover_letter_check(const tl_cover_letter *l, const tl_guard *g,
+                                           const char *text, tl_guard_finding *f);
+
+/* A letter with plan's header, greeting and sign-off around the n body
+ * paragraphs (copied; not checked here), written by provider. Its keywords
+ * are those of plan's that the body mentions. */
+TL_MUST_CHECK tl_err tl_cover_letter_derive(const tl_cover_letter *plan, const char *const *body,
+                                            size_t n, const char *provider, tl_cover_letter **out);
+
+/* Records on l that provider was asked and what came of it. */
+TL_MUST_CHECK tl_err tl_cover_letter_note(tl_cover_letter *l, const char *provider,
+                                          const char *outcome, const char *detail);
 
 /* The letter as plain text (fmt TEXT: paragraphs separated by blank lines)
  * or Markdown (MARKDOWN: the name as a heading, text escaped). *out is

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Providers end to end with the real binaries: two `tailor fake-llm`
-# servers (one healthy, one failing every call), `tailor serve` with a
-# tailor.conf naming both and --providers openai,flaky,local, and
-# `tailor customize --providers ...`. Checks customizations made by the
+# Providers end to end with the real binaries: three `tailor fake-llm`
+# servers (one healthy, one failing every call, one hallucinating), `tailor
+# serve` with a tailor.conf naming them and --providers openai,flaky,local,
+# and `tailor customize --providers ...`. Checks customizations made by the
 # provider, a provider outage where every section falls back to the
 # embedded engine and the job still completes, the seed's example request
-# to the performance comparison, /health and /metrics, and the CLI.
+# to the performance comparison, /health and /metrics, the CLI, and cover
+# letters written down the chain (a hallucinated letter is refused).
 # usage: providers.sh TAILOR_BINARY DATA_DIR
 set -u
 TAILOR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -63,6 +64,7 @@ start_llm() {
 
 start_llm LLM
 start_llm FLAKY --error-rate 1.0
+start_llm LIAR --hallucinate-rate 1.0
 export OPENAI_API_KEY=sk-providers-test
 export OPENAI_BASE_URL="http://127.0.0.1:$LLM/v1"
 cat >"$WORK/tailor.conf" <<EOF
@@ -76,6 +78,10 @@ model = fake-small
 type = openai
 base_url = http://127.0.0.1:$FLAKY/v1
 timeout_ms = 5000
+
+[liar]
+type = openai
+base_url = http://127.0.0.1:$LIAR/v1
 EOF
 
 # ---- the server ----
@@ -167,6 +173,17 @@ contains "metrics: fallbacks" "$METRICS" "tailor_engine_fallbacks_total"
 FLAKY_ERR=$(sed -nE 's/^tailor_provider_answers_total\{provider="flaky",outcome="server"\} ([0-9]+)$/\1/p' <<<"$METRICS")
 check_true "metrics: flaky's server errors counted" "$([ "${FLAKY_ERR:-0}" -gt 0 ] && echo true)"
 
+# A cover letter written down the request's chain.
+post /api/v1/cover-letter "$(jq -c '. + {provider: "flaky,openai"}' <<<"$SEED")"
+check "letter through the chain" "$STATUS" 200
+check "letter written by openai" "$(jq -r .provider <<<"$BODY")" openai
+check "letter: flaky passed over" "$(jq -r '.fell_back[0].provider + " " + .fell_back[0].outcome' <<<"$BODY")" "flaky server"
+contains "letter names the company" "$(jq -r .text <<<"$BODY")" "Northwind Financial"
+post /api/v1/cover-letter "$(jq -c '. + {provider: "local"}' <<<"$SEED")"
+check "letter by the embedded engine" "$(jq -r .provider <<<"$BODY")" local
+post /api/v1/cover-letter "$(jq -c '. + {provider: "nosuch"}' <<<"$SEED")"
+check "letter: unknown provider" "$STATUS" 422
+
 kill -TERM "$SERVER"
 wait "$SERVER"
 check "server exits 0" "$?" 0
@@ -200,6 +217,22 @@ check "cli: local alone" "$?" 0
 "$TAILOR" customize "$DATA/alex-chen.json" "$DATA/senior-backend-engineer.txt" \
     -o "$WORK/default.json" 2>/dev/null
 check "cli: local is the default, same result" "$(cmp -s "$WORK/local.json" "$WORK/default.json" && echo same)" same
+
+# Cover letters written down the chain from the CLI.
+LETTER_ARGS=("$DATA/alex-chen.json" "$DATA/senior-backend-engineer.txt" --config "$WORK/tailor.conf")
+OUT=$("$TAILOR" cover-letter "${LETTER_ARGS[@]}" --providers openai 2>"$WORK/letter.err")
+check "cli letter by openai" "$?" 0
+contains "cli letter: who wrote it" "$(cat "$WORK/letter.err")" "letter: written by openai"
+contains "cli letter: the company" "$OUT" "Northwind Financial"
+OUT=$("$TAILOR" cover-letter "${LETTER_ARGS[@]}" --provider liar 2>"$WORK/letter.err")
+check "cli hallucinated letter" "$?" 0
+contains "cli letter: rejected" "$(cat "$WORK/letter.err")" "liar fell back (rejected)"
+contains "cli letter: embedded instead" "$(cat "$WORK/letter.err")" "letter: written by local"
+case "$OUT" in *Initech*) fail "cli letter: the fake employer got through" ;; *) ok ;; esac
+"$TAILOR" cover-letter "${LETTER_ARGS[@]}" --providers flaky,liar,openai >/dev/null 2>"$WORK/letter.err"
+contains "cli letter: down the chain" "$(cat "$WORK/letter.err")" "letter: written by openai"
+"$TAILOR" cover-letter "${LETTER_ARGS[@]}" --providers nosuch >/dev/null 2>&1
+check "cli letter: unknown provider" "$?" 2
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
