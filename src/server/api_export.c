@@ -2,6 +2,7 @@
  * (GET /api/v1/resumes/{id}/versions/{v}/export) and cover letters
  * (POST /api/v1/cover-letter), written by the request's provider chain
  * with the embedded engine as the fallback (provider/letter.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,25 +335,126 @@ static size_t letter_chain(const tl_server *s, tl_provider *const *chain, size_t
     return n;
 }
 
-static enum MHD_Result write_letter(tl_req *r, const tl_resume *res, const tl_job *jd,
+/* Per call to a provider, and the longest wait for its answer: a letter
+ * that cannot be had in time is written by the next link instead. */
+#define LETTER_CALL_MS 30000
+#define LETTER_WAIT_MS 35000
+
+static tl_err write_chain(tl_server *srv, const tl_resume *res, const tl_job *jd,
+                          tl_provider *const *chain, size_t n, tl_letter_tone tone,
+                          tl_cover_letter **out)
+{
+    tl_letter_link links[TL_ENGINE_MAX_CHAIN];
+    tl_letter_chain_opts o = {
+        .letter = {.tone = tone}, .timeout_ms = LETTER_CALL_MS, .wait_ms = LETTER_WAIT_MS};
+    return tl_letter_write_chain(res, jd, srv->terms, links, letter_chain(srv, chain, n, links),
+                                 &o, out);
+}
+
+static enum MHD_Result answer_letter(tl_req *r, tl_err e, const tl_cover_letter *l,
+                                     tl_letter_tone tone, const out_format *f, tl_pdf_paper paper)
+{
+    if (e == TL_EREJECTED)
+        return tl__reply_error(r, 422, "no_content",
+                               "nothing in the resume makes a letter that passes the fact guard");
+    if (e)
+        return render_failed(r, e, "letter");
+    return reply_letter(r, l, tone, f, paper);
+}
+
+/* A letter whose chain has providers is written on the server's letter
+ * pool while its connection waits suspended: a provider may take seconds
+ * to answer, and the HTTP threads are few. The request and the worker
+ * each hold a reference. */
+typedef struct letter_job {
+    tl_work work; /* first: the pool hands this back */
+    pthread_mutex_t mu;
+    int refs;
+    bool done, parked;
+    struct MHD_Connection *conn;
+    tl_server *srv;
+    tl_resume *resume;
+    tl_job *jd;
+    tl_provider *chain[TL_ENGINE_MAX_CHAIN];
+    size_t n_chain;
+    tl_letter_tone tone;
+    const out_format *f;
+    tl_pdf_paper paper;
+    tl_cover_letter *letter;
+    tl_err err;
+} letter_job;
+
+static void letter_job_release(void *p)
+{
+    letter_job *lj = p;
+    pthread_mutex_lock(&lj->mu);
+    int left = --lj->refs;
+    pthread_mutex_unlock(&lj->mu);
+    if (left > 0)
+        return;
+    tl_cover_letter_free(lj->letter);
+    tl_resume_free(lj->resume);
+    tl_job_free(lj->jd);
+    pthread_mutex_destroy(&lj->mu);
+    free(lj);
+}
+
+static void letter_work(tl_work *w)
+{
+    letter_job *lj = (letter_job *)w;
+    lj->err = write_chain(lj->srv, lj->resume, lj->jd, lj->chain, lj->n_chain, lj->tone,
+                          &lj->letter);
+    pthread_mutex_lock(&lj->mu);
+    lj->done = true;
+    if (lj->parked)
+        tl__wake_conn(lj->conn);
+    lj->parked = false;
+    pthread_mutex_unlock(&lj->mu);
+    letter_job_release(lj);
+}
+
+/* The request's continuation: suspended until the letter is written. */
+static enum MHD_Result letter_wait(tl_req *r)
+{
+    letter_job *lj = r->work;
+    pthread_mutex_lock(&lj->mu);
+    if (!lj->done) {
+        lj->parked = true;
+        tl__park_conn(r->conn);
+        pthread_mutex_unlock(&lj->mu);
+        return MHD_YES;
+    }
+    pthread_mutex_unlock(&lj->mu);
+    return answer_letter(r, lj->err, lj->letter, lj->tone, lj->f, lj->paper);
+}
+
+/* Takes the resume and the job description of rr and jr. */
+static enum MHD_Result start_letter(tl_req *r, tl_resume_ref *rr, tl_jd_ref *jr,
                                     tl_provider *const *chain, size_t n, tl_letter_tone tone,
                                     const out_format *f, tl_pdf_paper paper)
 {
-    tl_letter_link links[TL_ENGINE_MAX_CHAIN];
-    tl_letter_chain_opts o = {.letter = {.tone = tone}};
-    tl_cover_letter *l = NULL;
-    tl_err e = tl_letter_write_chain(res, jd, r->srv->terms, links,
-                                     letter_chain(r->srv, chain, n, links), &o, &l);
-    enum MHD_Result rc;
-    if (e == TL_EREJECTED)
-        rc = tl__reply_error(r, 422, "no_content",
-                             "nothing in the resume makes a letter that passes the fact guard");
-    else if (e)
-        rc = render_failed(r, e, "letter");
-    else
-        rc = reply_letter(r, l, tone, f, paper);
-    tl_cover_letter_free(l);
-    return rc;
+    letter_job *lj = calloc(1, sizeof *lj);
+    if (!lj)
+        return tl__reply_error(r, 503, "out_of_memory", "out of memory");
+    pthread_mutex_init(&lj->mu, NULL);
+    lj->refs = 2;
+    lj->work.fn = letter_work;
+    lj->conn = r->conn;
+    lj->srv = r->srv;
+    lj->resume = rr->resume;
+    lj->jd = jr->jd;
+    rr->resume = NULL;
+    jr->jd = NULL;
+    memcpy(lj->chain, chain, n * sizeof chain[0]);
+    lj->n_chain = n;
+    lj->tone = tone;
+    lj->f = f;
+    lj->paper = paper;
+    r->work = lj;
+    r->work_release = letter_job_release;
+    r->cont = letter_wait;
+    tl_pool_submit(r->srv->letters, &lj->work);
+    return letter_wait(r);
 }
 
 enum MHD_Result tl__h_cover_letter(tl_req *r)
@@ -377,8 +479,14 @@ enum MHD_Result tl__h_cover_letter(tl_req *r)
                              "the resume has no entries or summary to write a letter from");
         ok = false;
     }
-    if (ok)
-        rc = write_letter(r, rr.resume, jr.jd, chain, n_chain, tone, f, paper);
+    if (ok && n_chain > 0 && r->srv->letters) {
+        rc = start_letter(r, &rr, &jr, chain, n_chain, tone, f, paper);
+    } else if (ok) { /* the embedded engine alone: no wait */
+        tl_cover_letter *l = NULL;
+        tl_err e = write_chain(r->srv, rr.resume, jr.jd, chain, 0, tone, &l);
+        rc = answer_letter(r, e, l, tone, f, paper);
+        tl_cover_letter_free(l);
+    }
     tl_resume_free(rr.resume);
     tl_job_free(jr.jd);
     return rc;

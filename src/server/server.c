@@ -283,6 +283,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         tl_sjob_unref(r->batch[i]);
     free(r->batch);
     tl__sse_detach(r);
+    if (r->work_release)
+        r->work_release(r->work);
     tl_buf_free(&r->body);
     free(r);
     *con_cls = NULL;
@@ -407,6 +409,10 @@ static tl_err init_parts(tl_server *s)
             TL_OK)
             return e;
     router_state_load(s);
+    /* Cover letters that ask providers wait seconds for an answer: they
+     * are written on a pool of their own, never on an HTTP thread. */
+    if (s->o.n_providers > 0 && (e = tl_pool_create(&s->letters, 4)) != TL_OK)
+        return e;
     if (s->o.workers <= 0 && s->o.n_providers > 0)
         s->o.workers = 8;
     tl_jobq_opts jo = {.store = s->store,
@@ -527,6 +533,10 @@ void tl_server_destroy(tl_server *s)
      * that none is suspended when the daemon stops. */
     if (s->jobs)
         tl_jobq_stop(s->jobs);
+    /* Letters being written end (each call is bounded) and wake their
+     * connections before the daemon stops. */
+    tl_pool_destroy(s->letters);
+    s->letters = NULL;
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     if (s->listen_fd >= 0)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "engine/pool.h"
 #include "server/http_util.h"
 #include "server/jobs.h"
 #include "server/limiter.h"
@@ -46,6 +47,7 @@ struct tl_server {
                                             o.providers points here once built */
     size_t n_wrapped;
     tl_metrics *metrics;
+    tl_pool *letters; /* writes cover letters that ask providers (api_export.c) */
     tl_limiter *limiter;
     char **keys;
     size_t *key_lens;
@@ -84,6 +86,10 @@ struct tl_req {
     tl_sjob *watching; /* the job r->watch is linked into */
     tl_watch watch;
     tl_sse *sse; /* the event stream answering this request, if any */
+    /* Work done off the HTTP thread for this request (a cover letter),
+     * released when the request ends. */
+    void *work;
+    void (*work_release)(void *work);
 };
 
 /* ---- answers (respond.c). Each queues the answer and returns MHD's
