@@ -69,6 +69,7 @@ tl_err tl_dist_encode_response(const tl_chat_response *r, char **out, size_t *le
     bad |= json_object_set_new(o, "latency_ns", json_integer(r->latency_ns));
     bad |= json_object_set_new(o, "retry_after_ms", json_integer(r->retry_after_ms));
     bad |= json_object_set_new(o, "message", str_or_null(r->message));
+    bad |= json_object_set_new(o, "dead_letter", json_boolean(r->dead_letter));
     if (bad) {
         /* An answer that is not UTF-8 cannot travel as JSON: a malformed one. */
         json_decref(o);
@@ -144,6 +145,10 @@ tl_err tl__dist_decode_response(const char *p, size_t n, tl__dist_response *out)
                             : -1;
     r->remaining_requests = r->remaining_tokens = r->reset_ms = -1;
     r->message = get_str(o, "message");
+    /* Workers before the flag said it with the message alone. */
+    r->dead_letter =
+        json_is_true(json_object_get(o, "dead_letter")) ||
+        (r->error == TL_CALL_SERVER && r->message && strcmp(r->message, "dead_letter") == 0);
     return TL_OK;
 }
 

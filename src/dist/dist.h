@@ -262,9 +262,10 @@ TL_MUST_CHECK tl_err tl_dist_rl_settle(tl_dist_rl *rl, uint64_t est_tokens, uint
  * embedded engine) and the consistency pass, and needs no change.
  *
  * A call dead-lettered after max_deliveries is answered by the worker with
- * a server error "dead_letter": the engine then completes the task on the
- * embedded engine, and the task result says so (fell_back, provider
- * "local").
+ * dead_letter set (error TL_CALL_SERVER, message "dead_letter"): the engine
+ * then completes the task on the embedded engine at once, without a retry
+ * or a breaker failure, counts it in the job's dead_lettered metric, and
+ * the task result says so (fell_back, provider "local").
  *
  * Calls still waiting are enqueued again after a Redis reconnect (Redis
  * may have lost them) and after resend_after_ms; a task answered twice is

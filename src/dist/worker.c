@@ -97,6 +97,20 @@ static tl_err encode_error(tl_call_error err, const char *message, char **out, s
     return tl_dist_encode_response(&r, out, len);
 }
 
+/* The answer to a dead-lettered call: not made, not to be retried (the
+ * engine completes the task on the embedded engine). */
+static tl_err encode_dead_letter(char **out, size_t *len)
+{
+    tl_chat_response r = {.error = TL_CALL_SERVER,
+                          .retry_after_ms = -1,
+                          .remaining_requests = -1,
+                          .remaining_tokens = -1,
+                          .reset_ms = -1,
+                          .message = "dead_letter",
+                          .dead_letter = true};
+    return tl_dist_encode_response(&r, out, len);
+}
+
 static size_t pick_provider(const tl_dist_worker *w, const char *target)
 {
     if (target)
@@ -175,7 +189,7 @@ static tl_err work_one(wthread *t, const tl_dist_msg *m, char **out, size_t *len
     if (m->dead) {
         count(w, &w->st.dead_letters, 1);
         /* The engine that sent it completes it on the embedded engine. */
-        return encode_error(TL_CALL_SERVER, "dead_letter", out, len);
+        return encode_dead_letter(out, len);
     }
     tl__dist_request d;
     if (tl__dist_decode_request(m->payload, m->len, &d) != TL_OK)

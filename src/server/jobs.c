@@ -439,9 +439,9 @@ static void on_section(void *ud, int done, int total, const tl_resume *tailored,
     json_t *after = target_text(tailored, target);
     pthread_mutex_lock(&rc->j->mu);
     emit_json(rc->j, "section",
-              json_pack("{sI si si s:s* ss sb so*}", "job_id", (json_int_t)rc->j->id, "done",
-                        done, "total", total, "section", id, "provider", "local", "fallback", 0,
-                        "after", after));
+              json_pack("{sI si si s:s* ss sb so*}", "job_id", (json_int_t)rc->j->id, "done", done,
+                        "total", total, "section", id, "provider", "local", "fallback", 0, "after",
+                        after));
     wake_all(rc->j, false);
     pthread_mutex_unlock(&rc->j->mu);
 }
@@ -470,19 +470,19 @@ static void emit_consistency(tl_sjob *j, const tl_result *res)
 static json_t *metrics_json(const tl_job_metrics *m, const char *engine)
 {
     json_t *o = json_pack(
-        "{sf sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sf sf sf ss}", "wall_ms",
+        "{sf sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sf sf sf ss}", "wall_ms",
         m->wall_ms, "tasks", (json_int_t)m->tasks, "provider_calls", (json_int_t)m->provider_calls,
-        "tokens_in", (json_int_t)m->tokens_in, "tokens_out", (json_int_t)m->tokens_out,
-        "retries", (json_int_t)m->retries, "failures", (json_int_t)m->failures, "fallbacks",
+        "tokens_in", (json_int_t)m->tokens_in, "tokens_out", (json_int_t)m->tokens_out, "retries",
+        (json_int_t)m->retries, "failures", (json_int_t)m->failures, "fallbacks",
         (json_int_t)m->fallbacks, "cache_hits", (json_int_t)m->cache_hits, "cache_misses",
         (json_int_t)m->cache_misses, "cache_coalesced", (json_int_t)m->cache_coalesced, "batches",
         (json_int_t)m->batches, "batched_tasks", (json_int_t)m->batched_tasks, "hedges",
         (json_int_t)m->hedges, "hedge_wins", (json_int_t)m->hedge_wins, "breaker_refusals",
         (json_int_t)m->breaker_refusals, "breaker_transitions", (json_int_t)m->breaker_transitions,
         "ratelimit_waits", (json_int_t)m->ratelimit_waits, "deadline_expired",
-        (json_int_t)m->deadline_expired, "max_batch", (json_int_t)m->max_batch, "cost_usd",
-        m->cost_usd, "queue_wait_p50_ms", m->queue_wait_p50_ms, "queue_wait_p99_ms",
-        m->queue_wait_p99_ms, "engine", engine);
+        (json_int_t)m->deadline_expired, "dead_lettered", (json_int_t)m->dead_lettered, "max_batch",
+        (json_int_t)m->max_batch, "cost_usd", m->cost_usd, "queue_wait_p50_ms",
+        m->queue_wait_p50_ms, "queue_wait_p99_ms", m->queue_wait_p99_ms, "engine", engine);
     return o;
 }
 
@@ -497,11 +497,11 @@ static tl_err add_metrics(json_t *doc, double wall_ms, const tl_job_metrics *m)
         if (!mo || json_object_set_new(doc, "metrics", mo) != 0)
             return TL_ENOMEM;
     }
-    json_t *add = m ? metrics_json(m, "enhanced")
-                    : json_pack("{sf si si si si si si si sf ss}", "wall_ms", wall_ms,
-                                "provider_calls", 0, "tokens_in", 0, "tokens_out", 0, "retries",
-                                0, "failures", 0, "fallbacks", 0, "cache_hits", 0, "cost_usd",
-                                0.0, "engine", "embedded");
+    json_t *add =
+        m ? metrics_json(m, "enhanced")
+          : json_pack("{sf si si si si si si si sf ss}", "wall_ms", wall_ms, "provider_calls", 0,
+                      "tokens_in", 0, "tokens_out", 0, "retries", 0, "failures", 0, "fallbacks", 0,
+                      "cache_hits", 0, "cost_usd", 0.0, "engine", "embedded");
     if (!add || json_object_update(mo, add) != 0) {
         json_decref(add);
         return TL_ENOMEM;
@@ -645,12 +645,12 @@ typedef struct eng_wait {
     tl_result *res;
     tl_job_metrics met;
     tl_jobq *q;
-    tl_engine *engine; /* a comparison's own engine, left to tl_jobq_destroy when
-                          abandoned; NULL: the server's */
-    tl_sjob *j;        /* a reference; NULL: no events (a comparison's runs) */
-    const char *first; /* the chain's first provider */
-    int total, n_done; /* tasks planned, tasks done */
-    json_t *sections;  /* [{id, provider, fallback, cached, attempts}] */
+    tl_engine *engine;            /* a comparison's own engine, left to tl_jobq_destroy when
+                                     abandoned; NULL: the server's */
+    tl_sjob *j;                   /* a reference; NULL: no events (a comparison's runs) */
+    const char *first;            /* the chain's first provider */
+    int total, n_done;            /* tasks planned, tasks done */
+    json_t *sections;             /* [{id, provider, fallback, cached, attempts}] */
     struct eng_wait *next, *prev; /* q->waits, under q->mu */
 } eng_wait;
 
@@ -737,8 +737,8 @@ static void on_engine_task(void *ud, const tl_task_result *r)
     w->n_done++;
     int total = w->total > w->n_done ? w->total : w->n_done;
     json_t *rec = json_pack("{s:s* ss sb sb si}", "id", r->section_id, "provider",
-                            r->provider ? r->provider : "local", "fallback", r->fell_back,
-                            "cached", r->cached, "attempts", (int)r->attempts);
+                            r->provider ? r->provider : "local", "fallback", r->fell_back, "cached",
+                            r->cached, "attempts", (int)r->attempts);
     if (rec)
         json_array_append_new(w->sections, rec);
     tl_sjob *j = w->j;
@@ -774,8 +774,7 @@ static void on_engine_done(void *ud, uint64_t job_id, tl_err status, tl_result *
 
 /* Runs in's job on engine eng and waits for its end (the engine always
  * ends a job it accepted: the embedded engine is its last link). */
-static tl_err engine_run(tl_engine *eng, const tl_job_input *in, const tl_terms *terms,
-                         eng_wait *w)
+static tl_err engine_run(tl_engine *eng, const tl_job_input *in, const tl_terms *terms, eng_wait *w)
 {
     w->first = in->n_chain ? in->chain[0]->name : "local";
     if (w->j) {
@@ -866,12 +865,12 @@ static tl_err run_compare(tl_jobq *q, tl_sjob *j, char **out)
         json_array_append_new(chain, json_string(j->in.chain[i]->name));
     if (chain)
         json_array_append_new(chain, json_string("local"));
-    json_t *doc = json_pack(
-        "{sI ss so* so* so* s{so* so* so*}}", "job_id", (json_int_t)j->id, "strength",
-        tl_strength_name(j->in.strength), "provider", chain, "original", mo, "enhanced", me,
-        "improvement", "time_ratio", ratio(enh.wall_ms, orig.wall_ms), "calls_ratio",
-        ratio((double)enh.provider_calls, (double)orig.provider_calls), "failure_ratio",
-        ratio((double)enh.failures, (double)orig.failures));
+    json_t *doc =
+        json_pack("{sI ss so* so* so* s{so* so* so*}}", "job_id", (json_int_t)j->id, "strength",
+                  tl_strength_name(j->in.strength), "provider", chain, "original", mo, "enhanced",
+                  me, "improvement", "time_ratio", ratio(enh.wall_ms, orig.wall_ms), "calls_ratio",
+                  ratio((double)enh.provider_calls, (double)orig.provider_calls), "failure_ratio",
+                  ratio((double)enh.failures, (double)orig.failures));
     if (!doc)
         return TL_ENOMEM;
     *out = json_dumps(doc, JSON_COMPACT);

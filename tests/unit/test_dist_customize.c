@@ -174,6 +174,7 @@ static void test_dead_letter_answer(void **state)
     assert_int_equal(tl__dist_decode_response(res[0].result, res[0].len, &d), TL_OK);
     assert_int_equal(d.resp.error, TL_CALL_SERVER);
     assert_string_equal(d.resp.message, "dead_letter");
+    assert_true(d.resp.dead_letter);
     tl__dist_response_free(&d);
     tl_dist_results_free(res, n);
     tl_dist_worker_stats ws;
@@ -224,6 +225,7 @@ static void test_codec_round_trip(void **state)
     assert_int_equal(r.resp.http_status, 429);
     assert_int_equal(r.resp.retry_after_ms, 1500);
     assert_int_equal(r.resp.text_len, 1);
+    assert_false(r.resp.dead_letter);
     tl__dist_response_free(&r);
     free(p);
     /* Not UTF-8: travels as a malformed answer. */
