@@ -43,6 +43,7 @@ tl_err tl_dist_encode_request(const tl_chat_request *req, const char *target, ch
     bad |= json_object_set_new(o, "json", json_boolean(req->json));
     bad |= json_object_set_new(o, "timeout_ms", json_integer(req->timeout_ms));
     bad |= json_object_set_new(o, "tokens_in_estimate", json_integer(req->tokens_in_estimate));
+    bad |= json_object_set_new(o, "attempt", json_integer(req->attempt));
     bad |= json_object_set_new(o, "target", str_or_null(target));
     if (bad) {
         json_decref(o);
@@ -106,6 +107,8 @@ tl_err tl__dist_decode_request(const char *p, size_t n, tl__dist_request *out)
     out->req.json = json_is_true(json_object_get(o, "json"));
     out->req.timeout_ms = (int)json_integer_value(json_object_get(o, "timeout_ms"));
     out->req.tokens_in_estimate = (int)json_integer_value(json_object_get(o, "tokens_in_estimate"));
+    json_int_t attempt = json_integer_value(json_object_get(o, "attempt"));
+    out->req.attempt = attempt > 0 && attempt < 1000000 ? (unsigned)attempt : 0;
     return TL_OK;
 }
 

@@ -45,6 +45,11 @@
  * or the lock expires, whereupon one of them takes the lock in turn. The
  * lock is released by compare-and-delete of the token.
  *
+ * The fact guard runs on the engine's side, after the worker, so a cached
+ * answer may be one the guard rejected: a worker does not look a retry
+ * (tl_chat_request.attempt > 1) up, and stores its answer over the old
+ * one, so that the retry and every later first attempt get a new answer.
+ *
  * ---- Shared rate limits ----
  *
  * Per provider, requests/min and tokens/min token buckets kept in one

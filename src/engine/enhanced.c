@@ -774,6 +774,20 @@ static void unsend(tl_engine *e, eng_call *c)
     send_failed(e, c);
 }
 
+/* The request's attempt number (tl_chat_request): a hedge to the same
+ * provider is a second call for its task, like a retry. */
+static unsigned call_attempt(const eng_call *c)
+{
+    unsigned a = 1;
+    for (size_t i = 0; i < c->n; i++) {
+        const eng_task *t = c->tasks[i];
+        unsigned ta = c->hedge ? (c->link == t->link ? t->link_attempts + 1 : 1) : t->link_attempts;
+        if (ta > a)
+            a = ta;
+    }
+    return a;
+}
+
 /* Sends c if it may go; true when it was parked for a concurrency slot. */
 static bool try_send(tl_engine *e, eng_call *c)
 {
@@ -816,6 +830,7 @@ static bool try_send(tl_engine *e, eng_call *c)
         t->calls++;
         t->t.attempts++;
     }
+    req.attempt = call_attempt(c);
     c->sent_ns = tl__now(e);
     tl_err err = tl__call_submit(c, &req);
     free(sys);

@@ -133,6 +133,7 @@ static void orig_send(tl_engine *e, eng_call *c)
         req.user = user;
         req.json = true;
         req.tokens_in_estimate = (int)c->est_tokens;
+        req.attempt = c->attempt;
         for (size_t i = 0; i < c->n; i++) {
             c->tasks[i]->calls++;
             c->tasks[i]->t.attempts++;

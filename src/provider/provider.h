@@ -50,6 +50,12 @@ typedef struct tl_chat_request {
      * it); direct HTTP providers ignore it. */
     bool has_priority;
     int32_t priority;
+    /* 1 for the first call of these tasks on this provider, 2 and up for
+     * a retry (or a hedge to the same provider); 0: not said. A provider
+     * that caches answers must not serve a retry from its cache: the
+     * answer it would give is the one that was not good enough (the fact
+     * guard runs after the provider). */
+    unsigned attempt;
 } tl_chat_request;
 
 typedef struct tl_chat_response {

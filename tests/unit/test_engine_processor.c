@@ -505,6 +505,64 @@ static void test_dead_letter_goes_local(void **state)
     fx_free(&f);
 }
 
+typedef struct attempt_script {
+    char *first_user; /* call 0's request */
+    unsigned retries, same_as_first, firsts, unsaid;
+} attempt_script;
+
+static void reject_first_call(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
+                              tl_scripted_reply *r)
+{
+    attempt_script *s = ud;
+    (void)now;
+    if (no == 0) {
+        s->first_user = strdup(req->user);
+        r->reject_first = true;
+    }
+    if (req->attempt == 0)
+        s->unsaid++;
+    else if (req->attempt == 1)
+        s->firsts++;
+    else
+        s->retries++;
+    if (no > 0 && req->attempt > 1 && strcmp(req->user, s->first_user) == 0)
+        s->same_as_first++;
+}
+
+/* A request says which attempt it is: a task the guard rejected goes
+ * again as the same request marked attempt 2, so that a provider that
+ * caches answers (the workers' shared cache) asks again. */
+static void test_retry_request_says_attempt(void **state)
+{
+    (void)state;
+    fx f;
+    tl_engine_opts o;
+    tl_engine_opts_default(&o);
+    o.max_batch = 1;
+    fx_init(&f, "maria-lopez.md", "analytics-engineer.txt", &o);
+    attempt_script s = {0};
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.script = reject_first_call;
+    so.script_ud = &s;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.hedge = false;
+    tl_provider *p = fx_provider(&f, &so, &conf);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_int_equal(f.m[0].retries, 1);
+    assert_int_equal(s.unsaid, 0);
+    assert_int_equal(s.retries, 1);
+    assert_int_equal(s.same_as_first, 1);
+    assert_int_equal(s.firsts, f.m[0].tasks);
+    for (size_t i = 0; i < f.n_tr; i++)
+        assert_string_equal(f.tr[i].provider, "scripted");
+    free(s.first_user);
+    fx_free(&f);
+}
+
 /* A slow provider is hedged to the next one after hedge_after; the hedge
  * wins, the slow call is cancelled and billed nowhere. */
 static void test_hedge_wins(void **state)
@@ -1067,6 +1125,7 @@ int main(void)
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_failure_at_deadline),
         cmocka_unit_test(test_dead_letter_goes_local),
+        cmocka_unit_test(test_retry_request_says_attempt),
         cmocka_unit_test(test_hedge_wins),
         cmocka_unit_test(test_hedge_to_local),
         cmocka_unit_test(test_hedge_same_provider_wins),
