@@ -151,8 +151,9 @@ typedef struct tl_dist_msg {
 void tl_dist_msg_free(tl_dist_msg *m);
 
 /* Consumer: reclaims an idle task if any (at most every claim_idle_ms / 4),
- * else reads the highest band that has a new task, else waits up to
- * block_ms for one. TL_OK with *out; TL_ENOTFOUND when nothing came;
+ * else reads the highest band that has a new task (one band at a time:
+ * nothing of a lower band is delivered while a higher one has work), else
+ * waits up to block_ms for one. TL_OK with *out; TL_ENOTFOUND when nothing came;
  * TL_EIO when Redis failed (call again: it reconnects). */
 TL_MUST_CHECK tl_err tl_dist_take(tl_dist_queue *q, int block_ms, tl_dist_msg **out);
 
