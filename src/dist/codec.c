@@ -43,6 +43,7 @@ tl_err tl_dist_encode_request(const tl_chat_request *req, const char *target, ch
     bad |= json_object_set_new(o, "json", json_boolean(req->json));
     bad |= json_object_set_new(o, "timeout_ms", json_integer(req->timeout_ms));
     bad |= json_object_set_new(o, "tokens_in_estimate", json_integer(req->tokens_in_estimate));
+    bad |= json_object_set_new(o, "attempt", json_integer(req->attempt));
     bad |= json_object_set_new(o, "target", str_or_null(target));
     if (bad) {
         json_decref(o);
@@ -69,6 +70,7 @@ tl_err tl_dist_encode_response(const tl_chat_response *r, char **out, size_t *le
     bad |= json_object_set_new(o, "latency_ns", json_integer(r->latency_ns));
     bad |= json_object_set_new(o, "retry_after_ms", json_integer(r->retry_after_ms));
     bad |= json_object_set_new(o, "message", str_or_null(r->message));
+    bad |= json_object_set_new(o, "dead_letter", json_boolean(r->dead_letter));
     if (bad) {
         /* An answer that is not UTF-8 cannot travel as JSON: a malformed one. */
         json_decref(o);
@@ -105,6 +107,8 @@ tl_err tl__dist_decode_request(const char *p, size_t n, tl__dist_request *out)
     out->req.json = json_is_true(json_object_get(o, "json"));
     out->req.timeout_ms = (int)json_integer_value(json_object_get(o, "timeout_ms"));
     out->req.tokens_in_estimate = (int)json_integer_value(json_object_get(o, "tokens_in_estimate"));
+    json_int_t attempt = json_integer_value(json_object_get(o, "attempt"));
+    out->req.attempt = attempt > 0 && attempt < 1000000 ? (unsigned)attempt : 0;
     return TL_OK;
 }
 
@@ -144,6 +148,10 @@ tl_err tl__dist_decode_response(const char *p, size_t n, tl__dist_response *out)
                             : -1;
     r->remaining_requests = r->remaining_tokens = r->reset_ms = -1;
     r->message = get_str(o, "message");
+    /* Workers before the flag said it with the message alone. */
+    r->dead_letter =
+        json_is_true(json_object_get(o, "dead_letter")) ||
+        (r->error == TL_CALL_SERVER && r->message && strcmp(r->message, "dead_letter") == 0);
     return TL_OK;
 }
 

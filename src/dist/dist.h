@@ -45,6 +45,11 @@
  * or the lock expires, whereupon one of them takes the lock in turn. The
  * lock is released by compare-and-delete of the token.
  *
+ * The fact guard runs on the engine's side, after the worker, so a cached
+ * answer may be one the guard rejected: a worker does not look a retry
+ * (tl_chat_request.attempt > 1) up, and stores its answer over the old
+ * one, so that the retry and every later first attempt get a new answer.
+ *
  * ---- Shared rate limits ----
  *
  * Per provider, requests/min and tokens/min token buckets kept in one
@@ -146,8 +151,9 @@ typedef struct tl_dist_msg {
 void tl_dist_msg_free(tl_dist_msg *m);
 
 /* Consumer: reclaims an idle task if any (at most every claim_idle_ms / 4),
- * else reads the highest band that has a new task, else waits up to
- * block_ms for one. TL_OK with *out; TL_ENOTFOUND when nothing came;
+ * else reads the highest band that has a new task (one band at a time:
+ * nothing of a lower band is delivered while a higher one has work), else
+ * waits up to block_ms for one. TL_OK with *out; TL_ENOTFOUND when nothing came;
  * TL_EIO when Redis failed (call again: it reconnects). */
 TL_MUST_CHECK tl_err tl_dist_take(tl_dist_queue *q, int block_ms, tl_dist_msg **out);
 
@@ -262,9 +268,10 @@ TL_MUST_CHECK tl_err tl_dist_rl_settle(tl_dist_rl *rl, uint64_t est_tokens, uint
  * embedded engine) and the consistency pass, and needs no change.
  *
  * A call dead-lettered after max_deliveries is answered by the worker with
- * a server error "dead_letter": the engine then completes the task on the
- * embedded engine, and the task result says so (fell_back, provider
- * "local").
+ * dead_letter set (error TL_CALL_SERVER, message "dead_letter"): the engine
+ * then completes the task on the embedded engine at once, without a retry
+ * or a breaker failure, counts it in the job's dead_lettered metric, and
+ * the task result says so (fell_back, provider "local").
  *
  * Calls still waiting are enqueued again after a Redis reconnect (Redis
  * may have lost them) and after resend_after_ms; a task answered twice is

@@ -44,7 +44,6 @@ struct tl_dist_queue {
     uint64_t groups_epoch; /* epoch at which the groups were last made */
     bool groups_made;
     uint64_t last_claim_ms;
-    tl_dist_msg *stash[TL_DIST_MAX_BANDS]; /* read but not yet handed out */
     char sha[41];
 };
 
@@ -159,8 +158,6 @@ void tl_dist_queue_destroy(tl_dist_queue *q)
 {
     if (!q)
         return;
-    for (unsigned b = 0; b < TL_DIST_MAX_BANDS; b++)
-        tl_dist_msg_free(q->stash[b]);
     tl__redis_close(q->r);
     free(q);
 }
@@ -271,14 +268,6 @@ static tl_err parse_entry(const redisReply *ent, unsigned band, tl_dist_msg **ou
     return TL_OK;
 }
 
-static int band_of(const tl_dist_queue *q, const char *stream)
-{
-    for (unsigned b = 0; b < q->o.bands; b++)
-        if (strcmp(q->streams[b], stream) == 0)
-            return (int)b;
-    return -1;
-}
-
 static void ack_entry(tl_dist_queue *q, unsigned band, const char *id)
 {
     const char *a[] = {"XACK", q->streams[band], GROUP, id};
@@ -361,90 +350,138 @@ static tl_err claim_idle(tl_dist_queue *q, tl_dist_msg **out)
     return TL_ENOTFOUND;
 }
 
-/* XREADGROUP on every band (highest first); the highest entry is handed
- * out, the others stashed. */
-static tl_err read_new(tl_dist_queue *q, int block_ms, tl_dist_msg **out)
+/* A NOGROUP answer means Redis lost the group (it restarted): make it
+ * again. Any error answer is TL_EIO. */
+static tl_err read_error(tl_dist_queue *q, const redisReply *rep, const char *what)
 {
-    const char *a[8 + 2 * TL_DIST_MAX_BANDS];
-    int n = 0;
-    char block[16];
-    a[n++] = "XREADGROUP";
-    a[n++] = "GROUP";
-    a[n++] = GROUP;
-    a[n++] = q->consumer;
-    a[n++] = "COUNT";
-    a[n++] = "1";
-    if (block_ms > 0) {
-        snprintf(block, sizeof block, "%d", block_ms);
-        a[n++] = "BLOCK";
-        a[n++] = block;
+    bool nogroup = strncmp(rep->str, "NOGROUP", 7) == 0;
+    if (nogroup) {
+        q->groups_made = false;
+        (void)make_groups(q);
+    } else {
+        tl_error("msg=\"redis: %s failed\" error=\"%s\"", what, rep->str);
     }
-    a[n++] = "STREAMS";
-    for (int b = (int)q->o.bands - 1; b >= 0; b--)
-        if (!q->stash[b])
-            a[n++] = q->streams[b];
-    int ns = n - (block_ms > 0 ? 9 : 7);
-    if (ns == 0)
+    return TL_EIO;
+}
+
+/* The first entry of an XREADGROUP answer on one stream: TL_OK with *out,
+ * TL_ENOTFOUND when there is none or it is unusable (then acknowledged, so
+ * that it does not come back). */
+static tl_err first_entry(tl_dist_queue *q, const redisReply *rep, unsigned band, tl_dist_msg **out)
+{
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1)
         return TL_ENOTFOUND;
-    for (int i = 0; i < ns; i++)
-        a[n++] = ">";
-    redisReply *rep = NULL;
-    tl_err e = tl__redis_cmdv(q->r, &rep, block_ms > 0 ? block_ms : 0, n, a);
-    if (e)
-        return e;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        bool nogroup = strncmp(rep->str, "NOGROUP", 7) == 0;
-        if (!nogroup)
-            tl_error("msg=\"redis: XREADGROUP failed\" error=\"%s\"", rep->str);
+    const redisReply *s = rep->element[0];
+    if (s->type != REDIS_REPLY_ARRAY || s->elements < 2 ||
+        s->element[1]->type != REDIS_REPLY_ARRAY || s->element[1]->elements < 1)
+        return TL_ENOTFOUND;
+    const redisReply *ent = s->element[1]->element[0];
+    tl_err e = parse_entry(ent, band, out);
+    if (e == TL_ENOTFOUND && ent->type == REDIS_REPLY_ARRAY && ent->elements > 0 &&
+        ent->element[0]->type == REDIS_REPLY_STRING)
+        ack_entry(q, band, ent->element[0]->str);
+    return e;
+}
+
+/* One new entry of band b, without waiting. TL_ENOTFOUND when the band
+ * has none (an unusable entry is dropped and the next one read). */
+static tl_err read_band(tl_dist_queue *q, unsigned b, tl_dist_msg **out)
+{
+    enum { UNUSABLE_MAX = 16 };
+    for (int tries = 0; tries < UNUSABLE_MAX; tries++) {
+        const char *a[] = {"XREADGROUP", "GROUP",   GROUP,         q->consumer, "COUNT",
+                           "1",          "STREAMS", q->streams[b], ">"};
+        redisReply *rep = NULL;
+        tl_err e = tl__redis_cmdv(q->r, &rep, 0, 9, a);
+        if (e)
+            return e;
+        if (rep->type == REDIS_REPLY_ERROR) {
+            e = read_error(q, rep, "XREADGROUP");
+            freeReplyObject(rep);
+            return e;
+        }
+        bool empty = rep->type != REDIS_REPLY_ARRAY || rep->elements == 0;
+        e = empty ? TL_ENOTFOUND : first_entry(q, rep, b, out);
         freeReplyObject(rep);
-        if (nogroup) { /* Redis lost the group (restarted): make it again */
-            q->groups_made = false;
-            (void)make_groups(q);
-        }
-        return TL_EIO;
-    }
-    if (rep->type == REDIS_REPLY_ARRAY) {
-        for (size_t i = 0; i < rep->elements && e == TL_OK; i++) {
-            const redisReply *s = rep->element[i];
-            if (s->type != REDIS_REPLY_ARRAY || s->elements < 2 ||
-                s->element[0]->type != REDIS_REPLY_STRING)
-                continue;
-            int b = band_of(q, s->element[0]->str);
-            const redisReply *ents = s->element[1];
-            if (b < 0 || ents->type != REDIS_REPLY_ARRAY)
-                continue;
-            for (size_t k = 0; k < ents->elements; k++) {
-                tl_dist_msg *m = NULL;
-                tl_err pe = parse_entry(ents->element[k], (unsigned)b, &m);
-                if (pe == TL_ENOMEM) {
-                    e = pe;
-                    break;
-                }
-                if (pe == TL_ENOTFOUND) {
-                    const redisReply *ent = ents->element[k];
-                    if (ent->type == REDIS_REPLY_ARRAY && ent->elements > 0 &&
-                        ent->element[0]->type == REDIS_REPLY_STRING)
-                        ack_entry(q, (unsigned)b, ent->element[0]->str);
-                    continue;
-                }
-                if (q->stash[b]) { /* COUNT 1: cannot happen; do not lose it */
-                    tl_dist_msg_free(q->stash[b]);
-                }
-                q->stash[b] = m;
-            }
-        }
-    }
-    freeReplyObject(rep);
-    if (e)
-        return e;
-    for (int b = (int)q->o.bands - 1; b >= 0; b--) {
-        if (q->stash[b]) {
-            *out = q->stash[b];
-            q->stash[b] = NULL;
-            return TL_OK;
-        }
+        if (e != TL_ENOTFOUND || empty)
+            return e;
     }
     return TL_ENOTFOUND;
+}
+
+/* One new entry, from the highest band that has one. Bands are read one
+ * at a time: a read of several at once would deliver an entry of each,
+ * and the lower ones, held while higher ones are served, would pass
+ * claim_idle_ms and be taken over by another worker (a second call). */
+static tl_err read_new(tl_dist_queue *q, tl_dist_msg **out)
+{
+    for (int b = (int)q->o.bands - 1; b >= 0; b--) {
+        tl_err e = read_band(q, (unsigned)b, out);
+        if (e != TL_ENOTFOUND)
+            return e;
+    }
+    return TL_ENOTFOUND;
+}
+
+/* The group's last-delivered id on band b ("0-0" when unknown): entries
+ * after it are the ones not yet delivered to anyone. */
+static void last_delivered(tl_dist_queue *q, unsigned b, char id[48])
+{
+    snprintf(id, 48, "%s", "0-0");
+    const char *a[] = {"XINFO", "GROUPS", q->streams[b]};
+    redisReply *rep = NULL;
+    if (tl__redis_cmdv(q->r, &rep, 0, 3, a) != TL_OK)
+        return;
+    for (size_t g = 0; rep->type == REDIS_REPLY_ARRAY && g < rep->elements; g++) {
+        const redisReply *f = rep->element[g];
+        const char *name = NULL, *last = NULL;
+        for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2) {
+            const redisReply *k = f->element[i], *v = f->element[i + 1];
+            if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+                continue;
+            if (strcmp(k->str, "name") == 0)
+                name = v->str;
+            else if (strcmp(k->str, "last-delivered-id") == 0)
+                last = v->str;
+        }
+        if (name && last && strcmp(name, GROUP) == 0)
+            snprintf(id, 48, "%s", last);
+    }
+    freeReplyObject(rep);
+}
+
+/* Waits up to block_ms for an entry not yet delivered on any band. It
+ * watches (XREAD, outside the group) instead of reading through the group,
+ * which would deliver one entry per band at once; from each band's
+ * last-delivered id, so that an entry added since the last read ends the
+ * wait at once. TL_OK: something may be there (another worker may take it
+ * first); TL_ENOTFOUND: the wait ran out. */
+static tl_err wait_new(tl_dist_queue *q, int block_ms)
+{
+    const char *a[4 + 2 * TL_DIST_MAX_BANDS];
+    char ids[TL_DIST_MAX_BANDS][48], block[16];
+    int n = 0;
+    snprintf(block, sizeof block, "%d", block_ms);
+    a[n++] = "XREAD";
+    a[n++] = "BLOCK";
+    a[n++] = block;
+    a[n++] = "STREAMS";
+    for (unsigned b = 0; b < q->o.bands; b++)
+        a[n++] = q->streams[b];
+    for (unsigned b = 0; b < q->o.bands; b++) {
+        last_delivered(q, b, ids[b]);
+        a[n++] = ids[b];
+    }
+    redisReply *rep = NULL;
+    tl_err e = tl__redis_cmdv(q->r, &rep, block_ms, n, a);
+    if (e)
+        return e;
+    if (rep->type == REDIS_REPLY_ERROR)
+        e = read_error(q, rep, "XREAD");
+    else
+        e = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 ? TL_OK : TL_ENOTFOUND;
+    freeReplyObject(rep);
+    return e;
 }
 
 tl_err tl_dist_take(tl_dist_queue *q, int block_ms, tl_dist_msg **out)
@@ -462,15 +499,14 @@ tl_err tl_dist_take(tl_dist_queue *q, int block_ms, tl_dist_msg **out)
             return e;
         q->last_claim_ms = now;
     }
-    /* What was stashed came before anything newer of a lower band, but a
-     * higher band may have something: look without blocking first. */
-    e = read_new(q, 0, out);
+    e = read_new(q, out);
     if (e != TL_ENOTFOUND || block_ms <= 0)
         return e;
     /* Wait no longer than the next reclaim scan is due. */
     if ((uint64_t)block_ms > every)
         block_ms = (int)every;
-    return read_new(q, block_ms, out);
+    e = wait_new(q, block_ms);
+    return e == TL_OK ? read_new(q, out) : e;
 }
 
 tl_err tl_dist_complete(tl_dist_queue *q, const tl_dist_msg *m, const void *result, size_t len,

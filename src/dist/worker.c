@@ -97,6 +97,20 @@ static tl_err encode_error(tl_call_error err, const char *message, char **out, s
     return tl_dist_encode_response(&r, out, len);
 }
 
+/* The answer to a dead-lettered call: not made, not to be retried (the
+ * engine completes the task on the embedded engine). */
+static tl_err encode_dead_letter(char **out, size_t *len)
+{
+    tl_chat_response r = {.error = TL_CALL_SERVER,
+                          .retry_after_ms = -1,
+                          .remaining_requests = -1,
+                          .remaining_tokens = -1,
+                          .reset_ms = -1,
+                          .message = "dead_letter",
+                          .dead_letter = true};
+    return tl_dist_encode_response(&r, out, len);
+}
+
 static size_t pick_provider(const tl_dist_worker *w, const char *target)
 {
     if (target)
@@ -157,7 +171,7 @@ static tl_err call_provider(wthread *t, size_t i, const tl_chat_request *req, ch
     return TL_OK;
 }
 
-static tl_cache_key request_key(const char *provider, const tl_chat_request *r)
+tl_cache_key tl__dist_request_key(const char *provider, const tl_chat_request *r)
 {
     const char *model = r->model ? r->model : "";
     const char *sys = r->system ? r->system : "";
@@ -168,50 +182,71 @@ static tl_cache_key request_key(const char *provider, const tl_chat_request *r)
     return tl_cache_key_fields(f, sizeof f / sizeof f[0]);
 }
 
-/* One task: its answer, from the cache or the provider. */
+/* Looks key up in the shared cache (waiting for another worker's flight).
+ * true with *out on a hit; else *locked says whether this thread now
+ * holds the key's lock. */
+static bool cache_lookup(wthread *t, tl_cache_key key, char **out, size_t *len, bool *locked)
+{
+    tl_buf b;
+    tl_buf_init(&b, 64u << 20);
+    tl_cache_acq acq = TL_CACHE_LEADER;
+    *locked = false;
+    if (tl_dist_cache_acquire(t->cache, key, &b, CACHE_WAIT_MS, &acq) == TL_OK) {
+        if (acq == TL_CACHE_HIT && b.data) {
+            count(t->w, &t->w->st.cache_hits, 1);
+            *out = b.data; /* the cached encoded answer */
+            *len = b.len;
+            return true;
+        }
+        *locked = acq != TL_CACHE_HIT;
+    }
+    tl_buf_free(&b);
+    return false;
+}
+
+/* After the call: a success is stored (a retry's overwrites the answer
+ * that sent the engine back here), the lock given up otherwise. */
+static void cache_finish(wthread *t, tl_cache_key key, bool locked, bool ok, const char *ans,
+                         size_t len)
+{
+    uint64_t ttl = t->w->o.cache_ttl_ms;
+    tl_err ce = TL_OK;
+    if (ok)
+        ce = locked ? tl_dist_cache_complete(t->cache, key, ans, len, ttl)
+                    : tl_dist_cache_put(t->cache, key, ans, len, ttl);
+    else if (locked)
+        ce = tl_dist_cache_release(t->cache, key);
+    if (ce)
+        tl_warn("msg=\"worker: shared cache update failed\" error=\"%s\"", tl_strerror(ce));
+}
+
+/* One task: its answer, from the cache or the provider. A retry is not
+ * looked up: the guard runs on the engine's side, after this, so the
+ * cached answer may be the very one it rejected. */
 static tl_err work_one(wthread *t, const tl_dist_msg *m, char **out, size_t *len)
 {
     tl_dist_worker *w = t->w;
     if (m->dead) {
         count(w, &w->st.dead_letters, 1);
         /* The engine that sent it completes it on the embedded engine. */
-        return encode_error(TL_CALL_SERVER, "dead_letter", out, len);
+        return encode_dead_letter(out, len);
     }
     tl__dist_request d;
     if (tl__dist_decode_request(m->payload, m->len, &d) != TL_OK)
         return encode_error(TL_CALL_CLIENT, "undecodable request", out, len);
     size_t i = pick_provider(w, d.target);
     const char *pname = w->providers[i].p->name ? w->providers[i].p->name : "";
-    tl_cache_key key = request_key(pname, &d.req);
-    tl_cache_acq acq = TL_CACHE_LEADER;
-    bool locked = false;
-    tl_err e = TL_OK;
-    if (t->cache) {
-        tl_buf b;
-        tl_buf_init(&b, 64u << 20);
-        if (tl_dist_cache_acquire(t->cache, key, &b, CACHE_WAIT_MS, &acq) == TL_OK) {
-            if (acq == TL_CACHE_HIT) {
-                count(w, &w->st.cache_hits, 1);
-                *out = b.data; /* the cached encoded answer */
-                *len = b.len;
-                tl__dist_request_free(&d);
-                if (!*out)
-                    return encode_error(TL_CALL_MALFORMED, "empty cache entry", out, len);
-                return TL_OK;
-            }
-            locked = true;
-        }
-        tl_buf_free(&b);
+    tl_cache_key key = tl__dist_request_key(pname, &d.req);
+    bool retry = d.req.attempt > 1, locked = false;
+    if (t->cache && !retry && cache_lookup(t, key, out, len, &locked)) {
+        tl__dist_request_free(&d);
+        return TL_OK;
     }
     bool ok = false;
-    e = call_provider(t, i, &d.req, out, len, &ok);
-    if (locked) {
-        tl_err ce = ok && e == TL_OK
-                        ? tl_dist_cache_complete(t->cache, key, *out, *len, w->o.cache_ttl_ms)
-                        : tl_dist_cache_release(t->cache, key);
-        if (ce)
-            tl_warn("msg=\"worker: shared cache update failed\" error=\"%s\"", tl_strerror(ce));
-    }
+    tl_err e = call_provider(t, i, &d.req, out, len, &ok);
+    if (t->cache && (locked || retry))
+        cache_finish(t, key, locked, ok && e == TL_OK, e == TL_OK ? *out : NULL,
+                     e == TL_OK ? *len : 0);
     if (e == TL_OK && !ok)
         count(w, &w->st.errors, 1);
     tl__dist_request_free(&d);

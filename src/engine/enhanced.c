@@ -792,6 +792,20 @@ static void unsend(tl_engine *e, eng_call *c)
     send_failed(e, c);
 }
 
+/* The request's attempt number (tl_chat_request): a hedge to the same
+ * provider is a second call for its task, like a retry. */
+static unsigned call_attempt(const eng_call *c)
+{
+    unsigned a = 1;
+    for (size_t i = 0; i < c->n; i++) {
+        const eng_task *t = c->tasks[i];
+        unsigned ta = c->hedge ? (c->link == t->link ? t->link_attempts + 1 : 1) : t->link_attempts;
+        if (ta > a)
+            a = ta;
+    }
+    return a;
+}
+
 /* Sends c if it may go; true when it was parked for a concurrency slot. */
 static bool try_send(tl_engine *e, eng_call *c)
 {
@@ -834,6 +848,7 @@ static bool try_send(tl_engine *e, eng_call *c)
         t->calls++;
         t->t.attempts++;
     }
+    req.attempt = call_attempt(c);
     c->sent_ns = tl__now(e);
     tl_err err = tl__call_submit(c, &req);
     free(sys);
@@ -895,8 +910,8 @@ static void settle(tl_engine *e, eng_call *c, const tl_chat_response *r)
         o.result = TL_RL_SUCCESS;
     else if (r->error == TL_CALL_RATE_LIMITED)
         o.result = TL_RL_LIMITED;
-    else if (r->error == TL_CALL_CANCELLED)
-        o.result = TL_RL_NOT_SENT;
+    else if (r->error == TL_CALL_CANCELLED || r->dead_letter)
+        o.result = TL_RL_NOT_SENT; /* a dead-lettered call never reached the provider */
     o.actual_tokens = (uint64_t)(r->tokens_in > 0 ? r->tokens_in : 0) +
                       (uint64_t)(r->tokens_out > 0 ? r->tokens_out : 0);
     if (r->retry_after_ms > 0)
@@ -908,8 +923,8 @@ static void settle(tl_engine *e, eng_call *c, const tl_chat_response *r)
     tl_breaker_outcome bo = TL_BREAKER_FAILURE;
     if (r->error == TL_CALL_OK)
         bo = TL_BREAKER_SUCCESS;
-    else if (r->error == TL_CALL_CLIENT || r->error == TL_CALL_CANCELLED)
-        bo = TL_BREAKER_IGNORED;
+    else if (r->error == TL_CALL_CLIENT || r->error == TL_CALL_CANCELLED || r->dead_letter)
+        bo = TL_BREAKER_IGNORED; /* says nothing of the provider's health */
     uint64_t lat = tl__now(e) - c->sent_ns;
     if (c->permitted)
         tl_breaker_record(c->br, &c->permit, bo, lat);
@@ -973,6 +988,31 @@ static void task_failed(tl_engine *e, eng_call *c, eng_task *t, uint64_t retry_a
         next_link(e, t);
 }
 
+/* The queue gave up on call c (it crashed workers max_deliveries times):
+ * sending it again would only do the same, so the task goes straight to
+ * the embedded engine, skipping retries and the rest of the chain. A
+ * dead-lettered hedge just ends while the primary still flies. */
+static void task_dead_lettered(tl_engine *e, eng_call *c, eng_task *t)
+{
+    if (c->hedge) {
+        t->hedge = NULL;
+        if (!t->primary_failed)
+            return;
+        t->primary_failed = false;
+    } else {
+        t->call = NULL;
+        if (t->hedge) {
+            eng_call *h = t->hedge;
+            t->hedge = NULL;
+            maybe_cancel(h);
+        }
+    }
+    t->state = T_NEW;
+    t->job->m.dead_lettered++;
+    t->job->m.fallbacks++;
+    run_local_task(e, t);
+}
+
 static void task_applied(tl_engine *e, eng_call *c, eng_task *t)
 {
     eng_job *j = c->job;
@@ -1023,6 +1063,9 @@ void tl__enh_response(tl_engine *e, eng_call *c, const tl_chat_response *r)
                     task_failed(e, c, t, 0, true);
                 }
             }
+        } else if (r->dead_letter) {
+            for (size_t i = 0; i < n; i++)
+                task_dead_lettered(e, c, c->tasks[i]);
         } else {
             tl__model_record(e, c, r, NULL, 0);
             j->m.failures++;

@@ -98,11 +98,13 @@ static void retry_fire(tl_engine *e, tl__timer *tm)
 }
 
 /* The section's call failed to go out or came back short: retry it once,
- * then the embedded engine. c is consumed. */
-static void orig_retry(tl_engine *e, eng_call *c, uint64_t retry_after_ns)
+ * then the embedded engine. c is consumed. A dead-lettered call is not
+ * retried (the queue already gave up on it). */
+static void orig_retry(tl_engine *e, eng_call *c, uint64_t retry_after_ns, bool dead_letter)
 {
     eng_job *j = c->job;
-    eng_call *again = c->attempt < 2 ? section_call(e, j, c->tasks, c->n, c->attempt + 1) : NULL;
+    eng_call *again =
+        c->attempt < 2 && !dead_letter ? section_call(e, j, c->tasks, c->n, c->attempt + 1) : NULL;
     if (again) {
         j->m.retries++;
         tl__call_free(e, c);
@@ -132,6 +134,7 @@ static void orig_send(tl_engine *e, eng_call *c)
         req.user = user;
         req.json = true;
         req.tokens_in_estimate = (int)c->est_tokens;
+        req.attempt = c->attempt;
         for (size_t i = 0; i < c->n; i++) {
             c->tasks[i]->calls++;
             c->tasks[i]->t.attempts++;
@@ -143,7 +146,7 @@ static void orig_send(tl_engine *e, eng_call *c)
     free(user);
     if (err) {
         c->job->m.failures++;
-        orig_retry(e, c, 0);
+        orig_retry(e, c, 0, false);
         return;
     }
     c->sent = true;
@@ -181,10 +184,12 @@ void tl__orig_response(tl_engine *e, eng_call *c, const tl_chat_response *r)
             return;
         }
         tl__job_release(e, j);
+    } else if (r->dead_letter) {
+        j->m.dead_lettered += c->n;
     } else {
         tl__model_record(e, c, r, NULL, 0);
         j->m.failures++;
     }
     uint64_t ra = r->retry_after_ms > 0 ? (uint64_t)r->retry_after_ms * TL_NS_PER_MS : 0;
-    orig_retry(e, c, ra);
+    orig_retry(e, c, ra, r->dead_letter);
 }

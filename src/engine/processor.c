@@ -794,6 +794,7 @@ static void add_total(tl_engine *e, const tl_job_metrics *m)
     t->breaker_refusals += m->breaker_refusals;
     t->ratelimit_waits += m->ratelimit_waits;
     t->deadline_expired += m->deadline_expired;
+    t->dead_lettered += m->dead_lettered;
     t->cost_usd += m->cost_usd;
     pthread_mutex_unlock(&e->stats_mu);
 }

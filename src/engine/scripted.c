@@ -224,7 +224,8 @@ static void complete(scripted *s, scall *c, uint64_t now, bool cancelled)
     if (cancelled) {
         r.error = TL_CALL_CANCELLED;
     } else {
-        r.error = c->reply.error;
+        r.dead_letter = c->reply.dead_letter;
+        r.error = r.dead_letter ? TL_CALL_SERVER : c->reply.error;
         r.retry_after_ms = c->reply.retry_after_ms;
         r.http_status = r.error == TL_CALL_OK ? 200 : r.error == TL_CALL_RATE_LIMITED ? 429 : 500;
         if (r.error == TL_CALL_OK && build_answer(c, &b) != TL_OK)
@@ -241,6 +242,8 @@ static void complete(scripted *s, scall *c, uint64_t now, bool cancelled)
         if (r.error == TL_CALL_TIMEOUT || r.error == TL_CALL_SERVER ||
             r.error == TL_CALL_RATE_LIMITED)
             r.tokens_out = 0;
+        if (r.dead_letter)
+            r.tokens_in = 0;
     }
     (void)now;
     pthread_mutex_lock(&s->mu);

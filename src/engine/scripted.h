@@ -45,6 +45,7 @@ typedef struct tl_scripted_reply {
     int64_t retry_after_ms; /* with RATE_LIMITED; -1: none */
     unsigned drop;          /* answer: leave out the last `drop` task ids */
     bool reject_first;      /* answer: the first task is rejected by the guard */
+    bool dead_letter;       /* a queue's dead-letter answer (error SERVER, not billed) */
 } tl_scripted_reply;
 
 /* call_no counts this provider's calls from 0; now_ns is the submit time.

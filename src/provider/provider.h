@@ -36,34 +36,45 @@ typedef enum tl_call_error {
 const char *tl_call_error_name(tl_call_error e);
 
 typedef struct tl_chat_request {
-    const char *model;     /* provider's model name; NULL = provider default */
-    const char *system;    /* system prompt (may be NULL) */
-    const char *user;      /* user prompt */
-    int max_tokens;        /* answer budget; 0 = provider default */
+    const char *model;  /* provider's model name; NULL = provider default */
+    const char *system; /* system prompt (may be NULL) */
+    const char *user;   /* user prompt */
+    int max_tokens;     /* answer budget; 0 = provider default */
     double temperature;
-    bool json;             /* ask for a JSON object answer */
-    bool stream;           /* stream the answer (SSE); the callback still runs once */
-    int timeout_ms;        /* total; 0 = provider default */
+    bool json;      /* ask for a JSON object answer */
+    bool stream;    /* stream the answer (SSE); the callback still runs once */
+    int timeout_ms; /* total; 0 = provider default */
     int tokens_in_estimate;
     /* The task's priority (its base priority plus its job's, engine/task.h),
      * for providers that queue calls (the Redis Streams one picks a band by
      * it); direct HTTP providers ignore it. */
     bool has_priority;
     int32_t priority;
+    /* 1 for the first call of these tasks on this provider, 2 and up for
+     * a retry (or a hedge to the same provider); 0: not said. A provider
+     * that caches answers must not serve a retry from its cache: the
+     * answer it would give is the one that was not good enough (the fact
+     * guard runs after the provider). */
+    unsigned attempt;
 } tl_chat_request;
 
 typedef struct tl_chat_response {
     tl_call_error error;
-    int http_status;        /* 0 when no HTTP answer */
-    const char *text;       /* the answer's content; valid during the callback only */
+    int http_status;  /* 0 when no HTTP answer */
+    const char *text; /* the answer's content; valid during the callback only */
     size_t text_len;
     int tokens_in, tokens_out;
-    bool tokens_estimated;  /* true when the answer had no usage */
+    bool tokens_estimated; /* true when the answer had no usage */
     int64_t latency_ns;
     int64_t retry_after_ms; /* -1 when the answer gave none */
     /* x-ratelimit-* headers where sent, else -1 */
     int64_t remaining_requests, remaining_tokens, reset_ms;
-    const char *message;    /* error detail for logs; never holds a key */
+    const char *message; /* error detail for logs; never holds a key */
+    /* The call was never made and must not be retried: a queue between the
+     * engine and the provider gave up on it (dead-lettered after too many
+     * deliveries). error is TL_CALL_SERVER, for callers that do not know
+     * the flag; the engine completes the task on the embedded engine. */
+    bool dead_letter;
 } tl_chat_response;
 
 typedef void (*tl_chat_done_cb)(void *ud, const tl_chat_response *resp);

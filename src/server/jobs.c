@@ -471,7 +471,7 @@ static void emit_consistency(tl_sjob *j, const tl_result *res)
 static json_t *metrics_json(const tl_job_metrics *m, const char *engine)
 {
     json_t *o = json_pack(
-        "{sf sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sf sf sf ss}", "wall_ms",
+        "{sf sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sf sf sf ss}", "wall_ms",
         m->wall_ms, "tasks", (json_int_t)m->tasks, "provider_calls", (json_int_t)m->provider_calls,
         "tokens_in", (json_int_t)m->tokens_in, "tokens_out", (json_int_t)m->tokens_out, "retries",
         (json_int_t)m->retries, "failures", (json_int_t)m->failures, "fallbacks",
@@ -481,9 +481,9 @@ static json_t *metrics_json(const tl_job_metrics *m, const char *engine)
         (json_int_t)m->hedges, "hedge_wins", (json_int_t)m->hedge_wins, "breaker_refusals",
         (json_int_t)m->breaker_refusals, "breaker_transitions", (json_int_t)m->breaker_transitions,
         "ratelimit_waits", (json_int_t)m->ratelimit_waits, "deadline_expired",
-        (json_int_t)m->deadline_expired, "max_batch", (json_int_t)m->max_batch, "cost_usd",
-        m->cost_usd, "queue_wait_p50_ms", m->queue_wait_p50_ms, "queue_wait_p99_ms",
-        m->queue_wait_p99_ms, "engine", engine);
+        (json_int_t)m->deadline_expired, "dead_lettered", (json_int_t)m->dead_lettered, "max_batch",
+        (json_int_t)m->max_batch, "cost_usd", m->cost_usd, "queue_wait_p50_ms",
+        m->queue_wait_p50_ms, "queue_wait_p99_ms", m->queue_wait_p99_ms, "engine", engine);
     return o;
 }
 

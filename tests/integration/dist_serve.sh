@@ -111,7 +111,11 @@ tasks=$(cat "$WORK"/worker-*.log | sed -nE 's/.*worker done: tasks=([0-9]+).*/\1
 check_true "workers made the calls ($tasks)" "$([ "$tasks" -gt 0 ] && echo true)"
 
 # ---- 200 jobs on one server and three workers, one worker SIGKILLed ----
-"$TAILOR" fake-llm --port 0 --latency-ms 100 >"$WORK/fifo" 2>/dev/null &
+# Every job's resume is its own (a word of its number in every bullet and
+# skill group), so that no cache (the server's, the workers') answers for
+# another job: every job makes its own provider calls, and the worker is
+# killed with calls of its own in flight.
+"$TAILOR" fake-llm --port 0 --latency-ms 200 >"$WORK/fifo" 2>/dev/null &
 PIDS+=($!)
 read -r -t 30 line <"$WORK/fifo"
 LLM=${line##*:}
@@ -134,20 +138,47 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 BASE="http://127.0.0.1:$PORT"
-post /api/v1/resumes "$(cat "$DATA/alex-chen.json")"
-RID=$(jq -r .id <<<"$BODY")
 post /api/v1/job-descriptions "$(jq -Rs '{text: .}' "$DATA/senior-backend-engineer.txt")"
 JID=$(jq -r .id <<<"$BODY")
+jq -c --argjson jid "$JID" 'range(1; 201) as $i | ($i | tostring) as $n | {
+        resume: (.
+            | .work |= map(.highlights |= map(. + " (site " + $n + ")"))
+            | .projects |= map(.highlights |= map(. + " (site " + $n + ")"))
+            | .skills |= map(.name += " " + $n)),
+        job_description_id: $jid,
+        customization_strength: (if $i % 2 == 0 then "BALANCED" else "EXTENSIVE" end),
+        provider: "openai,local", async: true}' "$DATA/alex-chen.json" >"$WORK/jobs.jsonl"
+# Entries a worker has taken and not finished (its consumers' pending).
+in_flight_of() { # PID
+    local b n=0 c
+    for b in 0 1 2; do
+        c=$(redis-cli -p "$SVC_REDIS_PORT" XINFO CONSUMERS "tailor:tasks:$b" workers 2>/dev/null |
+            awk -v pid="-$1-" 'prev == "name" { name = $0 }
+                prev == "pending" && index(name, pid) { s += $0 } { prev = $0 } END { print s + 0 }')
+        n=$((n + c))
+    done
+    echo "$n"
+}
 JOBS=()
+killed_in_flight=0
 t0=$(date +%s.%N)
-for i in $(seq 1 200); do
-    s=$([ $((i % 2)) = 0 ] && echo BALANCED || echo EXTENSIVE)
-    post /api/v1/enhance-customize \
-        "{\"resume_id\":$RID,\"job_description_id\":$JID,\"customization_strength\":\"$s\",\"provider\":\"openai,local\",\"async\":true}"
+i=0
+while IFS= read -r job; do
+    i=$((i + 1))
+    post /api/v1/enhance-customize "$job"
     [ "$STATUS" = 202 ] && JOBS+=("$(sed -nE 's/.*"job_id": *([0-9]+).*/\1/p' <<<"$BODY")")
-    [ "$i" = 60 ] && kill -9 "${WORKERS[0]}" # mid-run
-done
+    if [ "$i" = 60 ]; then # mid-run, once the worker has calls in hand
+        for _ in $(seq 1 100); do
+            killed_in_flight=$(in_flight_of "${WORKERS[0]}")
+            [ "$killed_in_flight" -gt 0 ] && break
+            sleep 0.05
+        done
+        kill -9 "${WORKERS[0]}"
+    fi
+done <"$WORK/jobs.jsonl"
 check "200 jobs accepted" "${#JOBS[@]}" 200
+check_true "the killed worker had calls in flight ($killed_in_flight)" \
+    "$([ "$killed_in_flight" -gt 0 ] && echo true)"
 # Wait for the last job, then read every job once and judge them together.
 deadline=$((SECONDS + 90))
 last=${JOBS[$((${#JOBS[@]} - 1))]}
@@ -172,10 +203,23 @@ done_n=$(jq -s '[.[] | select(.status == "done")] | length' "$WORK/all.jsonl")
 bad_sections=$(jq -s '[.[] | (.result.sections // []) | map(.id) | select(length != (unique | length))] | length' "$WORK/all.jsonl")
 nsec=$(jq -s '[.[] | (.result.sections // []) | length] | add // 0' "$WORK/all.jsonl")
 check_true "every job reports its sections ($nsec)" "$([ "$nsec" -ge 800 ] && echo true)"
+# One result per section: every job has as many sections as its plan has
+# tasks (the resumes differ in words only; job i is BALANCED when i is even).
+for s in BALANCED EXTENSIVE; do
+    want=$("$TAILOR" plan "$DATA/alex-chen.json" "$DATA/senior-backend-engineer.txt" \
+        --strength "$s" --json | jq '.tasks | length')
+    even=$([ "$s" = BALANCED ] && echo 0 || echo 1)
+    other=$(jq -s --argjson want "${want:-0}" --argjson even "$even" \
+        '[to_entries[] | select((.key + 1 + $even) % 2 == 0)
+          | (.value.result.sections // []) | select(length != $want)] | length' "$WORK/all.jsonl")
+    check "$s jobs: $want sections each" "$other" 0
+done
+calls=$(jq -s '[.[] | .result.metrics.provider_calls // 0] | add' "$WORK/all.jsonl")
+check_true "every job made its own calls ($calls)" "$([ "$calls" -ge 400 ] && echo true)"
 fell=$(jq -s '[.[] | (.result.sections // [])[] | select(.fallback == true)] | length' "$WORK/all.jsonl")
 check "every job completes with a worker killed" "$done_n" 200
 check "every task has exactly one result" "$bad_sections" 0
-echo "200 jobs through serve --queue and 3 workers (one killed): $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }'), $fell sections fell back"
+echo "200 jobs through serve --queue and 3 workers (one killed with $killed_in_flight calls in hand): $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }'), $calls provider calls, $fell sections fell back"
 pend=0
 for b in 0 1 2; do
     n=$(redis-cli -p "$SVC_REDIS_PORT" XPENDING "tailor:tasks:$b" workers 2>/dev/null | head -n 1)

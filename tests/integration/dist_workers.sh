@@ -7,7 +7,10 @@
 #   1. three workers, 200 jobs, one worker killed with SIGKILL mid-run:
 #      all jobs complete, one result per task, nothing pending in the group
 #   2. four workers against fake-llm --rpm: 429s under 1% of the calls
-#   3. Redis restarted mid-run: everyone reconnects and finishes
+#   3. Redis restarted mid-run, calls in flight: everyone reconnects and
+#      finishes, and nothing is lost: the engine sends the waiting calls
+#      again, every task is done by a worker (none falls back to the
+#      embedded engine), every call is answered once
 # Skipped (0 passed) when redis-server or bench_dist is missing; a failure
 # then when TL_REQUIRE_SERVICES is set.
 # usage: dist_workers.sh TAILOR_BINARY DATA_DIR
@@ -151,7 +154,10 @@ start_workers 3 restart --concurrency 8 --claim-idle-ms 1000 --no-cache
 "$BENCH" --redis "redis://127.0.0.1:$SVC_REDIS_PORT" --prefix restart --jobs 100 --in-flight 40 \
     --timeout-s 100 --data "$DATA" >"$WORK/run3.out" 2>"$WORK/run3.err" &
 BP=$!
-sleep 1
+for _ in $(seq 1 200); do # mid-run: once workers have calls in hand
+    [ "$(pending restart)" -gt 0 ] && break
+    sleep 0.05
+done
 svc_restart_redis
 check "redis restarted on its port" $? "redis did not come back"
 wait "$BP"
@@ -161,6 +167,17 @@ check "Redis restart: every job completes, one result per task" $rc \
     "$(cat "$WORK/run3.out") $(tail -n 5 "$WORK/run3.err")"
 grep -q "reconnected" "$WORK"/worker-restart-*.log
 check "workers reconnected" $? "no reconnect in the worker logs"
+# What Redis forgot the engine sent again (src/dist/README.md, Redis restart):
+check "the restart came with calls waiting, sent again" \
+    "$([ "$(field resent "$WORK/run3.out")" -gt 0 ]; echo $?)" "$(cat "$WORK/run3.out")"
+check "no task fell back to the embedded engine" \
+    "$([ "$(field tasks_fell_back "$WORK/run3.out")" = 0 ]; echo $?)" "$(cat "$WORK/run3.out")"
+check "every task done by a worker" \
+    "$([ "$(field tasks_by_workers "$WORK/run3.out")" = "$(field tasks "$WORK/run3.out")" ]; echo $?)" \
+    "$(cat "$WORK/run3.out")"
+check "every call answered once (duplicates dropped)" \
+    "$([ "$(field calls "$WORK/run3.out")" = "$(field answers "$WORK/run3.out")" ]; echo $?)" \
+    "$(cat "$WORK/run3.out")"
 sleep 0.3
 check "nothing pending after the restart" "$([ "$(pending restart)" = 0 ]; echo $?)" "pending $(pending restart)"
 stop_workers

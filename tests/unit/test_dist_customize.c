@@ -174,6 +174,7 @@ static void test_dead_letter_answer(void **state)
     assert_int_equal(tl__dist_decode_response(res[0].result, res[0].len, &d), TL_OK);
     assert_int_equal(d.resp.error, TL_CALL_SERVER);
     assert_string_equal(d.resp.message, "dead_letter");
+    assert_true(d.resp.dead_letter);
     tl__dist_response_free(&d);
     tl_dist_results_free(res, n);
     tl_dist_worker_stats ws;
@@ -187,6 +188,93 @@ static void test_dead_letter_answer(void **state)
     tl_dist_queue_destroy(q);
 }
 
+/* Sends req through the queue and returns the answer's text (malloc'd;
+ * "" when none), asserting a successful answer. */
+static char *ask(tl_dist_queue *q, const char *reply, const char *task, const tl_chat_request *req)
+{
+    char *payload = NULL;
+    size_t len = 0;
+    assert_int_equal(tl_dist_encode_request(req, NULL, &payload, &len), TL_OK);
+    assert_int_equal(tl_dist_enqueue(q, 1, task, reply, payload, len), TL_OK);
+    free(payload);
+    static char last[48] = "0";
+    tl_dist_result *res = NULL;
+    size_t n = 0;
+    for (int i = 0; i < 100 && n == 0; i++)
+        assert_int_equal(tl_dist_read_results(q, reply, last, 100, &res, &n), TL_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(res[0].task_id, task);
+    tl__dist_response d;
+    assert_int_equal(tl__dist_decode_response(res[0].result, res[0].len, &d), TL_OK);
+    assert_int_equal(d.resp.error, TL_CALL_OK);
+    char *text = strndup(d.resp.text ? d.resp.text : "", d.resp.text_len);
+    tl__dist_response_free(&d);
+    tl_dist_results_free(res, n);
+    return text;
+}
+
+/* The fact guard runs on the engine's side, after the worker: an answer
+ * it rejected may sit in the shared cache. A retry (attempt 2) is not
+ * served from there: it reaches the provider, and its answer replaces the
+ * cached one, which first attempts then get. */
+static void test_retry_skips_and_replaces_cache(void **state)
+{
+    fx *f = *state;
+    start_worker(f, false, 0, 0);
+    tl_dist_queue_opts qo;
+    tl_dist_queue_opts_default(&qo);
+    qo.url = redis_url;
+    qo.prefix = f->prefix;
+    tl_dist_queue *q = NULL;
+    assert_int_equal(tl_dist_queue_create(&q, &qo), TL_OK);
+    char reply[64];
+    snprintf(reply, sizeof reply, "%s:rep", f->prefix);
+    tl_chat_request req = {.user = "Tailor: work[0] Built the billing service in Go.",
+                           .max_tokens = 200,
+                           .json = true,
+                           .attempt = 1};
+    /* the answer the guard rejected, as the worker cached it */
+    tl_dist_cache_opts co;
+    tl_dist_cache_opts_default(&co);
+    co.url = redis_url;
+    co.prefix = f->prefix;
+    tl_dist_cache *c = NULL;
+    assert_int_equal(tl_dist_cache_create(&c, &co), TL_OK);
+    tl_cache_key key = tl__dist_request_key(f->openai->name, &req);
+    tl_chat_response bad = {.error = TL_CALL_OK, .text = "REJECTED", .text_len = 8};
+    char *enc = NULL;
+    size_t len = 0;
+    assert_int_equal(tl_dist_encode_response(&bad, &enc, &len), TL_OK);
+    assert_int_equal(tl_dist_cache_put(c, key, enc, len, 0), TL_OK);
+    free(enc);
+
+    char *a1 = ask(q, reply, "r-1", &req); /* a first attempt: the cache answers */
+    assert_string_equal(a1, "REJECTED");
+    tl_dist_worker_stats ws;
+    tl_dist_worker_stats_get(f->worker, &ws);
+    assert_int_equal(ws.provider_calls, 0);
+    assert_int_equal(ws.cache_hits, 1);
+
+    req.attempt = 2; /* the engine's retry */
+    char *a2 = ask(q, reply, "r-2", &req);
+    assert_string_not_equal(a2, "REJECTED");
+    tl_dist_worker_stats_get(f->worker, &ws);
+    assert_int_equal(ws.provider_calls, 1);
+    assert_int_equal(ws.cache_hits, 1);
+
+    req.attempt = 1; /* another engine's first attempt: the new answer */
+    char *a3 = ask(q, reply, "r-3", &req);
+    assert_string_equal(a3, a2);
+    tl_dist_worker_stats_get(f->worker, &ws);
+    assert_int_equal(ws.provider_calls, 1);
+    assert_int_equal(ws.cache_hits, 2);
+    free(a1);
+    free(a2);
+    free(a3);
+    tl_dist_cache_destroy(c);
+    tl_dist_queue_destroy(q);
+}
+
 static void test_codec_round_trip(void **state)
 {
     (void)state;
@@ -197,7 +285,8 @@ static void test_codec_round_trip(void **state)
                            .temperature = 0.25,
                            .json = true,
                            .timeout_ms = 900,
-                           .tokens_in_estimate = 33};
+                           .tokens_in_estimate = 33,
+                           .attempt = 3};
     char *p = NULL;
     size_t n = 0;
     assert_int_equal(tl_dist_encode_request(&req, "openai", &p, &n), TL_OK);
@@ -209,6 +298,7 @@ static void test_codec_round_trip(void **state)
     assert_int_equal(d.req.max_tokens, 7);
     assert_true(d.req.json);
     assert_int_equal(d.req.tokens_in_estimate, 33);
+    assert_int_equal(d.req.attempt, 3);
     tl__dist_request_free(&d);
     free(p);
     tl_chat_response resp = {.error = TL_CALL_RATE_LIMITED,
@@ -224,6 +314,7 @@ static void test_codec_round_trip(void **state)
     assert_int_equal(r.resp.http_status, 429);
     assert_int_equal(r.resp.retry_after_ms, 1500);
     assert_int_equal(r.resp.text_len, 1);
+    assert_false(r.resp.dead_letter);
     tl__dist_response_free(&r);
     free(p);
     /* Not UTF-8: travels as a malformed answer. */
@@ -247,6 +338,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_codec_round_trip),
         cmocka_unit_test_setup_teardown(test_customize_through_workers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_letter_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_skips_and_replaces_cache, setup, teardown),
     };
     return cmocka_run_group_tests_name("dist_customize", tests, NULL, NULL);
 }

@@ -161,6 +161,62 @@ static void test_priority_bands(void **state)
     tl_provider_destroy(remote);
 }
 
+static long long pending_on(const char *prefix, unsigned band)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s:tasks:%u", prefix, band);
+    redisReply *r = fx_cmd("XPENDING %s workers", key);
+    long long n = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+                          r->element[0]->type == REDIS_REPLY_INTEGER
+                      ? r->element[0]->integer
+                      : -1;
+    if (r)
+        freeReplyObject(r);
+    return n;
+}
+
+/* One band at a time: while a higher band has work, a take delivers
+ * nothing of the lower ones (an entry delivered and held would grow idle
+ * and be reclaimed by another worker), so the next worker gets the lower
+ * band's first entry, and a higher entry enqueued meanwhile still goes
+ * first. */
+static void test_one_band_at_a_time(void **state)
+{
+    (void)state;
+    char p[32];
+    new_prefix(p, sizeof p);
+    tl_dist_queue *a = open_q(p, 60000, 3), *b = open_q(p, 60000, 3);
+    assert_int_equal(tl_dist_enqueue(a, 0, "low1", "rep", "l", 1), TL_OK);
+    assert_int_equal(tl_dist_enqueue(a, 0, "low2", "rep", "l", 1), TL_OK);
+    assert_int_equal(tl_dist_enqueue(a, 1, "mid1", "rep", "m", 1), TL_OK);
+    assert_int_equal(tl_dist_enqueue(a, 2, "high1", "rep", "h", 1), TL_OK);
+    tl_dist_msg *m[5] = {NULL};
+    assert_int_equal(tl_dist_take(a, 100, &m[0]), TL_OK);
+    assert_string_equal(m[0]->task_id, "high1");
+    assert_int_equal(pending_on(p, 2), 1);
+    assert_int_equal(pending_on(p, 1), 0); /* nothing of the lower bands delivered */
+    assert_int_equal(pending_on(p, 0), 0);
+    assert_int_equal(tl_dist_enqueue(b, 2, "high2", "rep", "h", 1), TL_OK);
+    assert_int_equal(tl_dist_take(b, 100, &m[1]), TL_OK);
+    assert_string_equal(m[1]->task_id, "high2");
+    assert_int_equal(tl_dist_take(b, 100, &m[2]), TL_OK);
+    assert_string_equal(m[2]->task_id, "mid1");
+    assert_int_equal(pending_on(p, 0), 0);
+    assert_int_equal(tl_dist_take(a, 100, &m[3]), TL_OK);
+    assert_string_equal(m[3]->task_id, "low1");
+    assert_int_equal(tl_dist_take(b, 100, &m[4]), TL_OK);
+    assert_string_equal(m[4]->task_id, "low2");
+    tl_dist_msg *none = NULL;
+    assert_int_equal(tl_dist_take(a, 50, &none), TL_ENOTFOUND);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(tl_dist_complete(i % 2 ? b : a, m[i], "r", 1, NULL), TL_OK);
+        tl_dist_msg_free(m[i]);
+    }
+    assert_int_equal(pending_on(p, 0) + pending_on(p, 1) + pending_on(p, 2), 0);
+    tl_dist_queue_destroy(b);
+    tl_dist_queue_destroy(a);
+}
+
 /* A task done twice yields one stored and one announced result. */
 static void test_idempotent_results(void **state)
 {
@@ -312,7 +368,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_parse_url),          cmocka_unit_test(test_bands_in_order),
         cmocka_unit_test(test_idempotent_results), cmocka_unit_test(test_reclaim_dead_consumer),
         cmocka_unit_test(test_delivery_limit),     cmocka_unit_test(test_redis_forgets),
-        cmocka_unit_test(test_priority_bands),
+        cmocka_unit_test(test_priority_bands),     cmocka_unit_test(test_one_band_at_a_time),
     };
     return cmocka_run_group_tests_name("dist_queue", tests, NULL, NULL);
 }

@@ -442,6 +442,127 @@ static void test_failure_at_deadline(void **state)
     fx_free(&f);
 }
 
+static void dead_letter_all(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
+                            tl_scripted_reply *r)
+{
+    (void)ud;
+    (void)no;
+    (void)now;
+    (void)req;
+    r->dead_letter = true;
+}
+
+/* A call its queue dead-lettered goes straight to the embedded engine:
+ * no retry, not the next provider of the chain, no breaker failure, and
+ * the job's metrics count it. */
+static void test_dead_letter_goes_local(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.script = dead_letter_all;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.hedge = false;
+    conf.breaker.window_size = 4;
+    conf.breaker.minimum_calls = 4;
+    tl_provider *chain[2];
+    chain[0] = fx_provider(&f, &so, &conf);
+    tl_scripted_opts so2;
+    tl_scripted_opts_default(&so2);
+    so2.name = "second";
+    chain[1] = fx_provider(&f, &so2, NULL);
+    fx_submit(&f, chain, 2, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_int_equal(f.status[0], TL_OK);
+    tl_scripted_stats st, st2;
+    tl_scripted_stats_get(chain[0], &st);
+    tl_scripted_stats_get(chain[1], &st2);
+    assert_int_equal(f.m[0].dead_lettered, f.m[0].tasks);
+    assert_int_equal(f.m[0].fallbacks, f.m[0].tasks);
+    assert_int_equal(f.m[0].retries, 0);
+    assert_int_equal(f.m[0].failures, 0);
+    assert_int_equal(f.m[0].provider_calls, st.calls); /* each call once */
+    assert_int_equal(st2.calls, 0);
+    for (size_t i = 0; i < f.n_tr; i++) {
+        assert_string_equal(f.tr[i].provider, "local");
+        assert_true(f.tr[i].fell_back);
+        assert_int_equal(f.tr[i].attempts, 1);
+    }
+    tl_engine_provider_stats ps[2];
+    assert_int_equal(tl_engine_providers(f.e, ps, 2), 2);
+    assert_int_equal(ps[0].breaker.state, TL_BREAKER_CLOSED);
+    assert_int_equal(ps[0].breaker.failures, 0);
+    tl_job_metrics total;
+    tl_engine_metrics(f.e, &total);
+    assert_int_equal(total.dead_lettered, f.m[0].tasks);
+    tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
+    fx_assert_same(f.res[0], want);
+    tl_result_free(want);
+    fx_free(&f);
+}
+
+typedef struct attempt_script {
+    char *first_user; /* call 0's request */
+    unsigned retries, same_as_first, firsts, unsaid;
+} attempt_script;
+
+static void reject_first_call(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
+                              tl_scripted_reply *r)
+{
+    attempt_script *s = ud;
+    (void)now;
+    if (no == 0) {
+        s->first_user = strdup(req->user);
+        r->reject_first = true;
+    }
+    if (req->attempt == 0)
+        s->unsaid++;
+    else if (req->attempt == 1)
+        s->firsts++;
+    else
+        s->retries++;
+    if (no > 0 && req->attempt > 1 && strcmp(req->user, s->first_user) == 0)
+        s->same_as_first++;
+}
+
+/* A request says which attempt it is: a task the guard rejected goes
+ * again as the same request marked attempt 2, so that a provider that
+ * caches answers (the workers' shared cache) asks again. */
+static void test_retry_request_says_attempt(void **state)
+{
+    (void)state;
+    fx f;
+    tl_engine_opts o;
+    tl_engine_opts_default(&o);
+    o.max_batch = 1;
+    fx_init(&f, "maria-lopez.md", "analytics-engineer.txt", &o);
+    attempt_script s = {0};
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.script = reject_first_call;
+    so.script_ud = &s;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.hedge = false;
+    tl_provider *p = fx_provider(&f, &so, &conf);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_int_equal(f.m[0].retries, 1);
+    assert_int_equal(s.unsaid, 0);
+    assert_int_equal(s.retries, 1);
+    assert_int_equal(s.same_as_first, 1);
+    assert_int_equal(s.firsts, f.m[0].tasks);
+    for (size_t i = 0; i < f.n_tr; i++)
+        assert_string_equal(f.tr[i].provider, "scripted");
+    free(s.first_user);
+    fx_free(&f);
+}
+
 /* A slow provider is hedged to the next one after hedge_after; the hedge
  * wins, the slow call is cancelled and billed nowhere. */
 static void test_hedge_wins(void **state)
@@ -1003,6 +1124,8 @@ int main(void)
         cmocka_unit_test(test_retry_budget_caps_retries),
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_failure_at_deadline),
+        cmocka_unit_test(test_dead_letter_goes_local),
+        cmocka_unit_test(test_retry_request_says_attempt),
         cmocka_unit_test(test_hedge_wins),
         cmocka_unit_test(test_hedge_to_local),
         cmocka_unit_test(test_hedge_same_provider_wins),
