@@ -70,8 +70,13 @@ typedef struct eng_prov {
     size_t n_lat, lat_pos;
     uint64_t lat_seen;                      /* samples ever taken: p95 is recomputed every 16 */
     uint64_t p95_ns;                        /* recomputed every 16 samples */
-    struct eng_call *busy_head, *busy_tail; /* calls waiting for a concurrency slot */
-    bool park_front;                        /* a woken call that must wait again keeps its place */
+    /* Calls waiting for a concurrency slot, ranked like the engine's
+     * scheduler (base priority, aging, the job's deadline): under load the
+     * most urgent waiting call goes first, and none starves. */
+    tl_sched *parked;
+    struct eng_call *front; /* a woken call that must wait again: first in line */
+    size_t n_parked;        /* in parked, plus front */
+    bool park_front;        /* set while a woken call is being tried */
     tl_engine *e;
 } eng_prov;
 
@@ -154,7 +159,7 @@ typedef struct eng_call {
     tl_engine *e;
     eng_prov *prov;
     eng_job *job;
-    struct eng_call *busy_next;
+    tl_sched_node pnode; /* in its provider's parked calls */
     tl__timer tm; /* rate-limit wait, or the hedge */
     unsigned link;
     bool hedge; /* a hedge for tasks[0] */
@@ -274,6 +279,8 @@ void tl__enh_start(tl_engine *e, eng_job *j);
 void tl__enh_dispatch(tl_engine *e);
 void tl__enh_response(tl_engine *e, eng_call *c, const tl_chat_response *r);
 void tl__enh_expire(tl_engine *e, eng_job *j);
+/* Takes the next parked call of p off its waiting list (NULL: none). */
+eng_call *tl__unpark(eng_prov *p);
 void tl__enh_batch_timer(tl_engine *e, tl__timer *t);
 void tl__enh_local_done(tl_engine *e, eng_task *t);
 

@@ -729,22 +729,36 @@ static void send_failed(tl_engine *e, eng_call *c)
     tl__call_free(e, c);
 }
 
-static void park(eng_prov *p, eng_call *c)
+static void park(tl_engine *e, eng_prov *p, eng_call *c)
 {
-    if (p->park_front) { /* once: only the woken call keeps its place */
+    if (p->park_front && !p->front) { /* once: only the woken call keeps its place */
         p->park_front = false;
-        c->busy_next = p->busy_head;
-        p->busy_head = c;
-        if (!p->busy_tail)
-            p->busy_tail = c;
+        p->front = c;
+        p->n_parked++;
         return;
     }
-    c->busy_next = NULL;
-    if (p->busy_tail)
-        p->busy_tail->busy_next = c;
-    else
-        p->busy_head = c;
-    p->busy_tail = c;
+    if (tl_sched_push(p->parked, &c->pnode, call_priority(c), c->job->o.deadline_ns) != TL_OK) {
+        send_failed(e, c); /* no room to wait: its tasks move down the chain */
+        return;
+    }
+    p->n_parked++;
+}
+
+/* The parked call to try next: the one put back in front, else the most
+ * urgent; NULL when none waits. */
+eng_call *tl__unpark(eng_prov *p)
+{
+    eng_call *c = p->front;
+    if (c) {
+        p->front = NULL;
+    } else {
+        tl_sched_node *node = NULL;
+        if (tl_sched_pop(p->parked, &node) == TL_SCHED_EMPTY)
+            return NULL;
+        c = container_of_(node, eng_call, pnode);
+    }
+    p->n_parked--;
+    return c;
 }
 
 typedef enum admission { ADMITTED, HELD, PARKED } admission;
@@ -766,7 +780,7 @@ static admission admit(tl_engine *e, eng_call *c)
         return HELD;
     }
     if (st == TL_RL_BUSY) {
-        park(p, c);
+        park(e, p, c);
         return PARKED;
     }
     if (!c->model)
@@ -952,11 +966,8 @@ static void settle(tl_engine *e, eng_call *c, const tl_chat_response *r)
  * next, which must not be left parked with nothing in flight to wake it). */
 static void wake_parked(tl_engine *e, eng_prov *p)
 {
-    while (p->busy_head) {
-        eng_call *c = p->busy_head;
-        p->busy_head = c->busy_next;
-        if (!p->busy_head)
-            p->busy_tail = NULL;
+    eng_call *c;
+    while ((c = tl__unpark(p)) != NULL) {
         p->park_front = true; /* parked again: first in line still */
         bool parked = try_send(e, c);
         p->park_front = false;

@@ -174,6 +174,7 @@ static void prov_free(eng_prov *p)
     if (!p)
         return;
     tl_ratelimit_destroy(p->rl);
+    tl_sched_destroy(p->parked);
     tl_router_destroy(p->router);
     for (size_t i = 0; p->models && i < p->n_models; i++)
         tl_breaker_destroy(p->models[i].br);
@@ -272,6 +273,18 @@ static tl_err breakers_create(eng_prov *p, bool named)
     return TL_OK;
 }
 
+/* The scheduler's ranking, for the main queue and each provider's parked
+ * calls alike. */
+static void parked_opts(const tl_engine *e, tl_sched_opts *so)
+{
+    tl_sched_opts_default(so);
+    so->clock = e->clock;
+    if (e->o.aging_interval_ns)
+        so->aging_interval_ns = e->o.aging_interval_ns;
+    so->urgency_window_ns = e->o.urgency_window_ns;
+    so->initial_capacity = 64;
+}
+
 static tl_err prov_new(tl_engine *e, tl_provider *pr, const tl_provider_conf *conf, eng_prov **out)
 {
     eng_prov *p = tl__calloc(1, sizeof *p);
@@ -290,8 +303,11 @@ static tl_err prov_new(tl_engine *e, tl_provider *pr, const tl_provider_conf *co
     p->conf.retry.clock = e->clock;
     if (!p->conf.retry.seed && !p->conf.retry.rng)
         p->conf.retry.seed = tl_rng_next(&e->rng.base) | 1;
+    tl_sched_opts so;
+    parked_opts(e, &so);
     tl_err err;
-    if ((err = tl_ratelimit_create(&p->rl, &p->conf.ratelimit)) != TL_OK ||
+    if ((err = tl_sched_create(&p->parked, &so)) != TL_OK ||
+        (err = tl_ratelimit_create(&p->rl, &p->conf.ratelimit)) != TL_OK ||
         (err = models_create(p)) != TL_OK || (err = router_create(p)) != TL_OK ||
         (err = breakers_create(p, conf && conf->breaker.name)) != TL_OK ||
         (err = tl_retry_create(&p->retry, &p->conf.retry)) != TL_OK) {
@@ -1224,8 +1240,7 @@ size_t tl_engine_providers(tl_engine *e, tl_engine_provider_stats *out, size_t c
         tl_ratelimit_stats_get(p->rl, &st->ratelimit);
         tl_retry_stats_get(p->retry, &st->retry);
         st->p95_ns = p->p95_ns;
-        for (eng_call *c = p->busy_head; c; c = c->busy_next)
-            st->parked++;
+        st->parked = p->n_parked;
     }
     pthread_mutex_unlock(&e->loop_mu);
     return n;
@@ -1422,12 +1437,10 @@ static void drop_events(tl_engine *e)
 static void drop_jobs(tl_engine *e)
 {
     for (size_t i = 0; i < e->n_provs; i++) {
-        eng_call *c = e->provs[i]->busy_head;
-        e->provs[i]->busy_head = e->provs[i]->busy_tail = NULL;
-        for (eng_call *next; c; c = next) {
-            next = c->busy_next;
+        eng_prov *p = e->provs[i];
+        eng_call *c;
+        while ((c = tl__unpark(p)) != NULL)
             drop_call(e, c);
-        }
     }
     while (e->jobs) {
         eng_job *j = e->jobs;

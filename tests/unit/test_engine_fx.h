@@ -27,7 +27,7 @@
 #define SEC TL_NS_PER_SEC
 #define T0 (1000 * SEC)
 #define MAX_PROV 4
-#define MAX_DONE 64
+#define MAX_DONE 96
 #define MAX_TASKS 256
 
 typedef struct fx {
@@ -47,6 +47,7 @@ typedef struct fx {
     tl_task_result tr[MAX_TASKS];
     char tr_producer[MAX_TASKS][32];
     uint64_t done_at[MAX_DONE];
+    uint64_t done_id[MAX_DONE]; /* the job of each done_at */
     size_t texts_seen; /* task results whose texts match the tailored resume's */
 } fx;
 
@@ -102,8 +103,8 @@ static inline void fx_on_done(void *ud, uint64_t job_id, tl_err status, tl_resul
                               const tl_job_metrics *m)
 {
     fx *f = ud;
-    (void)job_id;
     assert_true(f->n_done < MAX_DONE);
+    f->done_id[f->n_done] = job_id;
     f->res[f->n_done] = res;
     f->m[f->n_done] = *m;
     f->status[f->n_done] = status;
@@ -145,6 +146,32 @@ static inline tl_provider *fx_provider(fx *f, tl_scripted_opts *so, const tl_pro
     assert_int_equal(tl_engine_add_provider(f->e, p, conf), TL_OK);
     f->prov[f->n_prov++] = p;
     return p;
+}
+
+/* As fx_submit, at a job priority; returns the job's id. */
+static inline uint64_t fx_submit_at(fx *f, tl_provider **chain, size_t n, int32_t priority)
+{
+    tl_job_opts jo = {0};
+    jo.strength = TL_STRENGTH_BALANCED;
+    jo.chain = chain;
+    jo.n_chain = n;
+    jo.priority = priority;
+    jo.on_task = fx_on_task;
+    jo.on_done = fx_on_done;
+    jo.ud = f;
+    uint64_t id = 0;
+    assert_int_equal(tl_engine_submit(f->e, f->resume, f->job, f->terms, &jo, &id), TL_OK);
+    return id;
+}
+
+/* When job id finished (fails the test if it did not). */
+static inline uint64_t fx_done_at(const fx *f, uint64_t id)
+{
+    for (size_t i = 0; i < f->n_done; i++)
+        if (f->done_id[i] == id)
+            return f->done_at[i];
+    fail_msg("job %llu did not finish", (unsigned long long)id);
+    return 0;
 }
 
 static inline void fx_submit(fx *f, tl_provider **chain, size_t n, tl_strength s, uint64_t deadline)

@@ -883,6 +883,81 @@ static void test_failed_batch_retried_whole(void **state)
     fx_free(&f);
 }
 
+/* A provider that takes one call at a time: the job's calls wait parked
+ * for the slot, ranked like the scheduler's tasks. */
+static tl_provider *one_at_a_time(fx *f)
+{
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.ratelimit.max_concurrency = 1;
+    conf.hedge = false;
+    return fx_provider(f, NULL, &conf);
+}
+
+static tl_engine_opts no_cache_no_batch(void)
+{
+    tl_engine_opts o;
+    tl_engine_opts_default(&o);
+    o.no_cache = true; /* identical jobs would otherwise share their calls */
+    o.max_batch = 1;
+    return o;
+}
+
+/* Waiting for a saturated provider, a high-priority job's calls go before
+ * those of a low-priority job that came first. */
+static void test_parked_calls_by_priority(void **state)
+{
+    (void)state;
+    fx f;
+    tl_engine_opts o = no_cache_no_batch();
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", &o);
+    tl_provider *p = one_at_a_time(&f);
+    uint64_t low = fx_submit_at(&f, &p, 1, 0);
+    tl_engine_poll(f.e); /* its calls are out of the scheduler, parked */
+    uint64_t high = fx_submit_at(&f, &p, 1, 200);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 2);
+    /* the low job's first call was already out; then the high job's all */
+    assert_true(fx_done_at(&f, high) < fx_done_at(&f, low));
+    assert_int_equal(f.m[0].fallbacks + f.m[1].fallbacks, 0);
+    fx_free(&f);
+}
+
+/* A stream of higher-priority jobs does not starve a parked call: it ages
+ * (one point per aging interval, 100 ms by default) until it overtakes
+ * newcomers. The low job's least task (a project, base 100) waits at most
+ * for the calls pushed within (320 - 100) intervals (22 s) of it, the
+ * newcomers' summaries being 300 + 20: it is not left for last. */
+static void test_parked_calls_age(void **state)
+{
+    (void)state;
+    fx f;
+    tl_engine_opts o = no_cache_no_batch();
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", &o);
+    tl_provider *p = one_at_a_time(&f);
+    uint64_t low = fx_submit_at(&f, &p, 1, 0);
+    /* A new job of priority 20 every 400 ms for 40 s: each has 8 calls of
+     * 100 ms, so the provider falls behind more and more. */
+    uint64_t high[60], t = T0;
+    for (int i = 0; i < 60; i++) {
+        high[i] = fx_submit_at(&f, &p, 1, 20);
+        t += 400 * MS;
+        fx_drive_until(&f, t);
+    }
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 61);
+    uint64_t low_done = fx_done_at(&f, low);
+    size_t later = 0;
+    for (int i = 0; i < 60; i++)
+        later += fx_done_at(&f, high[i]) > low_done;
+    print_message("low job done at %.1f s, before %zu of the 60 newer jobs\n",
+                  (double)(low_done - T0) / SEC, later);
+    /* Without aging it would finish last (after 48 s of their calls). */
+    assert_true(later >= 20);
+    assert_true(low_done < T0 + 35 * SEC);
+    fx_free(&f);
+}
+
 /* ---- threads: a loop thread, two workers, a provider answering inline */
 
 typedef struct waiter {
@@ -1133,6 +1208,8 @@ int main(void)
         cmocka_unit_test(test_requests_carry_priority),
         cmocka_unit_test(test_partial_batch_answer),
         cmocka_unit_test(test_failed_batch_retried_whole),
+        cmocka_unit_test(test_parked_calls_by_priority),
+        cmocka_unit_test(test_parked_calls_age),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_destroy_threaded_midway),
         cmocka_unit_test(test_bad_arguments),
