@@ -215,6 +215,8 @@ static tl_err set_key(tl_config *c, tl_provider_settings *s, const char *k, cons
     } nums[] = {
         {"context", &s->context, 1, 100000000},
         {"timeout_ms", &s->timeout_ms, 1, 86400000},
+        {"connect_timeout_ms", &s->connect_timeout_ms, 1, 86400000},
+        {"first_byte_timeout_ms", &s->first_byte_timeout_ms, 1, 86400000},
         {"max_tokens", &s->max_tokens, 1, 10000000},
         {"rpm", &s->rpm, 0, 100000000},
         {"tpm", &s->tpm, 0, 4000000000L},
@@ -516,6 +518,25 @@ static tl_err put_str(tl_buf *b, const char *k, const char *v, const char *def)
     return TL_OK;
 }
 
+/* A number the file may leave out: its value, else def noted as the default. */
+static tl_err put_long(tl_buf *b, const char *k, long v, long def)
+{
+    if (v)
+        return tl_buf_printf(b, "%s = %ld\n", k, v);
+    return tl_buf_printf(b, "%s = %ld  # default\n", k, def);
+}
+
+static tl_err put_timeouts(tl_buf *b, const tl_provider_settings *s)
+{
+    tl_err e;
+    if ((e = put_long(b, "timeout_ms", s->timeout_ms, TL_PROVIDER_TIMEOUT_MS)) ||
+        (e = put_long(b, "connect_timeout_ms", s->connect_timeout_ms,
+                      TL_PROVIDER_CONNECT_TIMEOUT_MS)))
+        return e;
+    return put_long(b, "first_byte_timeout_ms", s->first_byte_timeout_ms,
+                    TL_PROVIDER_FIRST_BYTE_TIMEOUT_MS);
+}
+
 tl_err tl_config_dump(const tl_config *c, char **out)
 {
     if (!c || !out)
@@ -547,11 +568,12 @@ tl_err tl_config_dump(const tl_config *c, char **out)
             break;
         if (s->price_in > 0 || s->price_out > 0)
             e = tl_buf_printf(&b, "price_in = %g\nprice_out = %g\n", s->price_in, s->price_out);
+        if (e == TL_OK)
+            e = put_timeouts(&b, s);
         struct {
             const char *k;
             long v;
         } nums[] = {{"context", s->context},
-                    {"timeout_ms", s->timeout_ms},
                     {"max_tokens", s->max_tokens},
                     {"rpm", s->rpm},
                     {"tpm", s->tpm},
@@ -587,6 +609,8 @@ tl_err tl_config_create_provider(const tl_provider_settings *s, tl_io *io, tl_pr
                                .model = s->model,
                                .version = s->version,
                                .timeout_ms = (int)s->timeout_ms,
+                               .connect_timeout_ms = (int)s->connect_timeout_ms,
+                               .first_byte_timeout_ms = (int)s->first_byte_timeout_ms,
                                .max_tokens = (int)s->max_tokens};
         return tl_anthropic_create(&o, out);
     }
@@ -596,6 +620,8 @@ tl_err tl_config_create_provider(const tl_provider_settings *s, tl_io *io, tl_pr
                         .api_key = s->api_key,
                         .model = s->model,
                         .timeout_ms = (int)s->timeout_ms,
+                        .connect_timeout_ms = (int)s->connect_timeout_ms,
+                        .first_byte_timeout_ms = (int)s->first_byte_timeout_ms,
                         .max_tokens = (int)s->max_tokens};
     return tl_openai_create(&o, out);
 }

@@ -16,7 +16,9 @@
  *   price_in = 0.15                    USD per million input tokens
  *   price_out = 0.60                   USD per million output tokens
  *   context = 128000                   context size in tokens
- *   timeout_ms = 60000
+ *   timeout_ms = 120000                total per call
+ *   connect_timeout_ms = 5000
+ *   first_byte_timeout_ms = 60000      no answer byte this long: a timeout
  *   max_tokens = 2048
  *   rpm = 500                          requests per minute (0: none)
  *   tpm = 200000                       tokens per minute (0: none)
@@ -71,13 +73,14 @@ typedef struct tl_provider_settings {
     const char *api_key;     /* effective key (environment over file); NULL: none */
     const char *api_key_env; /* variable the key is read from */
     const char *key_source;  /* "env:NAME", "file" or "none" */
-    const char *model, *model_small, *model_large; /* NULL: defaults */
-    const char *version;                           /* anthropic-version; NULL: default */
-    double price_in, price_out;                    /* USD per million tokens; 0: unknown */
-    long context;                                  /* tokens; 0: unknown */
-    long timeout_ms, max_tokens;                   /* 0: the provider's defaults */
-    long rpm, tpm, max_concurrency;                /* 0: none / the engine's default */
-    int line;                                      /* where the section starts (0: env) */
+    const char *model, *model_small, *model_large;  /* NULL: defaults */
+    const char *version;                            /* anthropic-version; NULL: default */
+    double price_in, price_out;                     /* USD per million tokens; 0: unknown */
+    long context;                                   /* tokens; 0: unknown */
+    long timeout_ms, max_tokens;                    /* 0: the provider's defaults */
+    long connect_timeout_ms, first_byte_timeout_ms; /* 0: TL_PROVIDER_*_TIMEOUT_MS */
+    long rpm, tpm, max_concurrency;                 /* 0: none / the engine's default */
+    int line;                                       /* where the section starts (0: env) */
     tl_model_entry *models; /* the `models` list (provider set to name); NULL when absent */
     size_t n_models;
 } tl_provider_settings;

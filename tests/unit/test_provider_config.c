@@ -135,6 +135,34 @@ static void test_errors(void **state)
     assert_int_equal(tl_config_load("/nonexistent/tailor.conf", &c, NULL), TL_EIO);
 }
 
+static char *dump_of(const char *text)
+{
+    tl_config *c = NULL;
+    tl_doc_error err;
+    if (tl_config_parse(text, strlen(text), &c, &err) != TL_OK)
+        fail_msg("line %d: %s", err.line, err.message);
+    char *dump = NULL;
+    assert_int_equal(tl_config_dump(c, &dump), TL_OK);
+    tl_config_free(c);
+    return dump;
+}
+
+static void test_timeouts(void **state)
+{
+    (void)state;
+    char *d = dump_of("[openai]\nconnect_timeout_ms = 2000\nfirst_byte_timeout_ms = 15000\n");
+    assert_non_null(strstr(d, "\nconnect_timeout_ms = 2000\n"));
+    assert_non_null(strstr(d, "\nfirst_byte_timeout_ms = 15000\n"));
+    assert_non_null(strstr(d, "\ntimeout_ms = 120000  # default\n"));
+    free(d);
+    d = dump_of("[openai]\n");
+    assert_non_null(strstr(d, "\nconnect_timeout_ms = 5000  # default\n"));
+    assert_non_null(strstr(d, "\nfirst_byte_timeout_ms = 60000  # default\n"));
+    free(d);
+    expect_error("[openai]\nfirst_byte_timeout_ms = 0\n", 2, "first_byte_timeout_ms must be");
+    expect_error("[openai]\n\nconnect_timeout_ms = 5s\n", 3, "connect_timeout_ms must be");
+}
+
 static void test_from_env(void **state)
 {
     (void)state;
@@ -164,6 +192,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_full),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_from_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
