@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "engine/conf.h"
 #include "provider/config.h"
 
 int cmd_config(int argc, char **argv);
@@ -62,8 +63,12 @@ int cmd_config(int argc, char **argv)
                       err.message[0] ? err.message : tl_strerror(e));
         return cli_exit_code(e);
     }
+    /* The engine's defaults for the keys the file leaves out, so that the
+     * dump is every setting a provider runs with. */
+    long defaults[TL_RES_COUNT];
+    tl_provider_conf_res_defaults(defaults);
     char *dump = NULL;
-    e = tl_config_dump(cfg, &dump);
+    e = tl_config_dump_defaults(cfg, defaults, &dump);
     tl_config_free(cfg);
     if (e != TL_OK) {
         cli_error("config: %s", tl_strerror(e));

@@ -11,25 +11,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "engine/conf.h"
 #include "util/str.h"
-
-static void conf_from_settings(const tl_provider_settings *s, tl_provider_conf *c)
-{
-    tl_provider_conf_default(c);
-    if (s->rpm > 0)
-        c->ratelimit.requests_per_minute = (uint64_t)s->rpm;
-    if (s->tpm > 0)
-        c->ratelimit.tokens_per_minute = (uint64_t)s->tpm;
-    if (s->max_concurrency > 0)
-        c->ratelimit.max_concurrency = (unsigned)s->max_concurrency;
-    c->model_small = s->model_small;
-    c->model_large = s->model_large;
-    c->usd_per_mtok_in = s->price_in;
-    c->usd_per_mtok_out = s->price_out;
-    /* The `models` list, with each model's own tier and prices. */
-    c->models = s->models;
-    c->n_models = s->n_models;
-}
 
 static int load_config(const char *path, tl_config **out)
 {
@@ -80,7 +63,7 @@ static int add_one(cli_providers *cp, const char *name, size_t n)
         cli_error("providers: cannot create '%s': %s", buf, tl_strerror(e));
         return e == TL_EINVAL ? TL_EXIT_BADINPUT : TL_EXIT_INTERNAL;
     }
-    conf_from_settings(s, &cp->conf[cp->n]);
+    tl_provider_conf_from_settings(s, &cp->conf[cp->n]);
     cp->n++;
     return TL_EXIT_OK;
 }

@@ -171,6 +171,7 @@ typedef struct eng_call {
     eng_model *model; /* the call's model (its breaker, name and prices) */
     tl_breaker *br;   /* the breaker of the call's model */
     bool permitted;
+    bool rl_waited; /* counted in ratelimit_waits (once per call) */
     uint64_t call_id;
     uint64_t sent_ns;
     uint32_t est_tokens;

@@ -775,7 +775,11 @@ static admission admit(tl_engine *e, eng_call *c)
         return HELD;
     }
     if (st == TL_RL_WAIT) {
-        c->job->m.ratelimit_waits++;
+        /* Calls held together wake together and all but one wait again:
+         * the metric counts calls held back, not their wake-ups. */
+        if (!c->rl_waited)
+            c->job->m.ratelimit_waits++;
+        c->rl_waited = true;
         tl__timer_arm(e, &c->tm, tl__now(e) + wait, ratelimit_fire);
         return HELD;
     }

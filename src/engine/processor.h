@@ -198,9 +198,10 @@ typedef struct tl_job_metrics {
     uint64_t cache_hits, cache_misses, cache_coalesced;
     uint64_t batches, batched_tasks, max_batch; /* requests of 2+ tasks, tasks in them */
     uint64_t retries, failures, fallbacks, hedges, hedge_wins;
-    uint64_t breaker_refusals, breaker_transitions, ratelimit_waits, deadline_expired;
-    uint64_t dead_lettered; /* tasks whose call the queue dead-lettered: done on the
-                               embedded engine at once (counted in fallbacks too) */
+    uint64_t breaker_refusals, breaker_transitions, deadline_expired;
+    uint64_t ratelimit_waits; /* calls the rate limiter held back (each counted once) */
+    uint64_t dead_lettered;   /* tasks whose call the queue dead-lettered: done on the
+                                 embedded engine at once (counted in fallbacks too) */
     double queue_wait_p50_ms, queue_wait_p99_ms;
     double cost_usd;
 } tl_job_metrics;

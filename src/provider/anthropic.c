@@ -157,12 +157,13 @@ tl_err tl_anthropic_create(const tl_anthropic_opts *opts, tl_provider **out)
     if (opts)
         d = *opts;
     tl__chat *p = NULL;
-    tl_err e = tl__chat_create(&anthropic_dialect, d.io, d.name && *d.name ? d.name : "anthropic",
-                               pick(d.base_url, "ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
-                               pick(d.api_key, "ANTHROPIC_API_KEY", NULL),
-                               pick(d.model, "TAILOR_ANTHROPIC_MODEL", "claude-3-5-haiku-latest"),
-                               d.version && *d.version ? d.version : "2023-06-01", d.timeout_ms,
-                               d.max_tokens, &p);
+    tl__chat_timeouts t = {d.timeout_ms, d.connect_timeout_ms, d.first_byte_timeout_ms};
+    tl_err e =
+        tl__chat_create(&anthropic_dialect, d.io, d.name && *d.name ? d.name : "anthropic",
+                        pick(d.base_url, "ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
+                        pick(d.api_key, "ANTHROPIC_API_KEY", NULL),
+                        pick(d.model, "TAILOR_ANTHROPIC_MODEL", "claude-3-5-haiku-latest"),
+                        d.version && *d.version ? d.version : "2023-06-01", &t, d.max_tokens, &p);
     if (e != TL_OK)
         return e;
     *out = &p->base;

@@ -16,14 +16,17 @@
 #include "util/err.h"
 
 typedef struct tl_anthropic_opts {
-    tl_io *io;            /* default NULL: the process's shared loop */
-    const char *base_url; /* default $ANTHROPIC_BASE_URL, else "https://api.anthropic.com" */
-    const char *api_key;  /* default $ANTHROPIC_API_KEY */
-    const char *model;    /* default $TAILOR_ANTHROPIC_MODEL, else "claude-3-5-haiku-latest" */
-    const char *version;  /* anthropic-version; default "2023-06-01" */
-    int timeout_ms;       /* per call when the request sets none; default 120000 */
-    int max_tokens;       /* when the request sets none; default 2048 */
-    const char *name;     /* the provider's name (breakers, metrics); default "anthropic" */
+    tl_io *io;                 /* default NULL: the process's shared loop */
+    const char *base_url;      /* default $ANTHROPIC_BASE_URL, else "https://api.anthropic.com" */
+    const char *api_key;       /* default $ANTHROPIC_API_KEY */
+    const char *model;         /* default $TAILOR_ANTHROPIC_MODEL, else "claude-3-5-haiku-latest" */
+    const char *version;       /* anthropic-version; default "2023-06-01" */
+    int timeout_ms;            /* per call when the request sets none; default 120000 */
+    int connect_timeout_ms;    /* default 5000 */
+    int first_byte_timeout_ms; /* no byte of the answer this long after the call starts:
+                                  a timeout (plain and streamed calls); default 60000 */
+    int max_tokens;            /* when the request sets none; default 2048 */
+    const char *name;          /* the provider's name (breakers, metrics); default "anthropic" */
 } tl_anthropic_opts;
 
 /* opts NULL means the defaults. Strings are copied. On failure *out is

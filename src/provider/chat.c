@@ -185,10 +185,10 @@ static tl_err call_send(chat_call *c)
         ir.body = tl_buf_str(&body);
         ir.body_len = body.len;
         ir.timeout_ms = c->req.timeout_ms > 0 ? c->req.timeout_ms : p->timeout_ms;
-        /* A plain answer arrives whole: its first byte comes at the end,
-         * so only the total applies. A stream gets the loop's first-byte
-         * (no data for that long) timeout. */
-        ir.first_byte_timeout_ms = c->req.stream ? 0 : -1;
+        /* Plain and streamed calls alike: see TL_PROVIDER_TIMEOUT_MS for
+         * what the first byte means for each. */
+        ir.connect_timeout_ms = p->connect_timeout_ms;
+        ir.first_byte_timeout_ms = p->first_byte_timeout_ms;
         pthread_mutex_lock(&p->lock);
         e = tl_io_submit(p->io, &ir, io_done, c, &c->io_id);
         pthread_mutex_unlock(&p->lock);
@@ -382,8 +382,8 @@ static void chat_destroy(tl_provider *base)
 static const tl_provider_ops chat_ops = {chat_submit, chat_cancel, chat_destroy};
 
 tl_err tl__chat_create(const tl__dialect *d, tl_io *io, const char *name, const char *base_url,
-                       const char *key, const char *model, const char *version, int timeout_ms,
-                       int max_tokens, tl__chat **out)
+                       const char *key, const char *model, const char *version,
+                       const tl__chat_timeouts *t, int max_tokens, tl__chat **out)
 {
     tl__chat *p = calloc(1, sizeof *p);
     if (!p)
@@ -401,7 +401,10 @@ tl_err tl__chat_create(const tl__dialect *d, tl_io *io, const char *name, const 
     p->base.ops = &chat_ops;
     atomic_init(&p->next_id, 1);
     atomic_init(&p->no_json, false);
-    p->timeout_ms = timeout_ms > 0 ? timeout_ms : 120000;
+    p->timeout_ms = t && t->total_ms > 0 ? t->total_ms : TL_PROVIDER_TIMEOUT_MS;
+    p->connect_timeout_ms = t && t->connect_ms > 0 ? t->connect_ms : TL_PROVIDER_CONNECT_TIMEOUT_MS;
+    p->first_byte_timeout_ms =
+        t && t->first_byte_ms > 0 ? t->first_byte_ms : TL_PROVIDER_FIRST_BYTE_TIMEOUT_MS;
     p->max_tokens = max_tokens > 0 ? max_tokens : 2048;
     /* Trailing slashes off the base URL: paths are appended with one. */
     p->base_url = strdup(base_url);

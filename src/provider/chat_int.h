@@ -33,7 +33,7 @@ struct tl__chat {
     tl_io *io;
     bool shared_io;
     char *base_url, *key, *model, *version;
-    int timeout_ms, max_tokens;
+    int timeout_ms, connect_timeout_ms, first_byte_timeout_ms, max_tokens;
     atomic_bool no_json;    /* the server rejected response_format once */
     pthread_mutex_t lock;   /* guards calls and each call's io_id */
     pthread_cond_t drained; /* signalled when calls becomes empty */
@@ -41,10 +41,15 @@ struct tl__chat {
     _Atomic uint64_t next_id;
 };
 
+/* A provider's timeouts in ms; 0: TL_PROVIDER_*_TIMEOUT_MS. */
+typedef struct tl__chat_timeouts {
+    int total_ms, connect_ms, first_byte_ms;
+} tl__chat_timeouts;
+
 /* Creates the shared part; strings copied (NULLs allowed). */
 tl_err tl__chat_create(const tl__dialect *d, tl_io *io, const char *name, const char *base_url,
-                       const char *key, const char *model, const char *version, int timeout_ms,
-                       int max_tokens, tl__chat **out);
+                       const char *key, const char *model, const char *version,
+                       const tl__chat_timeouts *t, int max_tokens, tl__chat **out);
 
 /* The error message of an API error body ({"error": {"message": ...}}),
  * truncated into out[cap] with the key and anything key-like masked. */

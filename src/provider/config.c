@@ -76,6 +76,66 @@ static bool valid_name(const char *s)
     return true;
 }
 
+/* The resilience keys in tl_res_key order, with their ranges. */
+static const struct res_spec {
+    const char *name;
+    long lo, hi;
+    bool boolean;
+} res_specs[TL_RES_COUNT] = {
+    {"breaker_failure_rate", 1, 100, false},
+    {"breaker_slow_rate", 1, 100, false},
+    {"breaker_slow_call_ms", 1, 86400000, false},
+    {"breaker_window", 1, 100000, false},
+    {"breaker_minimum_calls", 1, 100000, false},
+    {"breaker_consecutive_failures", 0, 100000, false},
+    {"breaker_wait_open_ms", 1, 86400000, false},
+    {"breaker_half_open_calls", 1, 1000, false},
+    {"retry_max_attempts", 1, 64, false},
+    /* At most the backoff's cap (engine/retry.h: max_delay 20 s). */
+    {"retry_base_delay_ms", 0, 20000, false},
+    {"retry_budget_percent", 0, 1000, false},
+    {"retry_budget_floor_per_s", 0, 1000000, false},
+    {"hedge", 0, 1, true},
+    {"hedge_after_ms", 0, 86400000, false},
+    {"hedge_to_local", 0, 1, true},
+};
+
+const char *tl_res_key_name(tl_res_key k)
+{
+    return k < TL_RES_COUNT ? res_specs[k].name : "";
+}
+
+static bool parse_bool(const char *v, long *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no",
+                                                                                "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0 || strcmp(v, no[i]) == 0) {
+            *out = strcmp(v, yes[i]) == 0;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A resilience key: TL_OK when set, TL_ENOTFOUND when k is none of them. */
+static tl_err set_res_key(tl_provider_settings *s, const char *k, const char *v, int line,
+                          tl_doc_error *err)
+{
+    for (size_t i = 0; i < TL_RES_COUNT; i++) {
+        const struct res_spec *r = &res_specs[i];
+        if (strcmp(k, r->name) != 0)
+            continue;
+        if (r->boolean && !parse_bool(v, &s->res[i]))
+            return fail(err, line, "%s must be true or false", k);
+        if (!r->boolean && !parse_long(v, r->lo, r->hi, &s->res[i]))
+            return fail(err, line, "%s must be a whole number from %ld to %ld", k, r->lo, r->hi);
+        s->res_set[i] = true;
+        return TL_OK;
+    }
+    return TL_ENOTFOUND;
+}
+
 /* "name:tier:price_in:price_out[:context], ..." */
 static tl_err parse_models(tl_config *c, tl_provider_settings *s, const char *v, int line,
                            tl_doc_error *err)
@@ -215,6 +275,8 @@ static tl_err set_key(tl_config *c, tl_provider_settings *s, const char *k, cons
     } nums[] = {
         {"context", &s->context, 1, 100000000},
         {"timeout_ms", &s->timeout_ms, 1, 86400000},
+        {"connect_timeout_ms", &s->connect_timeout_ms, 1, 86400000},
+        {"first_byte_timeout_ms", &s->first_byte_timeout_ms, 1, 86400000},
         {"max_tokens", &s->max_tokens, 1, 10000000},
         {"rpm", &s->rpm, 0, 100000000},
         {"tpm", &s->tpm, 0, 4000000000L},
@@ -234,6 +296,9 @@ static tl_err set_key(tl_config *c, tl_provider_settings *s, const char *k, cons
             return fail(err, line, "%s must be a price in USD per million tokens", k);
         return TL_OK;
     }
+    tl_err e = set_res_key(s, k, v, line, err);
+    if (e != TL_ENOTFOUND)
+        return e;
     return fail(err, line, "unknown key '%.60s'", k);
 }
 
@@ -516,7 +581,47 @@ static tl_err put_str(tl_buf *b, const char *k, const char *v, const char *def)
     return TL_OK;
 }
 
+/* A number the file may leave out: its value, else def noted as the default. */
+static tl_err put_long(tl_buf *b, const char *k, long v, long def)
+{
+    if (v)
+        return tl_buf_printf(b, "%s = %ld\n", k, v);
+    return tl_buf_printf(b, "%s = %ld  # default\n", k, def);
+}
+
+static tl_err put_timeouts(tl_buf *b, const tl_provider_settings *s)
+{
+    tl_err e;
+    if ((e = put_long(b, "timeout_ms", s->timeout_ms, TL_PROVIDER_TIMEOUT_MS)) ||
+        (e = put_long(b, "connect_timeout_ms", s->connect_timeout_ms,
+                      TL_PROVIDER_CONNECT_TIMEOUT_MS)))
+        return e;
+    return put_long(b, "first_byte_timeout_ms", s->first_byte_timeout_ms,
+                    TL_PROVIDER_FIRST_BYTE_TIMEOUT_MS);
+}
+
+static tl_err put_res(tl_buf *b, const tl_provider_settings *s, const long *defaults)
+{
+    tl_err e = TL_OK;
+    for (size_t k = 0; e == TL_OK && k < TL_RES_COUNT; k++) {
+        if (!s->res_set[k] && !defaults)
+            continue;
+        long v = s->res_set[k] ? s->res[k] : defaults[k];
+        const char *note = s->res_set[k] ? "" : "  # default";
+        if (res_specs[k].boolean)
+            e = tl_buf_printf(b, "%s = %s%s\n", res_specs[k].name, v ? "true" : "false", note);
+        else
+            e = tl_buf_printf(b, "%s = %ld%s\n", res_specs[k].name, v, note);
+    }
+    return e;
+}
+
 tl_err tl_config_dump(const tl_config *c, char **out)
+{
+    return tl_config_dump_defaults(c, NULL, out);
+}
+
+tl_err tl_config_dump_defaults(const tl_config *c, const long *res_defaults, char **out)
 {
     if (!c || !out)
         return TL_EINVAL;
@@ -547,11 +652,12 @@ tl_err tl_config_dump(const tl_config *c, char **out)
             break;
         if (s->price_in > 0 || s->price_out > 0)
             e = tl_buf_printf(&b, "price_in = %g\nprice_out = %g\n", s->price_in, s->price_out);
+        if (e == TL_OK)
+            e = put_timeouts(&b, s);
         struct {
             const char *k;
             long v;
         } nums[] = {{"context", s->context},
-                    {"timeout_ms", s->timeout_ms},
                     {"max_tokens", s->max_tokens},
                     {"rpm", s->rpm},
                     {"tpm", s->tpm},
@@ -568,6 +674,8 @@ tl_err tl_config_dump(const tl_config *c, char **out)
             if (e == TL_OK && k + 1 == s->n_models)
                 e = tl_buf_putc(&b, '\n');
         }
+        if (e == TL_OK)
+            e = put_res(&b, s, res_defaults);
     }
     if (e == TL_OK)
         e = tl_buf_take(&b, out, NULL);
@@ -587,6 +695,8 @@ tl_err tl_config_create_provider(const tl_provider_settings *s, tl_io *io, tl_pr
                                .model = s->model,
                                .version = s->version,
                                .timeout_ms = (int)s->timeout_ms,
+                               .connect_timeout_ms = (int)s->connect_timeout_ms,
+                               .first_byte_timeout_ms = (int)s->first_byte_timeout_ms,
                                .max_tokens = (int)s->max_tokens};
         return tl_anthropic_create(&o, out);
     }
@@ -596,6 +706,8 @@ tl_err tl_config_create_provider(const tl_provider_settings *s, tl_io *io, tl_pr
                         .api_key = s->api_key,
                         .model = s->model,
                         .timeout_ms = (int)s->timeout_ms,
+                        .connect_timeout_ms = (int)s->connect_timeout_ms,
+                        .first_byte_timeout_ms = (int)s->first_byte_timeout_ms,
                         .max_tokens = (int)s->max_tokens};
     return tl_openai_create(&o, out);
 }

@@ -643,7 +643,9 @@ tl_err tl_io_submit(tl_io *io, const tl_io_request *req, tl_io_done_cb cb, void 
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)io->opts.connect_timeout_ms);
+    long connect =
+        req->connect_timeout_ms > 0 ? req->connect_timeout_ms : io->opts.connect_timeout_ms;
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect);
     long total = req->timeout_ms > 0 ? req->timeout_ms : io->opts.total_timeout_ms;
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total);
     int fb =

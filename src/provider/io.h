@@ -69,6 +69,7 @@ typedef struct tl_io_request {
     const char *body;           /* copied at submit */
     size_t body_len;
     int timeout_ms;            /* total; 0 = the loop's default */
+    int connect_timeout_ms;    /* 0 = the loop's default */
     int first_byte_timeout_ms; /* 0 = the loop's default; negative: none */
     /* Optional: called on the I/O thread for every chunk of the body as it
      * arrives (streaming progress). The body is still delivered whole. */

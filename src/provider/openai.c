@@ -160,11 +160,12 @@ tl_err tl_openai_create(const tl_openai_opts *opts, tl_provider **out)
     if (opts)
         d = *opts;
     tl__chat *p = NULL;
+    tl__chat_timeouts t = {d.timeout_ms, d.connect_timeout_ms, d.first_byte_timeout_ms};
     tl_err e = tl__chat_create(&openai_dialect, d.io, d.name && *d.name ? d.name : "openai",
                                pick(d.base_url, "OPENAI_BASE_URL", "https://api.openai.com/v1"),
                                pick(d.api_key, "OPENAI_API_KEY", NULL),
-                               pick(d.model, "TAILOR_OPENAI_MODEL", "gpt-4o-mini"), NULL,
-                               d.timeout_ms, d.max_tokens, &p);
+                               pick(d.model, "TAILOR_OPENAI_MODEL", "gpt-4o-mini"), NULL, &t,
+                               d.max_tokens, &p);
     if (e != TL_OK)
         return e;
     if (d.no_json_mode)

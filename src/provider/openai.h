@@ -25,14 +25,17 @@
 #include "util/err.h"
 
 typedef struct tl_openai_opts {
-    tl_io *io;            /* default NULL: the process's shared loop */
-    const char *base_url; /* default $OPENAI_BASE_URL, else "https://api.openai.com/v1" */
-    const char *api_key;  /* default $OPENAI_API_KEY; none: no Authorization header */
-    const char *model;    /* default $TAILOR_OPENAI_MODEL, else "gpt-4o-mini" */
-    int timeout_ms;       /* per call when the request sets none; default 120000 */
-    int max_tokens;       /* when the request sets none; default 2048 */
-    bool no_json_mode;    /* never send response_format; default false */
-    const char *name;     /* the provider's name (breakers, metrics); default "openai" */
+    tl_io *io;                 /* default NULL: the process's shared loop */
+    const char *base_url;      /* default $OPENAI_BASE_URL, else "https://api.openai.com/v1" */
+    const char *api_key;       /* default $OPENAI_API_KEY; none: no Authorization header */
+    const char *model;         /* default $TAILOR_OPENAI_MODEL, else "gpt-4o-mini" */
+    int timeout_ms;            /* per call when the request sets none; default 120000 */
+    int connect_timeout_ms;    /* default 5000 */
+    int first_byte_timeout_ms; /* no byte of the answer this long after the call starts:
+                                  a timeout (plain and streamed calls); default 60000 */
+    int max_tokens;            /* when the request sets none; default 2048 */
+    bool no_json_mode;         /* never send response_format; default false */
+    const char *name;          /* the provider's name (breakers, metrics); default "openai" */
 } tl_openai_opts;
 
 /* opts NULL means the defaults. Strings are copied. On failure *out is

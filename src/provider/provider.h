@@ -31,6 +31,18 @@ typedef enum tl_call_error {
     TL_CALL_CANCELLED     /* cancelled by the caller (e.g. a losing hedge) */
 } tl_call_error;
 
+/* The HTTP providers' timeouts when neither their options nor the request
+ * say otherwise (provider/openai.h, provider/anthropic.h). A plain (not
+ * streamed) answer is written whole once the model has finished, so its
+ * first byte comes at about the end of the call: the first-byte timeout
+ * then bounds the generation itself (2,048 tokens at some 50 tokens/s is
+ * about 40 s), and the total, twice that, leaves room for a slow body
+ * after it. A stream's first byte is its first token; the same 60 s covers
+ * a server that queues the call before it starts. */
+#define TL_PROVIDER_TIMEOUT_MS 120000
+#define TL_PROVIDER_CONNECT_TIMEOUT_MS 5000
+#define TL_PROVIDER_FIRST_BYTE_TIMEOUT_MS 60000
+
 /* "ok", "timeout", "rate_limited", "server", "client", "malformed",
  * "refused", "cancelled". */
 const char *tl_call_error_name(tl_call_error e);

@@ -10,6 +10,9 @@
 
 #include <cmocka.h>
 
+#include "engine/breaker.h"
+#include "engine/conf.h"
+#include "engine/retry.h"
 #include "provider/config.h"
 
 #define SECRET "sk-file-secret-0123456789"
@@ -135,6 +138,173 @@ static void test_errors(void **state)
     assert_int_equal(tl_config_load("/nonexistent/tailor.conf", &c, NULL), TL_EIO);
 }
 
+static char *dump_of(const char *text)
+{
+    tl_config *c = NULL;
+    tl_doc_error err;
+    if (tl_config_parse(text, strlen(text), &c, &err) != TL_OK)
+        fail_msg("line %d: %s", err.line, err.message);
+    char *dump = NULL;
+    assert_int_equal(tl_config_dump(c, &dump), TL_OK);
+    tl_config_free(c);
+    return dump;
+}
+
+static void test_timeouts(void **state)
+{
+    (void)state;
+    char *d = dump_of("[openai]\nconnect_timeout_ms = 2000\nfirst_byte_timeout_ms = 15000\n");
+    assert_non_null(strstr(d, "\nconnect_timeout_ms = 2000\n"));
+    assert_non_null(strstr(d, "\nfirst_byte_timeout_ms = 15000\n"));
+    assert_non_null(strstr(d, "\ntimeout_ms = 120000  # default\n"));
+    free(d);
+    d = dump_of("[openai]\n");
+    assert_non_null(strstr(d, "\nconnect_timeout_ms = 5000  # default\n"));
+    assert_non_null(strstr(d, "\nfirst_byte_timeout_ms = 60000  # default\n"));
+    free(d);
+    expect_error("[openai]\nfirst_byte_timeout_ms = 0\n", 2, "first_byte_timeout_ms must be");
+    expect_error("[openai]\n\nconnect_timeout_ms = 5s\n", 3, "connect_timeout_ms must be");
+}
+
+static const char *const resilience_text = "[openai]\n"
+                                           "breaker_failure_rate = 30\n"
+                                           "breaker_slow_rate = 80\n"
+                                           "breaker_slow_call_ms = 20000\n"
+                                           "breaker_window = 40\n"
+                                           "breaker_minimum_calls = 20\n"
+                                           "breaker_consecutive_failures = 0\n"
+                                           "breaker_wait_open_ms = 2500\n"
+                                           "breaker_half_open_calls = 2\n"
+                                           "retry_max_attempts = 5\n"
+                                           "retry_base_delay_ms = 100\n"
+                                           "retry_budget_percent = 0\n"
+                                           "retry_budget_floor_per_s = 0\n"
+                                           "hedge = off\n"
+                                           "hedge_after_ms = 1500\n"
+                                           "hedge_to_local = yes\n"
+                                           "max_concurrency = 4\n";
+
+/* Every resilience key reaches the engine's tl_provider_conf. */
+static void test_resilience_keys(void **state)
+{
+    (void)state;
+    tl_config *c = NULL;
+    tl_doc_error err;
+    assert_int_equal(tl_config_parse(resilience_text, strlen(resilience_text), &c, &err), TL_OK);
+    const tl_provider_settings *s = tl_config_find(c, "openai");
+    for (int k = 0; k < TL_RES_COUNT; k++)
+        assert_true(s->res_set[k]);
+    tl_provider_conf pc;
+    tl_provider_conf_from_settings(s, &pc);
+    assert_int_equal(pc.breaker.failure_rate_threshold, 30);
+    assert_int_equal(pc.breaker.slow_rate_threshold, 80);
+    assert_int_equal(pc.breaker.slow_call_ns, 20 * TL_NS_PER_SEC);
+    assert_int_equal(pc.breaker.window_size, 40);
+    assert_int_equal(pc.breaker.minimum_calls, 20);
+    assert_int_equal(pc.breaker.consecutive_failures, 0);
+    assert_int_equal(pc.breaker.wait_in_open_ns, 2500 * TL_NS_PER_MS);
+    assert_int_equal(pc.breaker.half_open_calls, 2);
+    assert_int_equal(pc.retry.max_attempts, 5);
+    assert_int_equal(pc.retry.base_delay_ns, 100 * TL_NS_PER_MS);
+    assert_int_equal(pc.retry.budget_percent, 0);
+    assert_int_equal(pc.retry.budget_floor_per_sec, 0);
+    assert_false(pc.hedge);
+    assert_int_equal(pc.hedge_after_ns, 1500 * TL_NS_PER_MS);
+    assert_true(pc.hedge_to_local);
+    assert_int_equal(pc.ratelimit.max_concurrency, 4);
+    /* The engine takes them. */
+    tl_breaker *b = NULL;
+    tl_retry *r = NULL;
+    assert_int_equal(tl_breaker_create(&b, &pc.breaker), TL_OK);
+    assert_int_equal(tl_retry_create(&r, &pc.retry), TL_OK);
+    tl_breaker_destroy(b);
+    tl_retry_destroy(r);
+
+    char *d = NULL;
+    assert_int_equal(tl_config_dump(c, &d), TL_OK);
+    assert_non_null(strstr(d, "\nbreaker_failure_rate = 30\n"));
+    assert_non_null(strstr(d, "\nbreaker_wait_open_ms = 2500\n"));
+    assert_non_null(strstr(d, "\nretry_budget_percent = 0\n"));
+    assert_non_null(strstr(d, "\nhedge = false\n"));
+    assert_non_null(strstr(d, "\nhedge_to_local = true\n"));
+    assert_null(strstr(d, "# default\nbreaker")); /* all given: none marked default */
+    free(d);
+    tl_config_free(c);
+}
+
+/* Left out, a key is the engine's default, and the dump says so. */
+static void test_resilience_defaults(void **state)
+{
+    (void)state;
+    const char *text = "[openai]\nretry_max_attempts = 2\n";
+    tl_config *c = NULL;
+    assert_int_equal(tl_config_parse(text, strlen(text), &c, NULL), TL_OK);
+    const tl_provider_settings *s = tl_config_find(c, "openai");
+    tl_provider_conf pc, def;
+    tl_provider_conf_from_settings(s, &pc);
+    tl_provider_conf_default(&def);
+    assert_int_equal(pc.retry.max_attempts, 2);
+    assert_int_equal(pc.retry.budget_percent, def.retry.budget_percent);
+    assert_int_equal(pc.breaker.window_size, def.breaker.window_size);
+    assert_int_equal(pc.hedge, def.hedge);
+    long dv[TL_RES_COUNT];
+    tl_provider_conf_res_defaults(dv);
+    assert_int_equal(dv[TL_RES_BREAKER_FAILURE_RATE], def.breaker.failure_rate_threshold);
+    assert_int_equal(dv[TL_RES_BREAKER_WAIT_OPEN_MS], def.breaker.wait_in_open_ns / TL_NS_PER_MS);
+    assert_int_equal(dv[TL_RES_RETRY_MAX_ATTEMPTS], def.retry.max_attempts);
+    assert_int_equal(dv[TL_RES_HEDGE], 1);
+    char *d = NULL;
+    assert_int_equal(tl_config_dump_defaults(c, dv, &d), TL_OK);
+    assert_non_null(strstr(d, "\nretry_max_attempts = 2\n"));
+    assert_non_null(strstr(d, "\nretry_budget_percent = 50  # default\n"));
+    assert_non_null(strstr(d, "\nbreaker_failure_rate = 50  # default\n"));
+    assert_non_null(strstr(d, "\nhedge = true  # default\n"));
+    assert_non_null(strstr(d, "\nhedge_after_ms = 0  # default\n"));
+    free(d);
+    /* Without defaults, only what the file says. */
+    assert_int_equal(tl_config_dump(c, &d), TL_OK);
+    assert_null(strstr(d, "breaker_failure_rate"));
+    free(d);
+    tl_config_free(c);
+    /* The extremes of every range are settings the engine accepts. */
+    text = "[x]\ntype = openai\nbreaker_failure_rate = 100\nbreaker_slow_rate = 1\n"
+           "breaker_slow_call_ms = 1\nbreaker_window = 100000\nbreaker_minimum_calls = 100000\n"
+           "breaker_wait_open_ms = 86400000\nbreaker_half_open_calls = 1000\n"
+           "retry_max_attempts = 64\nretry_base_delay_ms = 20000\n"
+           "retry_budget_percent = 1000\nretry_budget_floor_per_s = 1000000\n";
+    assert_int_equal(tl_config_parse(text, strlen(text), &c, NULL), TL_OK);
+    tl_provider_conf_from_settings(tl_config_find(c, "x"), &pc);
+    tl_breaker *b = NULL;
+    tl_retry *r = NULL;
+    assert_int_equal(tl_breaker_create(&b, &pc.breaker), TL_OK);
+    assert_int_equal(tl_retry_create(&r, &pc.retry), TL_OK);
+    tl_breaker_destroy(b);
+    tl_retry_destroy(r);
+    tl_config_free(c);
+}
+
+/* A bad value is an error naming the key and its line. */
+static void test_resilience_errors(void **state)
+{
+    (void)state;
+    expect_error("[openai]\nbreaker_failure_rate = 0\n", 2,
+                 "breaker_failure_rate must be a whole number from 1 to 100");
+    expect_error("[openai]\nmodel = m\nbreaker_failure_rate = 101\n", 3, "breaker_failure_rate");
+    expect_error("[openai]\nbreaker_window = 0\n", 2, "breaker_window must be");
+    expect_error("[openai]\nbreaker_wait_open_ms = 10s\n", 2, "breaker_wait_open_ms must be");
+    expect_error("[openai]\nbreaker_half_open_calls = -1\n", 2, "breaker_half_open_calls");
+    expect_error("[openai]\nbreaker_slow_call_ms = 0\n", 2, "breaker_slow_call_ms");
+    expect_error("[openai]\nretry_max_attempts = 0\n", 2, "retry_max_attempts must be");
+    expect_error("[openai]\nretry_max_attempts = 65\n", 2, "from 1 to 64");
+    expect_error("[openai]\nretry_base_delay_ms = 20001\n", 2, "retry_base_delay_ms");
+    expect_error("[openai]\nretry_budget_percent = 1001\n", 2, "retry_budget_percent");
+    expect_error("[openai]\nretry_budget_percent = 5%\n", 2, "retry_budget_percent");
+    expect_error("[openai]\nhedge = maybe\n", 2, "hedge must be true or false");
+    expect_error("[openai]\nhedge_to_local = 2\n", 2, "hedge_to_local must be true or false");
+    expect_error("[openai]\nhedge_after_ms = -5\n", 2, "hedge_after_ms must be");
+    expect_error("[openai]\nbreaker_threshold = 5\n", 2, "unknown key 'breaker_threshold'");
+}
+
 static void test_from_env(void **state)
 {
     (void)state;
@@ -164,6 +334,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_full),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_resilience_keys),
+        cmocka_unit_test(test_resilience_defaults),
+        cmocka_unit_test(test_resilience_errors),
         cmocka_unit_test(test_from_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

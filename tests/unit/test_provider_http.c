@@ -833,6 +833,34 @@ static void test_stream_first_byte_timeout(void **state)
     free(ob);
 }
 
+/* A plain call to a server that holds its answer: the provider's
+ * first-byte timeout ends it long before its total timeout would. */
+static void test_plain_first_byte_timeout(void **state)
+{
+    fx *f = *state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.latency_ms = 20000;
+    start_llm(f, &o);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u/v1", tl_fakellm_port(f->llm));
+    tl_openai_opts oo = {.io = f->io,
+                         .base_url = f->url,
+                         .api_key = KEY,
+                         .timeout_ms = 10000,
+                         .first_byte_timeout_ms = 300};
+    assert_int_equal(tl_openai_create(&oo, &f->p), TL_OK);
+    tl_chat_request rq = request(f, false);
+    double t0 = mono_s();
+    waiter w;
+    call_once(f, &rq, &w);
+    double took = mono_s() - t0;
+    assert_int_equal(w.g[0].error, TL_CALL_TIMEOUT);
+    assert_int_equal(w.g[0].status, 0);
+    assert_non_null(strstr(w.g[0].message, "first-byte"));
+    assert_true(took >= 0.29 && took < 5);
+    waiter_free(&w);
+}
+
 static void test_connection_refused(void **state)
 {
     fx *f = *state;
@@ -900,6 +928,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_openai_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_paced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_first_byte_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plain_first_byte_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_batch_every_fixture, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_server_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_timeout_and_cancel, setup, teardown),
