@@ -8,6 +8,8 @@
 # "sql" -> "SQL", "golang" -> "Go"), then LibreOffice converts the page:
 #   soffice --headless --convert-to 'docx:MS Word 2007 XML' NAME.html
 #   soffice --headless --convert-to pdf:writer_web_pdf_Export NAME.html
+# and the same customization as JSON Resume (NAME.lo.json) is what the
+# reader tests expect to read back from both documents;
 # and the plain-text fixture is also converted as it is (no styles at all):
 #   soffice --headless --convert-to 'docx:MS Word 2007 XML' sam-okafor.txt
 # usage: tests/data/documents/make.sh TAILOR_BINARY
@@ -21,6 +23,8 @@ for src in maria-lopez.md sam-okafor.txt alex-chen.json; do
     name=${src%.*}
     "$TAILOR" customize "$DATA/$src" "$HERE/no-match-job.txt" --strength CONSERVATIVE \
         --format html --quiet -o "$WORK/$name.html"
+    "$TAILOR" customize "$DATA/$src" "$HERE/no-match-job.txt" --strength CONSERVATIVE \
+        --format json --quiet -o "$HERE/$name.lo.json"
     soffice --headless --convert-to 'docx:MS Word 2007 XML' --outdir "$WORK" "$WORK/$name.html" >/dev/null
     soffice --headless --convert-to pdf:writer_web_pdf_Export --outdir "$WORK" "$WORK/$name.html" >/dev/null
     cp "$WORK/$name.docx" "$HERE/$name.lo.docx"
