@@ -170,51 +170,56 @@ static inline const char *td_title(const tl_section *s, const tl_entry *e, char 
     return out;
 }
 
-/* Every section of `want` with entries is in `got` under its key, with the
+/* Section s (of the expected resume) is in `got` under its key, with the
  * same entries in order: title (position, degree, skill group, ...),
- * organisation, dates, and every bullet (highlights, keywords, courses)
- * with the same text, white space and bullet glyphs aside. */
+ * organisation and dates when `heads`, and every bullet (highlights,
+ * keywords, courses) with the same text, white space and bullet glyphs
+ * aside. */
+static inline void td_assert_section(const tl_section *s, const tl_resume *got, bool heads,
+                                     const char *what)
+{
+    int gi = tl_resume_section_index(got, s->key);
+    if (gi < 0)
+        print_error("%s: section %s lost\n", what, s->key);
+    assert_true(gi >= 0);
+    const tl_section *t = &got->sections[gi];
+    if (t->n_entries != s->n_entries)
+        print_error("%s: %s has %zu entries, want %zu\n", what, s->key, t->n_entries, s->n_entries);
+    assert_int_equal(t->n_entries, s->n_entries);
+    for (size_t k = 0; k < s->n_entries; k++) {
+        const tl_entry *a = &s->entries[k], *b = &t->entries[k];
+        char ta[512], tb[512];
+        const char *wt = td_title(s, a, ta, sizeof ta), *gt = td_title(t, b, tb, sizeof tb);
+        bool head = td_same_norm(wt, gt) && td_same_norm(a->org, b->org) &&
+                    td_same(a->start_date, b->start_date) && td_same(a->end_date, b->end_date) &&
+                    td_same(a->date, b->date);
+        if (heads && !head)
+            print_error("%s: %s[%zu]: '%s' '%s' %s-%s %s, want '%s' '%s' %s-%s %s\n", what, s->key,
+                        k, gt, b->org, b->start_date, b->end_date, b->date, wt, a->org,
+                        a->start_date, a->end_date, a->date);
+        assert_true(head || !heads);
+        if (a->n_bullets != b->n_bullets)
+            print_error("%s: %s[%zu] has %zu bullets, want %zu\n", what, s->key, k, b->n_bullets,
+                        a->n_bullets);
+        assert_int_equal(b->n_bullets, a->n_bullets);
+        for (size_t m = 0; m < a->n_bullets; m++) {
+            if (!td_same_norm(a->bullets[m], b->bullets[m]))
+                print_error("%s: %s[%zu] bullet %zu: '%s', want '%s'\n", what, s->key, k, m,
+                            b->bullets[m], a->bullets[m]);
+            assert_true(td_same_norm(a->bullets[m], b->bullets[m]));
+        }
+    }
+}
+
+/* Every section of `want` with entries is in `got`, as td_assert_section
+ * checks it, and so is the name. */
 static inline void td_assert_same_content(const tl_resume *want, const tl_resume *got,
                                           const char *what)
 {
     assert_true(td_same_norm(want->basics.name, got->basics.name));
-    for (size_t i = 0; i < want->n_sections; i++) {
-        const tl_section *s = &want->sections[i];
-        if (!s->n_entries)
-            continue;
-        int gi = tl_resume_section_index(got, s->key);
-        if (gi < 0)
-            print_error("%s: section %s lost\n", what, s->key);
-        assert_true(gi >= 0);
-        const tl_section *t = &got->sections[gi];
-        if (t->n_entries != s->n_entries)
-            print_error("%s: %s has %zu entries, want %zu\n", what, s->key, t->n_entries,
-                        s->n_entries);
-        assert_int_equal(t->n_entries, s->n_entries);
-        for (size_t k = 0; k < s->n_entries; k++) {
-            const tl_entry *a = &s->entries[k], *b = &t->entries[k];
-            char ta[512], tb[512];
-            const char *wt = td_title(s, a, ta, sizeof ta), *gt = td_title(t, b, tb, sizeof tb);
-            bool head = td_same_norm(wt, gt) && td_same_norm(a->org, b->org) &&
-                        td_same(a->start_date, b->start_date) &&
-                        td_same(a->end_date, b->end_date) && td_same(a->date, b->date);
-            if (!head)
-                print_error("%s: %s[%zu]: '%s' '%s' %s-%s %s, want '%s' '%s' %s-%s %s\n", what,
-                            s->key, k, gt, b->org, b->start_date, b->end_date, b->date, wt, a->org,
-                            a->start_date, a->end_date, a->date);
-            assert_true(head);
-            if (a->n_bullets != b->n_bullets)
-                print_error("%s: %s[%zu] has %zu bullets, want %zu\n", what, s->key, k,
-                            b->n_bullets, a->n_bullets);
-            assert_int_equal(b->n_bullets, a->n_bullets);
-            for (size_t m = 0; m < a->n_bullets; m++) {
-                if (!td_same_norm(a->bullets[m], b->bullets[m]))
-                    print_error("%s: %s[%zu] bullet %zu: '%s', want '%s'\n", what, s->key, k, m,
-                                b->bullets[m], a->bullets[m]);
-                assert_true(td_same_norm(a->bullets[m], b->bullets[m]));
-            }
-        }
-    }
+    for (size_t i = 0; i < want->n_sections; i++)
+        if (want->sections[i].n_entries)
+            td_assert_section(&want->sections[i], got, true, what);
 }
 
 /* The same resume through the plain-text writer and reader: what a DOCX or

@@ -166,6 +166,60 @@ static void test_libreoffice_fixtures(void **state)
     }
 }
 
+/* Where s is in text, or fails the test. */
+static size_t text_at(const char *text, const char *s)
+{
+    const char *p = strstr(text, s);
+    if (!p)
+        print_error("not in the text: %s\n", s);
+    assert_non_null(p);
+    return (size_t)(p - text);
+}
+
+/* A two-column page LibreOffice set (tests/data/documents/make.sh, a
+ * section of two columns, no table): the work history in the wide left
+ * column, a sidebar on the right. The reader reads the whole left column,
+ * then the sidebar; no line of one ends up among the other's. */
+static void test_libreoffice_two_column(void **state)
+{
+    (void)state;
+    size_t n;
+    char *d = td_read("documents/alex-chen-two-column.lo.pdf", TL_PDF_MAX_BYTES, &n);
+    tl_resume *r = td_fixture("documents/alex-chen.lo.json");
+    char *text = NULL;
+    size_t tn;
+    tl_doc_error err;
+    assert_int_equal(tl_pdf_text(d, n, &text, &tn, &err), TL_OK);
+    size_t side = text_at(text, "\nSkills\n");
+    /* the left column, every bullet before the sidebar's first heading */
+    static const tl_section_kind left[] = {TL_SEC_WORK, TL_SEC_PROJECTS};
+    for (size_t i = 0; i < sizeof left / sizeof left[0]; i++) {
+        const tl_section *s = tl_resume_find_section(r, left[i]);
+        for (size_t k = 0; k < s->n_entries; k++)
+            for (size_t m = 0; m < s->entries[k].n_bullets; m++)
+                assert_true(text_at(text, s->entries[k].bullets[m]) < side);
+    }
+    /* the sidebar after it, whole */
+    assert_true(text_at(text, "Languages: Go, Java, Python") > side);
+    assert_true(text_at(text, "University of California, Davis") > side);
+    assert_true(text_at(text, "Mandarin (Professional)") > side);
+    free(text);
+    tl_resume *b = pdf_back(d, n);
+    const char *what = "alex-chen-two-column.lo.pdf";
+    assert_string_equal(b->basics.name, r->basics.name);
+    static const tl_section_kind whole[] = {TL_SEC_WORK, TL_SEC_SKILLS, TL_SEC_EDUCATION,
+                                            TL_SEC_LANGUAGES};
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+        td_assert_section(tl_resume_find_section(r, whole[i]), b, true, what);
+    /* a project's one-line description under its name reads as its
+     * organisation: only its bullets are compared */
+    td_assert_section(tl_resume_find_section(r, TL_SEC_PROJECTS), b, false, what);
+    assert_int_equal(tl_resume_bullet_count(b), tl_resume_bullet_count(r));
+    tl_resume_free(b);
+    tl_resume_free(r);
+    free(d);
+}
+
 /* ---- PDFs made here with cairo's toy text API ---- */
 
 static cairo_status_t collect(void *closure, const unsigned char *data, unsigned int n)
@@ -380,9 +434,13 @@ const char *__lsan_default_suppressions(void)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_pdftotext),
-        cmocka_unit_test(test_libreoffice_fixtures), cmocka_unit_test(test_running_headers),
-        cmocka_unit_test(test_name_as_header),       cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_pdftotext),
+        cmocka_unit_test(test_libreoffice_fixtures),
+        cmocka_unit_test(test_libreoffice_two_column),
+        cmocka_unit_test(test_running_headers),
+        cmocka_unit_test(test_name_as_header),
+        cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_letter_text),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);

@@ -12,6 +12,11 @@
 # reader tests expect to read back from both documents;
 # and the plain-text fixture is also converted as it is (no styles at all):
 #   soffice --headless --convert-to 'docx:MS Word 2007 XML' sam-okafor.txt
+# A two-column layout without a table: two-column.jq sets one resume as a
+# flat ODF document whose body is a section of two columns (work history
+# left, a sidebar of skills, education, languages and certificates right,
+# after a column break), and LibreOffice converts it:
+#   soffice --headless --convert-to pdf alex-chen-two-column.fodt
 # usage: tests/data/documents/make.sh TAILOR_BINARY
 set -euo pipefail
 TAILOR=$1
@@ -33,3 +38,6 @@ done
 cp "$DATA/sam-okafor.txt" "$WORK/sam-okafor-plain.txt"
 soffice --headless --convert-to 'docx:MS Word 2007 XML' --outdir "$WORK" "$WORK/sam-okafor-plain.txt" >/dev/null
 cp "$WORK/sam-okafor-plain.docx" "$HERE/sam-okafor-plain.lo.docx"
+jq -r -f "$HERE/two-column.jq" "$HERE/alex-chen.lo.json" >"$WORK/alex-chen-two-column.fodt"
+soffice --headless --convert-to pdf --outdir "$WORK" "$WORK/alex-chen-two-column.fodt" >/dev/null
+cp "$WORK/alex-chen-two-column.pdf" "$HERE/alex-chen-two-column.lo.pdf"
