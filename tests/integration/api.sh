@@ -175,24 +175,65 @@ if start_server --db "$DB" --api-keys "$WORK/keys" --workers 1 --drain-s 60 --qu
     FIRST=$(printf '%s' "$BODY" | sed -nE 's/.*"jobs":\[\{"job_id":([0-9]+).*/\1/p')
     stop_server TERM
 fi
-if start_server --db "$DB" --api-keys "$WORK/keys" --quiet; then
+# first_job: the first job id of a batch answer in BODY.
+first_job() { printf '%s' "$BODY" | sed -nE 's/.*"jobs":\[\{"job_id":([0-9]+).*/\1/p'; }
+
+# status_of ID KEY: the job's status ("queued", "running", "done", ...).
+status_of() {
+    http GET "/api/v1/enhance-customize/$1" "" "$2"
+    printf '%s' "$BODY" | sed -nE 's/^\{"job_id":[0-9]+,"status":"([a-z_]+)".*/\1/p'
+}
+
+# versions_of_job ID: how many versions of the resume job ID made.
+versions_of_job() {
+    http GET "/api/v1/resumes/$RESUME_ID/versions" "" first-key
+    printf '%s' "$BODY" | grep -o "\"job_id\":$1," | wc -l | tr -d ' '
+}
+
+# One worker, so that jobs wait their turn: the embedded engine is fast
+# enough to finish a whole batch before the kill otherwise.
+if start_server --db "$DB" --api-keys "$WORK/keys" --workers 1 --quiet; then
     check "drained jobs all done" "$(count_done "$FIRST" $((FIRST + 99)) first-key)" 100
     # --- kill -9 with jobs queued: the next start runs them ---------------------
-    http POST /api/v1/enhance-customize/batch "$WORK/batch.json" first-key
-    check "second batch accepted" "$STATUS" 202
-    FIRST=$(printf '%s' "$BODY" | sed -nE 's/.*"jobs":\[\{"job_id":([0-9]+).*/\1/p')
+    # Batches until the last job is still queued; the last ten jobs, checked
+    # queued right before the kill, sit hundreds of jobs behind the worker.
+    FIRSTS=
+    LAST=0
+    for n in 1 2 3 4 5 6; do
+        http POST /api/v1/enhance-customize/batch "$WORK/batch.json" first-key
+        check "batch $n accepted before the kill" "$STATUS" 202
+        first=$(first_job)
+        FIRSTS="$FIRSTS $first"
+        LAST=$((first + 99))
+        if [ "$n" -ge 2 ] && [ "$(status_of "$LAST" first-key)" = queued ]; then break; fi
+    done
+    QUEUED=
+    for id in $(seq $((LAST - 9)) "$LAST"); do
+        if [ "$(status_of "$id" first-key)" = queued ]; then QUEUED="$QUEUED $id"; fi
+    done
     kill -KILL "$SERVER_PID"
     wait "$SERVER_PID" 2>/dev/null
     SERVER_PID=
+    if [ -n "$QUEUED" ]; then ok; else fail "no job still queued at the kill"; fi
 fi
 if start_server --db "$DB" --api-keys "$WORK/keys" --quiet; then
-    done_n=0
-    for _ in $(seq 1 50); do
-        done_n=$(count_done "$FIRST" $((FIRST + 99)) first-key)
-        if [ "$done_n" -eq 100 ]; then break; fi
-        sleep 0.2
+    for id in $QUEUED; do
+        st=
+        for _ in $(seq 1 100); do
+            st=$(status_of "$id" first-key)
+            if [ "$st" = done ]; then break; fi
+            sleep 0.2
+        done
+        check "job $id queued at the kill is done after restart" "$st" done
+        check "job $id queued at the kill made one version" "$(versions_of_job "$id")" 1
     done
-    check "jobs of a killed server all done after restart" "$done_n" 100
+    done_n=0
+    total=0
+    for first in $FIRSTS; do
+        done_n=$((done_n + $(count_done "$first" $((first + 99)) first-key)))
+        total=$((total + 100))
+    done
+    check "jobs of a killed server all done after restart" "$done_n" "$total"
     stop_server TERM
 fi
 

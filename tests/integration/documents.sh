@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Documents with the real tailor binary: customize --format docx|pdf, PDF
-# and DOCX resumes as input, cover-letter in every format and tone, and the
-# refusals a user meets (binary output to a terminal, malformed files).
+# and DOCX resumes as input, every fixture resume round-tripped through
+# DOCX and PDF (both templates, A4 and Letter), cover-letter in every format
+# and tone, and the refusals a user meets (binary output to a terminal,
+# malformed files).
 # usage: documents.sh TAILOR_BINARY DATA_DIR
 set -u
 TAILOR=$1
@@ -59,6 +61,34 @@ expect_exit 0 "LibreOffice docx input" -- "$TAILOR" customize "$DATA/documents/s
 expect_grep "LibreOffice docx employers" "$WORK/out" 'Riverside Community Hospital'
 expect_exit 0 "LibreOffice pdf input" -- "$TAILOR" customize "$DATA/documents/alex-chen.lo.pdf" "$DATA/senior-backend-engineer.txt" --format txt --quiet
 expect_grep "LibreOffice pdf employers" "$WORK/out" 'Brightside Media'
+
+# --- round trips through tailor's own documents -----------------------------------
+# Each fixture resume, customized for a job that matches nothing, written as
+# DOCX and as PDF (both templates, A4 and Letter) and read back by the same
+# customization: every role, date and bullet of every section is the same
+# as the first customization wrote it as JSON (sections in any order: the
+# two-column template sets its sidebar first).
+facts() { # JSON_RESUME
+    jq -S '[to_entries[] | select(.value | type == "array")
+            | {key, entries: [.value[] | {position, name, institution, organization, startDate,
+                                           endDate, date, highlights, keywords, courses}]}]
+           | sort_by(.key)' "$1"
+}
+NOMATCH="$DATA/documents/no-match-job.txt"
+for src in alex-chen.json maria-lopez.md sam-okafor.txt; do
+    name=${src%.*}
+    "$TAILOR" customize "$DATA/$src" "$NOMATCH" --strength CONSERVATIVE --format json --quiet -o "$WORK/$name.json"
+    facts "$WORK/$name.json" >"$WORK/$name.facts"
+    for doc in "docx" "pdf --template classic --paper a4" "pdf --template classic --paper letter" \
+        "pdf --template two-column --paper a4" "pdf --template two-column --paper letter"; do
+        ext=${doc%% *}
+        # shellcheck disable=SC2086 # doc is the format and its options
+        "$TAILOR" customize "$DATA/$src" "$NOMATCH" --strength CONSERVATIVE --quiet --format $doc -o "$WORK/rt.$ext"
+        expect_exit 0 "$name as $doc reads back" -- "$TAILOR" customize "$WORK/rt.$ext" "$NOMATCH" --strength CONSERVATIVE --quiet --format json -o "$WORK/rt.json"
+        facts "$WORK/rt.json" >"$WORK/rt.facts" 2>&1
+        if cmp -s "$WORK/$name.facts" "$WORK/rt.facts"; then ok; else fail "$name as $doc: roles, dates or bullets differ: $(diff "$WORK/$name.facts" "$WORK/rt.facts" | head -c 600)"; fi
+    done
+done
 
 # --- cover letters -----------------------------------------------------------
 expect_exit 0 "cover letter" -- "$TAILOR" cover-letter "$DATA/alex-chen.json" "$DATA/senior-backend-engineer.txt"
