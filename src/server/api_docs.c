@@ -276,28 +276,12 @@ static json_t *jd_analysis(const tl_job *j)
                      string_list(j->nice_to_have, j->n_nice_to_have), "fingerprint", fp);
 }
 
-/* An optional string field: NULL when absent or null. */
-static bool opt_string(tl_req *r, json_t *body, const char *key, const char **out,
-                       enum MHD_Result *rc)
-{
-    json_t *v = json_object_get(body, key);
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return true;
-    if (!json_is_string(v)) {
-        *rc = tl__reply_error(r, 400, "invalid_field", "%s must be a string", key);
-        return false;
-    }
-    *out = json_string_value(v);
-    return true;
-}
-
 static enum MHD_Result jd_store(tl_req *r, json_t *body, const tl_job *job)
 {
     const char *title = NULL, *company = NULL;
     enum MHD_Result rc;
-    if (!opt_string(r, body, "title", &title, &rc) ||
-        !opt_string(r, body, "company", &company, &rc))
+    if (!tl__opt_string(r, body, "title", &title, &rc) ||
+        !tl__opt_string(r, body, "company", &company, &rc))
         return rc;
     json_t *analysis = jd_analysis(job);
     char *analysis_json = analysis ? json_dumps(analysis, JSON_COMPACT) : NULL;

@@ -179,29 +179,13 @@ enum MHD_Result tl__h_resume_export(tl_req *r)
 
 /* ---- POST /api/v1/cover-letter ---- */
 
-/* An optional string field, one of a list: tone and format. */
-static bool opt_string(tl_req *r, json_t *body, const char *key, const char **out,
-                       enum MHD_Result *rc)
-{
-    json_t *v = json_object_get(body, key);
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return true;
-    if (!json_is_string(v)) {
-        *rc = tl__reply_error(r, 400, "invalid_field", "%s must be a string", key);
-        return false;
-    }
-    *out = json_string_value(v);
-    return true;
-}
-
 /* The page size of a PDF letter ("paper", as the export route takes it);
  * false (answered) when it is unknown or the letter is not a PDF. */
 static bool letter_paper(tl_req *r, json_t *body, const out_format *f, tl_pdf_paper *paper,
                          enum MHD_Result *rc)
 {
     const char *p = NULL;
-    if (!opt_string(r, body, "paper", &p, rc))
+    if (!tl__opt_string(r, body, "paper", &p, rc))
         return false;
     *paper = TL_PDF_A4;
     if (!p)
@@ -221,7 +205,7 @@ static bool letter_options(tl_req *r, json_t *body, tl_letter_tone *tone, const 
                            tl_pdf_paper *paper, enum MHD_Result *rc)
 {
     const char *t = NULL, *fmt = NULL;
-    if (!opt_string(r, body, "tone", &t, rc) || !opt_string(r, body, "format", &fmt, rc))
+    if (!tl__opt_string(r, body, "tone", &t, rc) || !tl__opt_string(r, body, "format", &fmt, rc))
         return false;
     *tone = TL_TONE_FORMAL;
     if (t && tl_letter_tone_parse(t, tone) != TL_OK) {

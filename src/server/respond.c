@@ -158,6 +158,21 @@ bool tl__read_json(tl_req *r, json_t **out, enum MHD_Result *rc)
     return true;
 }
 
+bool tl__opt_string(tl_req *r, json_t *body, const char *key, const char **out,
+                    enum MHD_Result *rc)
+{
+    json_t *v = json_object_get(body, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_string(v)) {
+        *rc = tl__reply_error(r, 400, "invalid_field", "%s must be a string", key);
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
 enum MHD_Result tl__reply_doc_error(tl_req *r, tl_err e, const tl_doc_error *err, const char *what)
 {
     tl_http_error he = tl_http_error_from(e);

@@ -118,6 +118,10 @@ void tl__set_header(tl_req *r, const char *name, const char *fmt, ...)
 /* Reads the body as a JSON object. On failure answers (413, 415, 400) and
  * returns false with *rc set; on success *out is a new reference. */
 bool tl__read_json(tl_req *r, json_t **out, enum MHD_Result *rc);
+/* An optional string field of body: *out NULL when absent or null; false
+ * (answered 400 invalid_field) when it is not a string. */
+bool tl__opt_string(tl_req *r, json_t *body, const char *key, const char **out,
+                    enum MHD_Result *rc);
 
 /* Answers the failure of reading a document (resume, job description). */
 enum MHD_Result tl__reply_doc_error(tl_req *r, tl_err e, const tl_doc_error *err, const char *what);
