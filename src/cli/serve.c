@@ -29,6 +29,7 @@ typedef struct serve_args {
     const char *keys_file;
     const char *keys_env; /* TAILOR_API_KEYS: comma-separated keys */
     long drain_s;
+    long job_lease_ms;
     double rate_limit;
     const char *web_dir;
     const char *terms_path;
@@ -46,7 +47,7 @@ static void serve_usage(FILE *f)
           "                    [--api-keys FILE] [--rate-limit N] [--protect-metrics]\n"
           "                    [--drain-s N] [--web-dir DIR] [--terms FILE] [--quiet]\n"
           "                    [--providers openai,anthropic,local] [--config tailor.conf]\n"
-          "                    [--queue redis://HOST:PORT]\n"
+          "                    [--queue redis://HOST:PORT] [--job-lease-ms MS]\n"
           "\n"
           "  --port        port to listen on (env TAILOR_PORT; default 5001)\n"
           "  --bind        address to listen on (env TAILOR_BIND; default 127.0.0.1)\n"
@@ -71,6 +72,9 @@ static void serve_usage(FILE *f)
           "                ./tailor.conf, else OPENAI_* / ANTHROPIC_* variables)\n"
           "  --queue       redis://HOST:PORT: the chain's provider calls go to\n"
           "                `tailor worker` processes (src/dist) instead of out from here\n"
+          "  --job-lease-ms  how long a job this server runs stays its own without a\n"
+          "                renewal (every third of it); a job of a server that died\n"
+          "                is run by another one after that (default 30000)\n"
           "  --quiet       no access log\n",
           f);
 }
@@ -132,13 +136,14 @@ static int parse_serve_args(int argc, char **argv, serve_args *a)
                                          {"providers", required_argument, NULL, 'R'},
                                          {"config", required_argument, NULL, 'C'},
                                          {"queue", required_argument, NULL, 'Q'},
+                                         {"job-lease-ms", required_argument, NULL, 'L'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     defaults_from_env(a);
     long rate = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:b:d:w:T:m:k:s:W:t:r:PqhR:C:Q:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:b:d:w:T:m:k:s:W:t:r:PqhR:C:Q:L:", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             if (!parse_long(optarg, 0, 65535, &a->port))
@@ -175,6 +180,10 @@ static int parse_serve_args(int argc, char **argv, serve_args *a)
         case 'R': a->providers = optarg; break;
         case 'C': a->config = optarg; break;
         case 'Q': a->queue = optarg; break;
+        case 'L':
+            if (!parse_long(optarg, 30, 3600000, &a->job_lease_ms))
+                return bad_value("--job-lease-ms", optarg);
+            break;
         case 'h': serve_usage(stdout); exit(TL_EXIT_OK);
         default: serve_usage(stderr); return TL_EXIT_BADINPUT;
         }
@@ -280,6 +289,7 @@ static int start(const serve_args *a, const key_list *keys, tl_store *store, con
                          .rate_limit = a->rate_limit,
                          .web_dir = a->web_dir,
                          .access_log = !a->quiet,
+                         .job_lease_ms = a->job_lease_ms,
                          .providers = cp->p,
                          .provider_confs = cp->conf,
                          .n_providers = cp->n};

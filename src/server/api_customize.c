@@ -268,7 +268,9 @@ tl_err tl__submit_customize(tl_server *s, tl_customize_req *c, tl_sjob **out)
                           .resume_version = c->resume.version,
                           .jd_id = c->jd.id,
                           .strength = tl_strength_name(c->strength),
-                          .request_json = request};
+                          .request_json = request,
+                          .owner = s->instance,
+                          .lease_ms = s->lease_ms};
     int64_t id = 0;
     tl_err e = tl_store_job_add(s->store, &ji, &id);
     free(request);
@@ -481,9 +483,11 @@ void tl__sse_detach(tl_req *r)
     r->sse = NULL;
 }
 
-/* The job from memory, or rebuilt from the store once it has ended. */
-static enum MHD_Result find_job(tl_req *r, int64_t id, tl_sjob **out)
+/* The job from memory; else rebuilt from the store once it has ended;
+ * else (another server runs it) followed through the store: *followed. */
+static enum MHD_Result find_job(tl_req *r, int64_t id, tl_sjob **out, bool *followed)
 {
+    *followed = false;
     *out = id ? tl_jobq_find(r->srv->jobs, id) : NULL;
     if (*out)
         return MHD_YES;
@@ -492,11 +496,13 @@ static enum MHD_Result find_job(tl_req *r, int64_t id, tl_sjob **out)
     if (e)
         return no_job(r, e, id);
     e = tl_sjob_from_record(rec, out);
+    if (e == TL_EINVAL) {
+        e = tl__follow_job(r->srv->follow, rec, out);
+        *followed = e == TL_OK;
+    }
     tl_store_job_free(rec);
     if (e == TL_EINVAL)
-        return tl__reply_error(r, 503, "not_here",
-                               "job %lld is not finished and not run by this server",
-                               (long long)id);
+        return tl__reply_error(r, 503, "draining", "the server is stopping");
     if (e)
         return tl__reply_error(r, 503, "out_of_memory", "out of memory");
     return MHD_YES;
@@ -518,7 +524,8 @@ static size_t last_event_id(tl_req *r)
 enum MHD_Result tl__h_job_events(tl_req *r)
 {
     tl_sjob *job = NULL;
-    enum MHD_Result rc = find_job(r, tl__param_id(r, 0), &job);
+    bool followed = false;
+    enum MHD_Result rc = find_job(r, tl__param_id(r, 0), &job, &followed);
     if (!job)
         return rc;
     tl_sse *s = calloc(1, sizeof *s);
@@ -529,6 +536,11 @@ enum MHD_Result tl__h_job_events(tl_req *r)
     s->job = job;
     s->req = r;
     s->cursor.event = last_event_id(r);
+    /* A followed job's stream is "accepted" (id 1) and its end (id 2): a
+     * client that read further on the server running the job (its ids
+     * count that server's progress events) gets the end. */
+    if (followed && s->cursor.event > 1)
+        s->cursor.event = 1;
     s->watch.wake = tl__wake_conn;
     s->watch.ud = r->conn;
     struct MHD_Response *resp =
@@ -597,6 +609,16 @@ static tl_err rebuild(tl_server *s, const tl_store_job *rec, tl_customize_req *c
     return e;
 }
 
+/* Records that job id, claimed by this server, cannot run. */
+static void not_recovered(tl_server *s, int64_t id)
+{
+    tl_store_job_end end = {.status = "failed",
+                            .error_code = "not_recovered",
+                            .error_message = "the job could not be run again after a restart"};
+    if (tl_store_job_finish(s->store, id, &end) != TL_OK)
+        tl_warn("msg=\"cannot record a job that was not recovered\" job_id=%lld", (long long)id);
+}
+
 static void recover_one(tl_server *s, int64_t id)
 {
     tl_store_job *rec = NULL;
@@ -604,6 +626,7 @@ static void recover_one(tl_server *s, int64_t id)
         return;
     tl_customize_req c = {0};
     tl_err e = rebuild(s, rec, &c);
+    bool stopped = false;
     if (e == TL_OK) {
         tl_job_input in = job_input(&c, id);
         e = tl_jobq_submit(s->jobs, &in, NULL);
@@ -611,28 +634,35 @@ static void recover_one(tl_server *s, int64_t id)
             c.resume.resume = NULL;
             c.jd.jd = NULL;
         }
+        /* The queue stopped meanwhile: the job stays unfinished, released
+         * at stop for the next server. */
+        stopped = e == TL_EINVAL;
     }
-    if (e) {
-        tl_store_job_end end = {.status = "failed",
-                                .error_code = "not_recovered",
-                                .error_message = "the job could not be run again after a restart"};
-        if (tl_store_job_finish(s->store, id, &end) != TL_OK)
-            tl_warn("msg=\"cannot record a job that was not recovered\" job_id=%lld",
-                    (long long)id);
-    }
-    tl_info("msg=\"job from an earlier run %s\" job_id=%lld", e ? "failed" : "queued again",
+    if (e && !stopped)
+        not_recovered(s, id);
+    tl_info("msg=\"job from an earlier run or another server %s\" job_id=%lld",
+            stopped ? "left for the next server"
+            : e     ? "failed"
+                    : "queued again",
             (long long)id);
     tl_resume_free(c.resume.resume);
     tl_job_free(c.jd.jd);
     tl_store_job_free(rec);
 }
 
-void tl__recover_jobs(tl_server *s)
+void tl__recover_jobs(tl_server *s, bool at_start)
 {
     int64_t *ids = NULL;
     size_t n = 0;
-    if (tl_store_job_unfinished(s->store, &ids, &n) != TL_OK)
+    /* A database only this server uses (a SQLite file): what is unfinished
+     * at start was left by an earlier run of it, so there is no lease to
+     * wait for. */
+    int all = at_start && !tl_store_is_shared(s->store);
+    tl_err e = tl_store_job_claim(s->store, s->instance, s->lease_ms, all, &ids, &n);
+    if (e) {
+        tl_warn("msg=\"cannot claim unfinished jobs\" err=\"%s\"", tl_strerror(e));
         return;
+    }
     for (size_t i = 0; i < n; i++)
         recover_one(s, ids[i]);
     free(ids);

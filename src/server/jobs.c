@@ -511,9 +511,32 @@ static tl_err add_metrics(json_t *doc, double wall_ms, const tl_job_metrics *m)
     return TL_OK;
 }
 
+/* The version job j already stored (0: none): a job taken over from a
+ * server that died between storing its version and recording its end
+ * must not add a second one. Only one server runs a job at a time (its
+ * lease), so looking and then adding is not a race. */
+static int stored_version(tl_jobq *q, const tl_sjob *j)
+{
+    tl_store_versions *v = NULL;
+    if (tl_store_resume_versions(q->o.store, j->in.resume_id, &v) != TL_OK)
+        return 0;
+    int found = 0;
+    for (size_t i = 0; i < v->n && !found; i++)
+        if (v->items[i].job_id == j->id)
+            found = v->items[i].version;
+    tl_store_versions_free(v);
+    return found;
+}
+
 /* Stores the tailored resume as the next version of its resume. */
 static tl_err store_version(tl_jobq *q, tl_sjob *j, json_t *doc, int *version)
 {
+    if ((*version = stored_version(q, j)) > 0) {
+        tl_info("msg=\"job run again after a takeover; its version was stored already\""
+                " job_id=%lld version=%d",
+                (long long)j->id, *version);
+        return TL_OK;
+    }
     char *resume_json = json_dumps(json_object_get(doc, "resume"), JSON_COMPACT);
     if (!resume_json)
         return TL_ENOMEM;
@@ -1243,23 +1266,42 @@ void tl_jobq_counts(tl_jobq *q, long *queued, long *running)
 
 /* ---- jobs rebuilt from the store ---- */
 
-tl_err tl_sjob_from_record(const tl_store_job *rec, tl_sjob **out)
+/* The state an ended record is in; false while it is unfinished. */
+static bool record_state(const tl_store_job *rec, tl_sjob_state *st)
 {
-    tl_sjob_state st;
     if (strcmp(rec->status, "done") == 0 && rec->result_json)
-        st = TL_SJOB_DONE;
+        *st = TL_SJOB_DONE;
     else if (strcmp(rec->status, "failed") == 0)
-        st = TL_SJOB_FAILED;
+        *st = TL_SJOB_FAILED;
     else if (strcmp(rec->status, "cancelled") == 0)
-        st = TL_SJOB_CANCELLED;
+        *st = TL_SJOB_CANCELLED;
     else
-        return TL_EINVAL;
+        return false;
+    return true;
+}
+
+/* A job outside any queue with its "accepted" event. */
+static tl_sjob *record_job(const tl_store_job *rec)
+{
     tl_sjob *j = sjob_new(rec->id);
     if (!j)
-        return TL_ENOMEM;
+        return NULL;
     emit_json(j, "accepted",
               json_pack("{sI ss ss}", "job_id", (json_int_t)j->id, "status", "queued", "strength",
                         rec->strength));
+    if (j->n_events != 1) {
+        tl_sjob_unref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* Records the end of rec (state st) in j: its result or error, the end
+ * event, the state (j->mu held, or j not shared yet). False when out of
+ * memory. */
+static bool record_end(tl_sjob *j, const tl_store_job *rec, tl_sjob_state st)
+{
+    size_t before = j->n_events;
     if (st == TL_SJOB_DONE) {
         j->result = strdup(rec->result_json);
         if (j->result)
@@ -1272,12 +1314,69 @@ tl_err tl_sjob_from_record(const tl_store_job *rec, tl_sjob **out)
         emit_error(j, code, msg);
     }
     j->state = st;
-    bool ok =
-        j->n_events == 2 && (st == TL_SJOB_DONE ? j->result != NULL : j->err_code && j->err_msg);
-    if (!ok) {
+    return j->n_events == before + 1 &&
+           (st == TL_SJOB_DONE ? j->result != NULL : j->err_code && j->err_msg);
+}
+
+tl_err tl_sjob_from_record(const tl_store_job *rec, tl_sjob **out)
+{
+    tl_sjob_state st;
+    if (!record_state(rec, &st))
+        return TL_EINVAL;
+    tl_sjob *j = record_job(rec);
+    if (!j)
+        return TL_ENOMEM;
+    if (!record_end(j, rec, st)) {
         tl_sjob_unref(j);
         return TL_ENOMEM;
     }
     *out = j;
     return TL_OK;
+}
+
+/* ---- jobs of other servers, followed through the store ---- */
+
+tl_err tl_sjob_follower(const tl_store_job *rec, tl_sjob **out)
+{
+    tl_sjob_state st;
+    if (record_state(rec, &st))
+        return TL_EINVAL;
+    tl_sjob *j = record_job(rec);
+    if (!j)
+        return TL_ENOMEM;
+    j->state = strcmp(rec->status, "running") == 0 ? TL_SJOB_RUNNING : TL_SJOB_QUEUED;
+    *out = j;
+    return TL_OK;
+}
+
+bool tl_sjob_follow_update(tl_sjob *j, const tl_store_job *rec)
+{
+    tl_sjob_state st;
+    pthread_mutex_lock(&j->mu);
+    bool was_ended = ended(j->state);
+    if (!was_ended && record_state(rec, &st)) {
+        if (!record_end(j, rec, st))
+            tl_error("msg=\"followed job: end event lost, out of memory\" job_id=%lld",
+                     (long long)j->id);
+        wake_all(j, true);
+    } else if (!was_ended && strcmp(rec->status, "running") == 0) {
+        j->state = TL_SJOB_RUNNING;
+    }
+    bool now_ended = ended(j->state);
+    pthread_mutex_unlock(&j->mu);
+    return now_ended;
+}
+
+void tl_sjob_follow_abort(tl_sjob *j)
+{
+    pthread_mutex_lock(&j->mu);
+    if (!ended(j->state))
+        j->state = TL_SJOB_ABORTED;
+    wake_all(j, true);
+    pthread_mutex_unlock(&j->mu);
+}
+
+bool tl_sjob_unshared(tl_sjob *j)
+{
+    return atomic_load(&j->refs) == 1;
 }

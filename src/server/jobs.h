@@ -124,6 +124,22 @@ void tl_jobq_counts(tl_jobq *q, long *queued, long *running);
  * "error". TL_EINVAL when the record is not finished. */
 TL_MUST_CHECK tl_err tl_sjob_from_record(const tl_store_job *rec, tl_sjob **out);
 
+/* A job another server runs, followed through the store (an unfinished
+ * record, outside any queue): its events are "accepted", then the end
+ * ("done" or "error") once tl_sjob_follow_update sees the record ended.
+ * Progress events stay with the server that runs the job. TL_EINVAL when
+ * the record has ended (tl_sjob_from_record then). */
+TL_MUST_CHECK tl_err tl_sjob_follower(const tl_store_job *rec, tl_sjob **out);
+/* Brings follower j up to date with its record rec: once rec has ended,
+ * the end event, the state, and every watcher woken. True when j has
+ * ended. */
+bool tl_sjob_follow_update(tl_sjob *j, const tl_store_job *rec);
+/* Ends follower j without an end event (the server stops following):
+ * its readers see the stream end. */
+void tl_sjob_follow_abort(tl_sjob *j);
+/* True when the caller holds the only reference to j. */
+bool tl_sjob_unshared(tl_sjob *j);
+
 void tl_sjob_ref(tl_sjob *j);
 /* Drops a reference; the last one frees the job. NULL does nothing. */
 void tl_sjob_unref(tl_sjob *j);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -424,7 +425,25 @@ static tl_err init_parts(tl_server *s)
                        .providers = s->o.providers,
                        .provider_confs = s->o.provider_confs,
                        .n_providers = s->o.n_providers};
+    if ((e = tl__follow_create(&s->follow, s->store, 0)) != TL_OK)
+        return e;
     return tl_jobq_create(&s->jobs, &jo);
+}
+
+/* This run's id, random at each start (a restarted server is a new
+ * owner): HOST-PID-RANDOM, so that logs and job records say which server
+ * it was. */
+static void make_instance_id(tl_server *s)
+{
+    char host[48] = "tailor";
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "tailor");
+    host[sizeof host - 1] = '\0';
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+        r = s->id_seed ^ (uint64_t)clock();
+    snprintf(s->instance, sizeof s->instance, "%s-%ld-%016llx", host, (long)getpid(),
+             (unsigned long long)r);
 }
 
 static tl_err start_daemon(tl_server *s)
@@ -477,6 +496,8 @@ tl_err tl_server_create(tl_server **out, const tl_server_opts *opts)
     s->id_seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     atomic_init(&s->draining, false);
     atomic_init(&s->next_request, 1);
+    s->lease_ms = opts->job_lease_ms > 0 ? opts->job_lease_ms : 30000;
+    make_instance_id(s);
     tl_err e = copy_keys(s, opts);
     if (e == TL_OK) {
         s->o.web_dir = opts->web_dir;
@@ -486,16 +507,20 @@ tl_err tl_server_create(tl_server **out, const tl_server_opts *opts)
         s->o.web_dir = s->web_dir;
     }
     if (e == TL_OK && !s->o.no_recover)
-        tl__recover_jobs(s);
+        tl__recover_jobs(s, true);
+    if (e == TL_OK)
+        e = tl__lease_start(s);
     if (e == TL_OK)
         e = start_daemon(s);
     if (e) {
         tl_server_destroy(s);
         return e;
     }
-    tl_info("msg=\"listening\" bind=%s port=%u threads=%d workers=%d auth=%s",
+    tl_info("msg=\"listening\" bind=%s port=%u threads=%d workers=%d auth=%s instance=%s "
+            "job_lease_ms=%lld",
             opts->bind ? opts->bind : "127.0.0.1", (unsigned)s->port, s->o.threads,
-            s->o.workers > 0 ? s->o.workers : 2, s->n_keys ? "on" : "off");
+            s->o.workers > 0 ? s->o.workers : 2, s->n_keys ? "on" : "off", s->instance,
+            (long long)s->lease_ms);
     *out = s;
     return TL_OK;
 }
@@ -533,6 +558,12 @@ void tl_server_destroy(tl_server *s)
      * that none is suspended when the daemon stops. */
     if (s->jobs)
         tl_jobq_stop(s->jobs);
+    /* After the queue: leases were renewed while running jobs finished;
+     * then the jobs left unfinished are released for the next server. */
+    tl__lease_stop(s);
+    /* Streams of other servers' jobs end before the daemon stops. */
+    tl__follow_destroy(s->follow);
+    s->follow = NULL;
     /* Letters being written end (each call is bounded) and wake their
      * connections before the daemon stops. */
     tl_pool_destroy(s->letters);

@@ -49,6 +49,10 @@ typedef struct tl_server_opts {
     const char *web_dir; /* serve the page from here instead of the built-in one */
     bool access_log;     /* one log line per request */
     bool no_recover;     /* do not re-run jobs left unfinished by an earlier run */
+    /* The lease of a job this server runs: renewed every third of it; a
+     * job whose server died runs elsewhere once it has run out (several
+     * servers on one database). 0 means 30000. */
+    int64_t job_lease_ms;
     /* AI providers (borrowed; must outlive the server), in the order of the
      * default fallback chain; the embedded engine always ends it. The
      * server owns one enhanced engine for the process (cache, breakers and

@@ -7,6 +7,7 @@
 #ifndef TL_SERVER_INT_H
 #define TL_SERVER_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +25,8 @@
 
 typedef struct tl_req tl_req;
 typedef enum MHD_Result (*tl_handler)(tl_req *r);
+
+typedef struct tl_follow tl_follow;
 
 typedef struct tl_route {
     const char *method; /* "GET", "POST", "DELETE" */
@@ -56,6 +59,15 @@ struct tl_server {
     atomic_bool draining;
     atomic_uint_fast64_t next_request;
     uint64_t id_seed;
+    /* Several servers on one database (store.h, "leases"): this instance's
+     * id, the owner of the jobs it runs, and their lease. */
+    char instance[96];
+    int64_t lease_ms;
+    pthread_t lease_thread; /* server/lease.c */
+    pthread_mutex_t lease_mu;
+    pthread_cond_t lease_cv;
+    bool lease_inited, lease_started, lease_stop;
+    tl_follow *follow; /* streams of jobs other servers run (server/follow.c) */
 };
 
 typedef struct tl_sse tl_sse;
@@ -156,8 +168,25 @@ enum MHD_Result tl__h_web(tl_req *r);
 /* Called when a request ends: frees its event stream link. */
 void tl__sse_detach(tl_req *r);
 
-/* Submits again the jobs an earlier run left queued or running. */
-void tl__recover_jobs(tl_server *s);
+/* Claims the unfinished jobs this server may take (store.h, "leases"):
+ * those with no owner or an expired lease; at_start on a database only
+ * this server uses, every unfinished job (an earlier run of it left
+ * them). Queues them here. */
+void tl__recover_jobs(tl_server *s, bool at_start);
+
+/* The lease keeper (lease.c): renews this server's leases and claims jobs
+ * of dead servers, every lease/3. Stop releases the jobs left unfinished. */
+TL_MUST_CHECK tl_err tl__lease_start(tl_server *s);
+void tl__lease_stop(tl_server *s);
+
+/* Followers of jobs that run on another server (follow.c): the store is
+ * read every poll_ms (0: 500) until the job ends. */
+TL_MUST_CHECK tl_err tl__follow_create(tl_follow **out, tl_store *store, int poll_ms);
+/* The follower of unfinished record rec (a new reference; one follower
+ * per job). TL_EINVAL once stopped or when rec has ended. */
+TL_MUST_CHECK tl_err tl__follow_job(tl_follow *f, const tl_store_job *rec, tl_sjob **out);
+/* Stops following: every follower's readers see their stream end. */
+void tl__follow_destroy(tl_follow *f);
 
 /* Resolving inputs shared by several handlers (api_input.c). Each answers
  * the error itself and returns false with *rc set. */

@@ -30,6 +30,9 @@
 #include "util/log.h"
 
 #define NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+/* Now in ms since 1970, on the database's clock (every server's leases
+ * are measured on the one clock). */
+#define NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 /* An arbitrary key of the advisory lock that serialises migrations. */
 #define MIGRATION_LOCK "7411630021"
 
@@ -84,6 +87,10 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  state TEXT NOT NULL,"
     "  updated_at TEXT NOT NULL);",
+    /* 3: an unfinished job's owner (a server instance) and its lease, in ms
+     * since 1970; jobs of older databases have none, so any server takes them */
+    "ALTER TABLE jobs ADD COLUMN owner TEXT,"
+    "  ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;",
 };
 enum { N_MIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
@@ -611,6 +618,10 @@ typedef struct job_arg {
     size_t n;
     int64_t resume_id, jd_id;
     int count;
+    const char *owner;
+    int64_t lease_ms;
+    int all;
+    long changed;
 } job_arg;
 
 static tl_err b_job_add(PGconn *c, void *a_)
@@ -622,11 +633,14 @@ static tl_err b_job_add(PGconn *c, void *a_)
     p_int(&p, a->in->jd_id);
     p_text(&p, a->in->strength);
     p_text(&p, a->in->request_json);
+    p_text(&p, a->in->owner);
+    p_int(&p, a->in->lease_ms);
     PGresult *r = NULL;
     tl_err e = run(c,
                    "INSERT INTO jobs(status, resume_id, resume_version, jd_id, strength, request,"
-                   " created_at, updated_at) VALUES ('queued', $1, $2, $3, $4, $5, " NOW ", " NOW
-                   ") RETURNING id",
+                   " created_at, updated_at, owner, lease_until) VALUES ('queued', $1, $2, $3,"
+                   " $4, $5, " NOW ", " NOW ", $6::text, CASE WHEN $6::text IS NULL THEN 0"
+                   " ELSE " NOW_MS " + $7::bigint END) RETURNING id",
                    &p, &r, "insert job");
     if (e == TL_OK) {
         a->id = col_i64(r, 0, 0);
@@ -652,8 +666,8 @@ static tl_err b_job_get(PGconn *c, void *a_)
     PGresult *r = NULL;
     tl_err e = run(c,
                    "SELECT status, resume_id, resume_version, jd_id, strength, request, result,"
-                   " error_code, error_message, new_version, created_at, updated_at"
-                   " FROM jobs WHERE id = $1",
+                   " error_code, error_message, new_version, created_at, updated_at, owner,"
+                   " lease_until FROM jobs WHERE id = $1",
                    &p, &r, "get job");
     if (e)
         return e;
@@ -680,6 +694,8 @@ static tl_err b_job_get(PGconn *c, void *a_)
     j->new_version = (int)col_i64(r, 0, 9);
     j->created_at = col_dup(r, 0, 10, &ok);
     j->updated_at = col_dup(r, 0, 11, &ok);
+    j->owner = col_dup(r, 0, 12, &ok);
+    j->lease_until = col_i64(r, 0, 13);
     PQclear(r);
     if (!ok) {
         tl_store_job_free(j);
@@ -733,14 +749,9 @@ static tl_err pg_job_finish(tl_store *s, int64_t id, const tl_store_job_end *end
     return with_conn(s, b_job_finish, &a);
 }
 
-static tl_err b_job_unfinished(PGconn *c, void *a_)
+/* Column 0 of every row of r, into a->ids (r is cleared). */
+static tl_err take_ids(PGresult *r, job_arg *a)
 {
-    job_arg *a = a_;
-    PGresult *r = NULL;
-    tl_err e = run(c, "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY id", NULL,
-                   &r, "list unfinished jobs");
-    if (e)
-        return e;
     int rows = PQntuples(r);
     int64_t *ids = NULL;
     if (rows > 0 && !(ids = malloc((size_t)rows * sizeof *ids))) {
@@ -755,6 +766,15 @@ static tl_err b_job_unfinished(PGconn *c, void *a_)
     return TL_OK;
 }
 
+static tl_err b_job_unfinished(PGconn *c, void *a_)
+{
+    job_arg *a = a_;
+    PGresult *r = NULL;
+    tl_err e = run(c, "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY id", NULL,
+                   &r, "list unfinished jobs");
+    return e ? e : take_ids(r, a);
+}
+
 static tl_err pg_job_unfinished(tl_store *s, int64_t **ids, size_t *n)
 {
     job_arg a = {0};
@@ -764,6 +784,88 @@ static tl_err pg_job_unfinished(tl_store *s, int64_t **ids, size_t *n)
         *n = a.n;
     }
     return e;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* SKIP LOCKED: of two servers claiming at once, each takes the rows the
+ * other has not locked; a row locked and then committed by the other is
+ * checked again against the WHERE (its new lease is live, so it is left). */
+static tl_err b_job_claim(PGconn *c, void *a_)
+{
+    job_arg *a = a_;
+    params p = {0};
+    p_text(&p, a->owner);
+    p_int(&p, a->lease_ms);
+    p_int(&p, a->all);
+    PGresult *r = NULL;
+    tl_err e = run(c,
+                   "UPDATE jobs SET owner = $1::text, lease_until = " NOW_MS " + $2::bigint"
+                   " WHERE id IN (SELECT id FROM jobs WHERE status IN ('queued', 'running')"
+                   " AND owner IS DISTINCT FROM $1::text"
+                   " AND ($3::int = 1 OR owner IS NULL OR lease_until < " NOW_MS ")"
+                   " FOR UPDATE SKIP LOCKED) RETURNING id",
+                   &p, &r, "claim jobs");
+    if (e)
+        return e;
+    e = take_ids(r, a);
+    if (e == TL_OK && a->n > 1)
+        qsort(a->ids, a->n, sizeof *a->ids, cmp_id); /* RETURNING has no order */
+    return e;
+}
+
+static tl_err pg_job_claim(tl_store *s, const char *owner, int64_t lease_ms, int all, int64_t **ids,
+                           size_t *n)
+{
+    job_arg a = {.owner = owner, .lease_ms = lease_ms, .all = all};
+    tl_err e = with_conn(s, b_job_claim, &a);
+    if (e == TL_OK) {
+        *ids = a.ids;
+        *n = a.n;
+    }
+    return e;
+}
+
+static tl_err b_job_renew(PGconn *c, void *a_)
+{
+    job_arg *a = a_;
+    params p = {0};
+    p_text(&p, a->owner);
+    p_int(&p, a->lease_ms);
+    return run_count(c,
+                     "UPDATE jobs SET lease_until = " NOW_MS " + $2::bigint"
+                     " WHERE owner = $1 AND status IN ('queued', 'running')",
+                     &p, &a->changed, "renew job leases");
+}
+
+static tl_err pg_job_renew(tl_store *s, const char *owner, int64_t lease_ms, size_t *renewed)
+{
+    job_arg a = {.owner = owner, .lease_ms = lease_ms};
+    tl_err e = with_conn(s, b_job_renew, &a);
+    if (e == TL_OK)
+        *renewed = (size_t)a.changed;
+    return e;
+}
+
+static tl_err b_job_release(PGconn *c, void *a_)
+{
+    job_arg *a = a_;
+    params p = {0};
+    p_text(&p, a->owner);
+    return run_count(c,
+                     "UPDATE jobs SET owner = NULL, lease_until = 0"
+                     " WHERE owner = $1 AND status IN ('queued', 'running')",
+                     &p, &a->changed, "release jobs");
+}
+
+static tl_err pg_job_release(tl_store *s, const char *owner)
+{
+    job_arg a = {.owner = owner};
+    return with_conn(s, b_job_release, &a);
 }
 
 static tl_err b_jobs_active_for(PGconn *c, void *a_)
@@ -921,6 +1023,7 @@ static tl_err pg_router_state_get(tl_store *s, char **json)
 
 static const tl_store_ops pg_ops = {
     .name = "postgres",
+    .shared = 1,
     .destroy = pg_destroy,
     .ping = pg_ping,
     .resume_add = pg_resume_add,
@@ -937,6 +1040,9 @@ static const tl_store_ops pg_ops = {
     .job_finish = pg_job_finish,
     .job_unfinished = pg_job_unfinished,
     .jobs_active_for = pg_jobs_active_for,
+    .job_claim = pg_job_claim,
+    .job_renew = pg_job_renew,
+    .job_release = pg_job_release,
     .telemetry_record = pg_telemetry_record,
     .telemetry_get = pg_telemetry_get,
     .router_state_put = pg_router_state_put,

@@ -71,10 +71,17 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  state TEXT NOT NULL,"
     "  updated_at TEXT NOT NULL);",
+    /* 3: an unfinished job's owner (a server instance) and its lease, in ms
+     * since 1970; jobs of older databases have none, so any server takes them */
+    "ALTER TABLE jobs ADD COLUMN owner TEXT;"
+    "ALTER TABLE jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;",
 };
 enum { N_MIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+/* Now in ms since 1970 (julianday has the precision; unixepoch('subsec')
+ * needs SQLite 3.42). */
+#define NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
 
 /* Every statement, prepared once at open. */
 enum {
@@ -98,6 +105,9 @@ enum {
     ST_JOB_FINISH,
     ST_JOB_UNFINISHED,
     ST_JOB_ACTIVE_FOR,
+    ST_JOB_CLAIM,
+    ST_JOB_RENEW,
+    ST_JOB_RELEASE,
     ST_TELEMETRY_ADD,
     ST_TELEMETRY_GET,
     ST_ROUTER_PUT,
@@ -132,10 +142,11 @@ static const char *const statements[ST_COUNT_] = {
     [ST_JD_DELETE] = "DELETE FROM job_descriptions WHERE id = ?1",
     [ST_JOB_INSERT] =
         "INSERT INTO jobs(status, resume_id, resume_version, jd_id, strength, request,"
-        " created_at, updated_at) VALUES ('queued', ?1, ?2, ?3, ?4, ?5, " NOW ", " NOW ")",
+        " created_at, updated_at, owner, lease_until) VALUES ('queued', ?1, ?2, ?3, ?4, ?5, " NOW
+        ", " NOW ", ?6, CASE WHEN ?6 IS NULL THEN 0 ELSE " NOW_MS " + ?7 END)",
     [ST_JOB_GET] = "SELECT status, resume_id, resume_version, jd_id, strength, request, result,"
-                   " error_code, error_message, new_version, created_at, updated_at"
-                   " FROM jobs WHERE id = ?1",
+                   " error_code, error_message, new_version, created_at, updated_at, owner,"
+                   " lease_until FROM jobs WHERE id = ?1",
     [ST_JOB_STATUS] = "UPDATE jobs SET status = ?2, updated_at = " NOW " WHERE id = ?1",
     /* The request is kept only as long as the job may have to run again
      * (and when it failed, to see why); a done job's result says it all. */
@@ -146,6 +157,15 @@ static const char *const statements[ST_COUNT_] = {
     [ST_JOB_UNFINISHED] = "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY id",
     [ST_JOB_ACTIVE_FOR] = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
                           " AND ((?1 > 0 AND resume_id = ?1) OR (?2 > 0 AND jd_id = ?2))",
+    /* One statement, so one transaction: a claim is atomic against other
+     * connections (other processes on the file) as well. */
+    [ST_JOB_CLAIM] = "UPDATE jobs SET owner = ?1, lease_until = " NOW_MS " + ?2"
+                     " WHERE status IN ('queued', 'running') AND owner IS NOT ?1"
+                     " AND (?3 OR owner IS NULL OR lease_until < " NOW_MS ") RETURNING id",
+    [ST_JOB_RENEW] = "UPDATE jobs SET lease_until = " NOW_MS " + ?2"
+                     " WHERE owner = ?1 AND status IN ('queued', 'running')",
+    [ST_JOB_RELEASE] = "UPDATE jobs SET owner = NULL, lease_until = 0"
+                       " WHERE owner = ?1 AND status IN ('queued', 'running')",
     [ST_TELEMETRY_ADD] =
         "INSERT INTO model_telemetry(model, calls, failures, guard_rejections,"
         " latency_ms_total, tokens_in, tokens_out, cost_usd, updated_at)"
@@ -533,6 +553,8 @@ static tl_err sq_job_add(tl_store *s, const tl_store_job_in *in, int64_t *id)
     sqlite3_bind_int64(st, 3, in->jd_id);
     bind_text(st, 4, in->strength);
     bind_text(st, 5, in->request_json);
+    bind_text(st, 6, in->owner);
+    sqlite3_bind_int64(st, 7, in->lease_ms);
     tl_err e = run(q, st, "insert job");
     if (e == TL_OK)
         *id = sqlite3_last_insert_rowid(q->db);
@@ -559,6 +581,8 @@ static tl_err read_job_row(sqlite3_stmt *st, int64_t id, tl_store_job **out)
     j->new_version = sqlite3_column_int(st, 9);
     j->created_at = col_dup(st, 10, &ok);
     j->updated_at = col_dup(st, 11, &ok);
+    j->owner = col_dup(st, 12, &ok);
+    j->lease_until = sqlite3_column_int64(st, 13);
     if (!ok) {
         tl_store_job_free(j);
         return TL_ENOMEM;
@@ -616,14 +640,12 @@ static tl_err sq_job_finish(tl_store *s, int64_t id, const tl_store_job_end *end
     return e;
 }
 
-static tl_err sq_job_unfinished(tl_store *s, int64_t **ids, size_t *n)
+/* Steps st to its end, collecting column 0 of each row. */
+static tl_err collect_ids(sq_store *q, sqlite3_stmt *st, const char *what, int64_t **ids, size_t *n)
 {
-    sq_store *q = sq(s);
     int64_t *list = NULL;
     size_t len = 0, cap = 0;
     tl_err e = TL_OK;
-    lock(q);
-    sqlite3_stmt *st = stmt(q, ST_JOB_UNFINISHED);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (len == cap) {
@@ -639,9 +661,8 @@ static tl_err sq_job_unfinished(tl_store *s, int64_t **ids, size_t *n)
         list[len++] = sqlite3_column_int64(st, 0);
     }
     if (e == TL_OK && rc != SQLITE_DONE)
-        e = db_fail(q, "list unfinished jobs");
+        e = db_fail(q, what);
     sqlite3_reset(st);
-    unlock(q);
     if (e) {
         free(list);
         return e;
@@ -649,6 +670,64 @@ static tl_err sq_job_unfinished(tl_store *s, int64_t **ids, size_t *n)
     *ids = list;
     *n = len;
     return TL_OK;
+}
+
+static tl_err sq_job_unfinished(tl_store *s, int64_t **ids, size_t *n)
+{
+    sq_store *q = sq(s);
+    lock(q);
+    tl_err e = collect_ids(q, stmt(q, ST_JOB_UNFINISHED), "list unfinished jobs", ids, n);
+    unlock(q);
+    return e;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static tl_err sq_job_claim(tl_store *s, const char *owner, int64_t lease_ms, int all, int64_t **ids,
+                           size_t *n)
+{
+    sq_store *q = sq(s);
+    lock(q);
+    sqlite3_stmt *st = stmt(q, ST_JOB_CLAIM);
+    bind_text(st, 1, owner);
+    sqlite3_bind_int64(st, 2, lease_ms);
+    sqlite3_bind_int(st, 3, all);
+    tl_err e = collect_ids(q, st, "claim jobs", ids, n);
+    unlock(q);
+    if (e == TL_OK && *n > 1)
+        qsort(*ids, *n, sizeof **ids, cmp_id); /* RETURNING has no order */
+    return e;
+}
+
+/* An UPDATE of owner's unfinished jobs; *changed counts them. */
+static tl_err owner_update(tl_store *s, int which, const char *owner, int64_t lease_ms,
+                           size_t *changed)
+{
+    sq_store *q = sq(s);
+    lock(q);
+    sqlite3_stmt *st = stmt(q, which);
+    bind_text(st, 1, owner);
+    if (which == ST_JOB_RENEW)
+        sqlite3_bind_int64(st, 2, lease_ms);
+    tl_err e = run(q, st, statements[which]);
+    if (e == TL_OK && changed)
+        *changed = (size_t)sqlite3_changes(q->db);
+    unlock(q);
+    return e;
+}
+
+static tl_err sq_job_renew(tl_store *s, const char *owner, int64_t lease_ms, size_t *renewed)
+{
+    return owner_update(s, ST_JOB_RENEW, owner, lease_ms, renewed);
+}
+
+static tl_err sq_job_release(tl_store *s, const char *owner)
+{
+    return owner_update(s, ST_JOB_RELEASE, owner, 0, NULL);
 }
 
 static tl_err sq_jobs_active_for(tl_store *s, int64_t resume_id, int64_t jd_id, int *count)
@@ -765,6 +844,9 @@ static const tl_store_ops sqlite_ops = {
     .job_finish = sq_job_finish,
     .job_unfinished = sq_job_unfinished,
     .jobs_active_for = sq_jobs_active_for,
+    .job_claim = sq_job_claim,
+    .job_renew = sq_job_renew,
+    .job_release = sq_job_release,
     .telemetry_record = sq_telemetry_record,
     .telemetry_get = sq_telemetry_get,
     .router_state_put = sq_router_state_put,

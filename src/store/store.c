@@ -114,7 +114,7 @@ void tl_store_jd_free(tl_store_jd *j)
 
 tl_err tl_store_job_add(tl_store *s, const tl_store_job_in *in, int64_t *id)
 {
-    if (!in || !in->strength || !in->request_json || !id)
+    if (!in || !in->strength || !in->request_json || !id || (in->owner && in->lease_ms <= 0))
         return TL_EINVAL;
     return s->ops->job_add(s, in, id);
 }
@@ -154,10 +154,39 @@ tl_err tl_store_jobs_active_for(tl_store *s, int64_t resume_id, int64_t jd_id, i
     return s->ops->jobs_active_for(s, resume_id, jd_id, count);
 }
 
+tl_err tl_store_job_claim(tl_store *s, const char *owner, int64_t lease_ms, int all, int64_t **ids,
+                          size_t *n)
+{
+    if (!owner || !*owner || lease_ms <= 0 || !ids || !n)
+        return TL_EINVAL;
+    return s->ops->job_claim(s, owner, lease_ms, all ? 1 : 0, ids, n);
+}
+
+tl_err tl_store_job_renew(tl_store *s, const char *owner, int64_t lease_ms, size_t *renewed)
+{
+    size_t ignored = 0;
+    if (!owner || !*owner || lease_ms <= 0)
+        return TL_EINVAL;
+    return s->ops->job_renew(s, owner, lease_ms, renewed ? renewed : &ignored);
+}
+
+tl_err tl_store_job_release(tl_store *s, const char *owner)
+{
+    if (!owner || !*owner)
+        return TL_EINVAL;
+    return s->ops->job_release(s, owner);
+}
+
+int tl_store_is_shared(const tl_store *s)
+{
+    return s->ops->shared;
+}
+
 void tl_store_job_free(tl_store_job *j)
 {
     if (!j)
         return;
+    free(j->owner);
     free(j->status);
     free(j->strength);
     free(j->request_json);

@@ -100,6 +100,8 @@ typedef struct tl_store_job {
     int new_version;     /* the resume version it created, or 0 */
     char *created_at;
     char *updated_at;
+    char *owner;         /* the server instance that holds the job's lease, or NULL */
+    int64_t lease_until; /* when that lease ends: ms since 1970 on the database's clock */
 } tl_store_job;
 
 typedef struct tl_store_job_in {
@@ -108,6 +110,10 @@ typedef struct tl_store_job_in {
     int64_t jd_id;
     const char *strength;     /* required */
     const char *request_json; /* required */
+    /* The server that runs it (optional; see "leases" below): the job is
+     * added with a lease of lease_ms held by owner. */
+    const char *owner;
+    int64_t lease_ms;
 } tl_store_job_in;
 
 /* The end of a job (tl_store_job_finish). */
@@ -148,6 +154,7 @@ typedef struct tl_store_model_stats {
  * On failure the out parameters are untouched. */
 typedef struct tl_store_ops {
     const char *name; /* "sqlite" */
+    int shared;       /* 1 when several servers may use the database at once */
     void (*destroy)(tl_store *s);
     tl_err (*ping)(tl_store *s);
     tl_err (*resume_add)(tl_store *s, const tl_store_resume_in *in, int64_t *id);
@@ -165,6 +172,10 @@ typedef struct tl_store_ops {
     tl_err (*job_finish)(tl_store *s, int64_t id, const tl_store_job_end *end);
     tl_err (*job_unfinished)(tl_store *s, int64_t **ids, size_t *n);
     tl_err (*jobs_active_for)(tl_store *s, int64_t resume_id, int64_t jd_id, int *count);
+    tl_err (*job_claim)(tl_store *s, const char *owner, int64_t lease_ms, int all, int64_t **ids,
+                        size_t *n);
+    tl_err (*job_renew)(tl_store *s, const char *owner, int64_t lease_ms, size_t *renewed);
+    tl_err (*job_release)(tl_store *s, const char *owner);
     tl_err (*telemetry_record)(tl_store *s, const tl_store_call *call);
     tl_err (*telemetry_get)(tl_store *s, const char *model, tl_store_model_stats *out);
     tl_err (*router_state_put)(tl_store *s, const char *json);
@@ -261,6 +272,33 @@ TL_MUST_CHECK tl_err tl_store_job_unfinished(tl_store *s, int64_t **ids, size_t 
 TL_MUST_CHECK tl_err tl_store_jobs_active_for(tl_store *s, int64_t resume_id, int64_t jd_id,
                                               int *count);
 void tl_store_job_free(tl_store_job *j);
+
+/* ---- leases: which server runs an unfinished job ----
+ *
+ * Several servers on one database must not run a job twice. An
+ * unfinished job (queued or running) has an owner, the id of the server
+ * instance that runs it, and a lease the owner renews while it runs it.
+ * A job whose lease ran out (its server died) or that has no owner (an
+ * older database, a server that stopped and released it) may be claimed
+ * by another server. Lease times are on the database's clock, so that the
+ * servers' clocks need not agree. A finished job is never claimed. */
+
+/* Claims, atomically, the unfinished jobs that owner may take: those with
+ * no owner or an expired lease (all: every unfinished job not already
+ * owner's, for a database only one server uses), each with a lease of
+ * lease_ms. Two servers claiming at once never get the same job. *ids
+ * (oldest first; malloc'd, NULL when *n is 0) are the jobs claimed. */
+TL_MUST_CHECK tl_err tl_store_job_claim(tl_store *s, const char *owner, int64_t lease_ms, int all,
+                                        int64_t **ids, size_t *n);
+/* Extends to lease_ms from now the lease of every unfinished job owner
+ * holds; *renewed (may be NULL) counts them. */
+TL_MUST_CHECK tl_err tl_store_job_renew(tl_store *s, const char *owner, int64_t lease_ms,
+                                        size_t *renewed);
+/* Gives up owner's unfinished jobs (a server stopping with jobs left), so
+ * that the next server claims them at once. */
+TL_MUST_CHECK tl_err tl_store_job_release(tl_store *s, const char *owner);
+/* True when several servers may use the database at once (PostgreSQL). */
+int tl_store_is_shared(const tl_store *s);
 
 /* Adds one call to the model's totals. */
 TL_MUST_CHECK tl_err tl_store_telemetry_record(tl_store *s, const tl_store_call *call);

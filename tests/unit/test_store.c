@@ -1,5 +1,6 @@
 /* The store, on the SQLite backend: in memory, and once on a file to see
  * migrations and WAL. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -213,6 +214,149 @@ static void test_jobs(void **state)
     assert_int_equal(tl_store_job_finish(s, 12345, &done), TL_ENOTFOUND);
 }
 
+static int64_t add_job(tl_store *s, const char *owner, int64_t lease_ms)
+{
+    tl_store_job_in in = {
+        .strength = "BALANCED", .request_json = "{}", .owner = owner, .lease_ms = lease_ms};
+    int64_t id = 0;
+    assert_int_equal(tl_store_job_add(s, &in, &id), TL_OK);
+    return id;
+}
+
+/* Claims for owner and checks the ids claimed, oldest first. */
+static void expect_claim(tl_store *s, const char *owner, int all, const int64_t *want,
+                         size_t n_want)
+{
+    int64_t *ids = NULL;
+    size_t n = 99;
+    assert_int_equal(tl_store_job_claim(s, owner, 60000, all, &ids, &n), TL_OK);
+    assert_int_equal(n, n_want);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ids[i], want[i]);
+    free(ids);
+}
+
+static void expect_owner(tl_store *s, int64_t id, const char *owner)
+{
+    tl_store_job *j = NULL;
+    assert_int_equal(tl_store_job_get(s, id, &j), TL_OK);
+    if (owner) {
+        assert_non_null(j->owner);
+        assert_string_equal(j->owner, owner);
+        assert_true(j->lease_until > 0);
+    } else {
+        assert_null(j->owner);
+    }
+    tl_store_job_free(j);
+}
+
+/* Leases: a live one is not taken, an expired one is, a job without an
+ * owner is, a finished job never is; renew and release. */
+static void test_job_leases(void **state)
+{
+    tl_store *s = *state;
+    int64_t live = add_job(s, "a", 60000);
+    int64_t none = add_job(s, NULL, 0);
+    int64_t expiring = add_job(s, "b", 1);
+    int64_t finished = add_job(s, NULL, 0);
+    tl_store_job_end done = {.status = "done", .result_json = "{}"};
+    assert_int_equal(tl_store_job_finish(s, finished, &done), TL_OK);
+    expect_owner(s, live, "a");
+    expect_owner(s, none, NULL);
+    usleep(30 * 1000); /* b's lease of 1 ms runs out */
+
+    expect_claim(s, "c", 0, (int64_t[]){none, expiring}, 2);
+    expect_owner(s, expiring, "c");
+    expect_owner(s, live, "a");
+    expect_claim(s, "d", 0, NULL, 0); /* c's leases are live */
+    expect_claim(s, "c", 0, NULL, 0); /* never one's own again */
+
+    size_t renewed = 0;
+    assert_int_equal(tl_store_job_renew(s, "a", 60000, &renewed), TL_OK);
+    assert_int_equal(renewed, 1);
+    assert_int_equal(tl_store_job_renew(s, "b", 60000, &renewed), TL_OK);
+    assert_int_equal(renewed, 0); /* b lost its job */
+
+    assert_int_equal(tl_store_job_release(s, "c"), TL_OK);
+    expect_owner(s, none, NULL);
+    expect_claim(s, "d", 0, (int64_t[]){none, expiring}, 2);
+    /* all: every unfinished job but one's own, live leases included. */
+    expect_claim(s, "e", 1, (int64_t[]){live, none, expiring}, 3);
+    assert_int_equal(tl_store_job_finish(s, live, &done), TL_OK);
+    expect_claim(s, "f", 1, (int64_t[]){none, expiring}, 2);
+    expect_owner(s, finished, NULL);
+
+    int64_t *ids = NULL;
+    size_t n = 0;
+    assert_int_equal(tl_store_job_claim(s, "", 1000, 0, &ids, &n), TL_EINVAL);
+    assert_int_equal(tl_store_job_claim(s, "x", 0, 0, &ids, &n), TL_EINVAL);
+    tl_store_job_in bad = {.strength = "BALANCED", .request_json = "{}", .owner = "x"};
+    int64_t id = 0;
+    assert_int_equal(tl_store_job_add(s, &bad, &id), TL_EINVAL);
+}
+
+enum { CLAIMERS = 4, CLAIM_JOBS = 60 };
+
+typedef struct claimer {
+    tl_store *s;
+    char owner[16];
+    int64_t *ids;
+    size_t n;
+} claimer;
+
+static void *claim_loop(void *arg)
+{
+    claimer *c = arg;
+    for (int round = 0; round < 20; round++) {
+        int64_t *ids = NULL;
+        size_t n = 0;
+        if (tl_store_job_claim(c->s, c->owner, 60000, 0, &ids, &n) != TL_OK)
+            return (void *)1;
+        int64_t *all = realloc(c->ids, (c->n + n + 1) * sizeof *all);
+        if (!all)
+            return (void *)1;
+        c->ids = all;
+        for (size_t i = 0; i < n; i++)
+            c->ids[c->n++] = ids[i];
+        free(ids);
+    }
+    return NULL;
+}
+
+/* Owners claiming at once (and jobs released meanwhile): every job goes to
+ * exactly one of them. */
+static void test_job_claim_race(void **state)
+{
+    tl_store *s = *state;
+    int64_t first = 0;
+    for (int i = 0; i < CLAIM_JOBS; i++) {
+        int64_t id = add_job(s, NULL, 0);
+        if (i == 0)
+            first = id;
+    }
+    claimer c[CLAIMERS];
+    pthread_t t[CLAIMERS];
+    for (int i = 0; i < CLAIMERS; i++) {
+        c[i] = (claimer){.s = s};
+        snprintf(c[i].owner, sizeof c[i].owner, "owner-%d", i);
+        assert_int_equal(pthread_create(&t[i], NULL, claim_loop, &c[i]), 0);
+    }
+    int seen[CLAIM_JOBS] = {0};
+    for (int i = 0; i < CLAIMERS; i++) {
+        void *rv = NULL;
+        pthread_join(t[i], &rv);
+        assert_null(rv);
+        for (size_t k = 0; k < c[i].n; k++) {
+            int64_t off = c[i].ids[k] - first;
+            assert_true(off >= 0 && off < CLAIM_JOBS);
+            seen[off]++;
+        }
+        free(c[i].ids);
+    }
+    for (int i = 0; i < CLAIM_JOBS; i++)
+        assert_int_equal(seen[i], 1);
+}
+
 static void test_telemetry(void **state)
 {
     tl_store *s = *state;
@@ -293,6 +437,43 @@ static void test_file_database(void **state)
     unlink(side);
 }
 
+/* A database of schema 2 (before leases): it migrates, and its unfinished
+ * job, which has no owner, is claimed. */
+static void test_old_database(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/tailor-store-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    tl_store *s = NULL;
+    tl_store_sqlite_opts o = {.path = path};
+    assert_int_equal(tl_store_open_sqlite(&s, &o), TL_OK);
+    int64_t id = add_job(s, NULL, 0);
+    tl_store_destroy(s);
+
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE jobs DROP COLUMN owner;"
+                                  "ALTER TABLE jobs DROP COLUMN lease_until;"
+                                  "DELETE FROM schema_version WHERE version > 2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(tl_store_open_sqlite(&s, &o), TL_OK);
+    expect_owner(s, id, NULL);
+    expect_claim(s, "a", 0, (int64_t[]){id}, 1);
+    tl_store_destroy(s);
+    char side[64];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
 static void test_open_fails_cleanly(void **state)
 {
     (void)state;
@@ -314,8 +495,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resume_requires_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_descriptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_claim_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_telemetry, setup, teardown),
         cmocka_unit_test(test_file_database),
+        cmocka_unit_test(test_old_database),
         cmocka_unit_test(test_open_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -154,6 +154,7 @@ int main(int argc, char **argv)
     (void)argc;
     (void)test_file_database; /* SQLite's own: test_store runs them */
     (void)test_open_fails_cleanly;
+    (void)test_old_database;
     pg_url = getenv("TL_TEST_PG_URL");
     if (!pg_url || !*pg_url) {
         if (!getenv("TL_SERVICES_TRIED")) {
@@ -174,6 +175,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_resume_requires_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_descriptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_claim_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_telemetry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_router_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
