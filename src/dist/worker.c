@@ -270,6 +270,9 @@ static void *thread_main(void *arg)
         size_t len = 0;
         e = work_one(t, m, &ans, &len);
         if (e == TL_OK) {
+            /* Counted before the answer is visible, so that the figures
+             * agree (hits + calls = tasks) once the caller has it. */
+            count(w, &w->st.tasks, 1);
             /* Store, then acknowledge; a Redis that went away meanwhile
              * gets a few tries, else the task stays pending and another
              * delivery does it again (its result is stored once). */
@@ -278,7 +281,6 @@ static void *thread_main(void *arg)
                     break;
                 sleep_ms(200);
             }
-            count(w, &w->st.tasks, 1);
         }
         free(ans);
         tl_dist_msg_free(m);
