@@ -497,6 +497,7 @@ tl_err tl__call_submit(eng_call *c, const tl_chat_request *req)
     if (c->job->o.on_progress) {
         atomic_store(&c->progress_ns, 0);
         r.on_progress = on_call_progress;
+        r.progress_ud = c;
     }
     return tl_provider_submit(c->prov->p, &r, on_call_done, c, &c->call_id);
 }

@@ -198,7 +198,7 @@ static void progress_line(chat_call *c, const char *s, size_t n)
         return;
     c->prog_chars += add;
     tl_chat_progress pr = {c->prog_chars, estimate_tokens(c->prog_chars)};
-    c->req.on_progress(c->ud, &pr);
+    c->req.on_progress(c->req.progress_ud, &pr);
 }
 
 /* The I/O loop's on_data: a chunk of the body, cut anywhere. */

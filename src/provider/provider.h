@@ -55,8 +55,9 @@ typedef struct tl_chat_progress {
                      depending on the server */
 } tl_chat_progress;
 
-/* Called with submit's ud, on the thread the done callback runs on, before
- * it; must not block. */
+/* Called with the request's progress_ud, on the thread the done callback
+ * runs on, before it; must not block. (Not submit's ud: a provider that
+ * wraps another passes the request through with its own ud.) */
 typedef void (*tl_chat_progress_cb)(void *ud, const tl_chat_progress *p);
 
 typedef struct tl_chat_request {
@@ -71,6 +72,7 @@ typedef struct tl_chat_request {
      * call (this request's stream, or a provider that streams every call)
      * receives text. A call that does not stream never calls it. */
     tl_chat_progress_cb on_progress;
+    void *progress_ud;
     int timeout_ms; /* total; 0 = provider default */
     int tokens_in_estimate;
     /* The task's priority (its base priority plus its job's, engine/task.h),

@@ -112,8 +112,7 @@ static void on_done(void *ud, const tl_chat_response *r)
 
 static void on_progress(void *ud, const tl_chat_progress *p)
 {
-    slot *s = ud;
-    waiter *w = s->w;
+    waiter *w = ud;
     pthread_mutex_lock(&w->m);
     if (w->done)
         w->prog_after_done = true;
@@ -319,6 +318,7 @@ static void check_progress(fx *f)
     tl_chat_request rq = request(f, false);
     rq.on_progress = on_progress;
     waiter plain, streamed;
+    rq.progress_ud = &plain;
     call_once(f, &rq, &plain); /* the plain provider below never reports */
     assert_int_equal(plain.g[0].error, TL_CALL_OK);
     assert_int_equal(plain.n_prog, 0);
@@ -331,6 +331,7 @@ static void check_progress(fx *f)
         tl_anthropic_opts ao = {.io = f->io, .base_url = f->url, .api_key = KEY, .stream = true};
         assert_int_equal(tl_anthropic_create(&ao, &f->p), TL_OK);
     }
+    rq.progress_ud = &streamed;
     call_once(f, &rq, &streamed);
     tl_provider_destroy(plain_p);
     got *g = &streamed.g[0];
