@@ -174,12 +174,15 @@ typedef struct eng_call {
     bool rl_waited; /* counted in ratelimit_waits (once per call) */
     uint64_t call_id;
     uint64_t sent_ns;
+    /* Streaming progress: the provider's thread throttles its reports by
+     * the engine time of the last one posted (+1: 0 means none yet). */
+    _Atomic uint64_t progress_ns;
     uint32_t est_tokens;
     size_t n;
     eng_task *tasks[]; /* n */
 } eng_call;
 
-typedef enum ev_kind { EV_JOB, EV_RESPONSE, EV_LOCAL_DONE, EV_JOB_DONE } ev_kind;
+typedef enum ev_kind { EV_JOB, EV_RESPONSE, EV_PROGRESS, EV_LOCAL_DONE, EV_JOB_DONE } ev_kind;
 
 typedef struct eng_event {
     struct eng_event *next;
@@ -187,17 +190,20 @@ typedef struct eng_event {
     void *ptr; /* job, call or task */
     tl_chat_response resp;
     char *text; /* copy of resp.text */
+    int tokens; /* EV_PROGRESS: the call's answer tokens so far */
 } eng_event;
 
-typedef enum out_kind { OUT_TASK, OUT_DONE } out_kind;
+typedef enum out_kind { OUT_TASK, OUT_PROGRESS, OUT_DONE } out_kind;
 
 typedef struct eng_out {
     struct eng_out *next;
     out_kind kind;
     tl_task_cb task_cb;
+    tl_task_progress_cb progress_cb;
     tl_job_done_cb done_cb;
     void *ud;
     tl_task_result tr;
+    tl_task_progress tp;
     char section_id[TL_TASK_ID_CAP];
     void *texts; /* one block: the bullets' pointers, then the strings */
     uint64_t job_id;

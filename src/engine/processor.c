@@ -477,9 +477,55 @@ static void on_call_done(void *ud, const tl_chat_response *resp)
     post(c->e, ev);
 }
 
+/* The provider's progress, on its thread: throttled here, before an event
+ * is even allocated, since a stream may report every token. */
+static void on_call_progress(void *ud, const tl_chat_progress *p)
+{
+    eng_call *c = ud;
+    uint64_t now = tl__now(c->e), last = atomic_load(&c->progress_ns);
+    if (last && now + 1 - last < TL_ENGINE_PROGRESS_NS)
+        return;
+    atomic_store(&c->progress_ns, now + 1);
+    eng_event *ev = event_new(EV_PROGRESS, c);
+    ev->tokens = p->tokens;
+    post(c->e, ev);
+}
+
 tl_err tl__call_submit(eng_call *c, const tl_chat_request *req)
 {
-    return tl_provider_submit(c->prov->p, req, on_call_done, c, &c->call_id);
+    tl_chat_request r = *req;
+    if (c->job->o.on_progress) {
+        atomic_store(&c->progress_ns, 0);
+        r.on_progress = on_call_progress;
+        r.progress_ud = c;
+    }
+    return tl_provider_submit(c->prov->p, &r, on_call_done, c, &c->call_id);
+}
+
+static void out_push(tl_engine *e, eng_out *o);
+
+/* A call's progress, on the loop: reported for each of its tasks that
+ * still waits on it (not one a hedge or a fallback has finished). The
+ * call is alive: its answer, which frees it, is posted after this. */
+static void call_progress(tl_engine *e, eng_call *c, int tokens)
+{
+    eng_job *j = c->job;
+    for (size_t i = 0; i < c->n && j->o.on_progress; i++) {
+        eng_task *t = c->tasks[i];
+        if (t->state != T_CALL || (t->call != c && t->hedge != c))
+            continue;
+        eng_out *o = tl__calloc(1, sizeof *o);
+        if (!o)
+            return; /* progress is only a hint */
+        o->kind = OUT_PROGRESS;
+        o->progress_cb = j->o.on_progress;
+        o->ud = j->o.ud;
+        o->tp.job_id = j->id;
+        o->tp.task_id = t->t.id;
+        o->tp.tokens = tokens;
+        snprintf(o->section_id, sizeof o->section_id, "%s", t->t.label);
+        out_push(e, o);
+    }
 }
 
 /* ------------------------------------------------------------ calls */
@@ -1090,6 +1136,7 @@ static void handle(tl_engine *e, eng_event *ev)
             tl__enh_response(e, c, &ev->resp);
         break;
     }
+    case EV_PROGRESS: call_progress(e, ev->ptr, ev->tokens); break;
     case EV_LOCAL_DONE: local_done(e, ev->ptr); break;
     case EV_JOB_DONE: job_done(e, ev->ptr); break;
     }
@@ -1120,6 +1167,9 @@ static void deliver(eng_out *o)
             o->tr.section_id = o->section_id;
             o->task_cb(o->ud, &o->tr);
             tl__free(o->texts);
+        } else if (o->kind == OUT_PROGRESS) {
+            o->tp.section_id = o->section_id;
+            o->progress_cb(o->ud, &o->tp);
         } else {
             o->done_cb(o->ud, o->job_id, o->status, o->res, &o->m);
         }

@@ -206,7 +206,22 @@ typedef struct tl_job_metrics {
     double cost_usd;
 } tl_job_metrics;
 
+/* A task's answer as it is generated: how much of it its call has
+ * received so far (a batch's tasks each get their call's figure). */
+typedef struct tl_task_progress {
+    uint64_t job_id;
+    uint32_t task_id;
+    const char *section_id; /* as in tl_task_result (valid during the callback) */
+    int tokens;             /* answer tokens so far (estimated, tl_chat_progress) */
+} tl_task_progress;
+
+/* Reports come only from calls that stream (tl_chat_request.on_progress),
+ * at most once per TL_ENGINE_PROGRESS_NS per call on the engine's clock
+ * (the first at once), and always before the task's result. */
+#define TL_ENGINE_PROGRESS_NS (200u * 1000u * 1000u)
+
 typedef void (*tl_task_cb)(void *ud, const tl_task_result *r);
+typedef void (*tl_task_progress_cb)(void *ud, const tl_task_progress *p);
 /* The job's end: status TL_OK with *result (the callee owns it: free with
  * tl_result_free), or an error (TL_ENOMEM...) with result NULL. m is valid
  * during the call. */
@@ -218,10 +233,11 @@ typedef struct tl_job_opts {
     tl_provider **chain;  /* providers tried in order; the embedded engine is always
                              last (implicit); n_chain 0: embedded engine only */
     size_t n_chain;
-    int32_t priority;       /* added to every task's base priority; default 0 */
-    uint64_t deadline_ns;   /* absolute, on the engine's clock; 0: none */
-    tl_task_cb on_task;     /* optional */
-    tl_job_done_cb on_done; /* optional (but how else would you get the result?) */
+    int32_t priority;                /* added to every task's base priority; default 0 */
+    uint64_t deadline_ns;            /* absolute, on the engine's clock; 0: none */
+    tl_task_cb on_task;              /* optional */
+    tl_task_progress_cb on_progress; /* optional: streamed answers as they arrive */
+    tl_job_done_cb on_done;          /* optional (but how else would you get the result?) */
     void *ud;
     const tl_plan_opts *plan; /* NULL: the defaults (strength taken from above) */
 } tl_job_opts;

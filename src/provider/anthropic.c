@@ -139,7 +139,20 @@ static tl_call_error an_parse(const char *body, size_t n, bool stream, tl_buf *t
     return err;
 }
 
-static const tl__dialect anthropic_dialect = {"anthropic", an_build, an_parse};
+/* A content_block_delta's text, counted for progress. */
+static size_t an_delta(const char *d, size_t n)
+{
+    json_t *o = json_loadb(d, n, 0, NULL);
+    const char *type = json_string_value(json_object_get(o, "type"));
+    json_t *t = json_object_get(json_object_get(o, "delta"), "text");
+    size_t len = type && strcmp(type, "content_block_delta") == 0 && json_is_string(t)
+                     ? json_string_length(t)
+                     : 0;
+    json_decref(o);
+    return len;
+}
+
+static const tl__dialect anthropic_dialect = {"anthropic", an_build, an_parse, an_delta};
 
 static const char *pick(const char *opt, const char *env, const char *def)
 {
@@ -166,6 +179,7 @@ tl_err tl_anthropic_create(const tl_anthropic_opts *opts, tl_provider **out)
                         d.version && *d.version ? d.version : "2023-06-01", &t, d.max_tokens, &p);
     if (e != TL_OK)
         return e;
+    p->stream = d.stream;
     *out = &p->base;
     return TL_OK;
 }

@@ -26,6 +26,9 @@ typedef struct tl_anthropic_opts {
     int first_byte_timeout_ms; /* no byte of the answer this long after the call starts:
                                   a timeout (plain and streamed calls); default 60000 */
     int max_tokens;            /* when the request sets none; default 2048 */
+    bool stream;               /* stream every call (SSE), whatever the request says, so
+                                  that progress can be reported; default false
+                                  (tailor.conf's `stream` defaults to true) */
     const char *name;          /* the provider's name (breakers, metrics); default "anthropic" */
 } tl_anthropic_opts;
 

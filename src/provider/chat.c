@@ -24,6 +24,11 @@ typedef struct chat_call {
     bool json_sent, reasked;
     bool cancelled; /* under the provider's lock */
     uint64_t start_ns;
+    /* Streaming progress, on the I/O thread only: the start of an SSE line
+     * whose end has not arrived yet, and the answer's bytes so far. */
+    tl_buf line;
+    bool line_lost; /* the line outgrew its buffer: skipped */
+    size_t prog_chars;
 } chat_call;
 
 static uint64_t now_ns(void)
@@ -144,6 +149,7 @@ static void call_free(chat_call *c)
 {
     if (!c)
         return;
+    tl_buf_free(&c->line);
     free(c->model);
     free(c->system);
     free(c->user);
@@ -167,6 +173,55 @@ static void call_unlink(tl__chat *p, chat_call *c)
 
 static void io_done(void *ud, const tl_io_result *r);
 
+static int estimate_tokens(size_t bytes)
+{
+    return (int)((bytes + 3) / 4);
+}
+
+/* One whole line of a stream: a "data:" event whose text the dialect
+ * counts is reported. Only progress is taken from here; the answer itself
+ * is parsed from the whole body at the end, as for a plain call. */
+static void progress_line(chat_call *c, const char *s, size_t n)
+{
+    if (n && s[n - 1] == '\r')
+        n--;
+    if (n < 5 || memcmp(s, "data:", 5) != 0)
+        return;
+    s += 5;
+    n -= 5;
+    if (n && *s == ' ') {
+        s++;
+        n--;
+    }
+    size_t add = c->p->d->delta(s, n);
+    if (!add)
+        return;
+    c->prog_chars += add;
+    tl_chat_progress pr = {c->prog_chars, estimate_tokens(c->prog_chars)};
+    c->req.on_progress(c->req.progress_ud, &pr);
+}
+
+/* The I/O loop's on_data: a chunk of the body, cut anywhere. */
+static void stream_data(void *ud, const char *p, size_t n)
+{
+    chat_call *c = ud;
+    while (n) {
+        const char *nl = memchr(p, '\n', n);
+        size_t take = nl ? (size_t)(nl - p) : n;
+        if (!c->line_lost && (c->line.len || !nl) && tl_buf_append(&c->line, p, take) != TL_OK)
+            c->line_lost = true;
+        if (!nl)
+            return;
+        if (!c->line_lost)
+            progress_line(c, c->line.len ? tl_buf_str(&c->line) : p,
+                          c->line.len ? c->line.len : take);
+        tl_buf_reset(&c->line);
+        c->line_lost = false;
+        p += take + 1;
+        n -= take + 1;
+    }
+}
+
 static tl_err call_send(chat_call *c)
 {
     tl__chat *p = c->p;
@@ -189,6 +244,13 @@ static tl_err call_send(chat_call *c)
          * what the first byte means for each. */
         ir.connect_timeout_ms = p->connect_timeout_ms;
         ir.first_byte_timeout_ms = p->first_byte_timeout_ms;
+        if (c->req.stream && c->req.on_progress) {
+            /* A re-ask starts its answer again. */
+            tl_buf_reset(&c->line);
+            c->line_lost = false;
+            c->prog_chars = 0;
+            ir.on_data = stream_data;
+        }
         pthread_mutex_lock(&p->lock);
         e = tl_io_submit(p->io, &ir, io_done, c, &c->io_id);
         pthread_mutex_unlock(&p->lock);
@@ -211,11 +273,6 @@ static bool rejects_json_mode(const tl_io_result *r)
 static bool has_json(const char *s, size_t n)
 {
     return memchr(s, '{', n) || memchr(s, '[', n);
-}
-
-static int estimate_tokens(size_t bytes)
-{
-    return (int)((bytes + 3) / 4);
 }
 
 static void io_done(void *ud, const tl_io_result *r)
@@ -305,6 +362,8 @@ static tl_err chat_submit(tl_provider *base, const tl_chat_request *req, tl_chat
     c->cb = cb;
     c->ud = ud;
     c->req = *req;
+    c->req.stream = req->stream || p->stream;
+    tl_buf_init(&c->line, 1u << 20); /* an event past 1 MiB is not counted */
     c->model = dup_or_null(req->model ? req->model : p->model);
     c->system = dup_or_null(req->system);
     c->user = strdup(req->user);

@@ -25,6 +25,9 @@ typedef struct tl__dialect {
      * Returns TL_CALL_OK or the class of failure, with a message. */
     tl_call_error (*parse)(const char *body, size_t n, bool stream, tl_buf *text, int *tin,
                            int *tout, char *msg, size_t cap);
+    /* The bytes of answer text one SSE event's data adds (0 for events
+     * that carry none, or that cannot be read): streaming progress. */
+    size_t (*delta)(const char *data, size_t n);
 } tl__dialect;
 
 struct tl__chat {
@@ -35,6 +38,7 @@ struct tl__chat {
     char *base_url, *key, *model, *version;
     int timeout_ms, connect_timeout_ms, first_byte_timeout_ms, max_tokens;
     atomic_bool no_json;    /* the server rejected response_format once */
+    bool stream;            /* stream every call (set once, before any call) */
     pthread_mutex_t lock;   /* guards calls and each call's io_id */
     pthread_cond_t drained; /* signalled when calls becomes empty */
     struct chat_call *calls;

@@ -291,6 +291,14 @@ static tl_err set_key(tl_config *c, tl_provider_settings *s, const char *k, cons
         }
     if (strcmp(k, "models") == 0)
         return parse_models(c, s, v, line, err);
+    if (strcmp(k, "stream") == 0) {
+        long on = 0;
+        if (!parse_bool(v, &on))
+            return fail(err, line, "stream must be true or false");
+        s->no_stream = !on;
+        s->stream_set = true;
+        return TL_OK;
+    }
     if (strcmp(k, "price_in") == 0 || strcmp(k, "price_out") == 0) {
         if (!parse_price(v, k[6] == 'i' ? &s->price_in : &s->price_out))
             return fail(err, line, "%s must be a price in USD per million tokens", k);
@@ -654,6 +662,9 @@ tl_err tl_config_dump_defaults(const tl_config *c, const long *res_defaults, cha
             e = tl_buf_printf(&b, "price_in = %g\nprice_out = %g\n", s->price_in, s->price_out);
         if (e == TL_OK)
             e = put_timeouts(&b, s);
+        if (e == TL_OK)
+            e = tl_buf_printf(&b, "stream = %s%s\n", s->no_stream ? "false" : "true",
+                              s->stream_set ? "" : "  # default");
         struct {
             const char *k;
             long v;
@@ -697,7 +708,8 @@ tl_err tl_config_create_provider(const tl_provider_settings *s, tl_io *io, tl_pr
                                .timeout_ms = (int)s->timeout_ms,
                                .connect_timeout_ms = (int)s->connect_timeout_ms,
                                .first_byte_timeout_ms = (int)s->first_byte_timeout_ms,
-                               .max_tokens = (int)s->max_tokens};
+                               .max_tokens = (int)s->max_tokens,
+                               .stream = !s->no_stream};
         return tl_anthropic_create(&o, out);
     }
     tl_openai_opts o = {.io = io,
@@ -708,6 +720,7 @@ tl_err tl_config_create_provider(const tl_provider_settings *s, tl_io *io, tl_pr
                         .timeout_ms = (int)s->timeout_ms,
                         .connect_timeout_ms = (int)s->connect_timeout_ms,
                         .first_byte_timeout_ms = (int)s->first_byte_timeout_ms,
-                        .max_tokens = (int)s->max_tokens};
+                        .max_tokens = (int)s->max_tokens,
+                        .stream = !s->no_stream};
     return tl_openai_create(&o, out);
 }

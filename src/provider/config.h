@@ -20,6 +20,7 @@
  *   connect_timeout_ms = 5000
  *   first_byte_timeout_ms = 60000      no answer byte this long: a timeout
  *   max_tokens = 2048
+ *   stream = true                      stream answers (SSE): progress as they come
  *   rpm = 500                          requests per minute (0: none)
  *   tpm = 200000                       tokens per minute (0: none)
  *   max_concurrency = 16
@@ -108,7 +109,9 @@ typedef struct tl_provider_settings {
     long timeout_ms, max_tokens;                    /* 0: the provider's defaults */
     long connect_timeout_ms, first_byte_timeout_ms; /* 0: TL_PROVIDER_*_TIMEOUT_MS */
     long rpm, tpm, max_concurrency;                 /* 0: none / the engine's default */
-    int line;                                       /* where the section starts (0: env) */
+    bool no_stream;         /* `stream = false`: plain answers (default: streamed) */
+    bool stream_set;        /* the file says `stream` */
+    int line;               /* where the section starts (0: env) */
     tl_model_entry *models; /* the `models` list (provider set to name); NULL when absent */
     size_t n_models;
     long res[TL_RES_COUNT];     /* resilience keys, valid where res_set is true */

@@ -142,7 +142,18 @@ static tl_call_error oa_parse(const char *body, size_t n, bool stream, tl_buf *t
     return err;
 }
 
-static const tl__dialect openai_dialect = {"openai", oa_build, oa_parse};
+/* A chunk's choices[0].delta.content, counted for progress. */
+static size_t oa_delta(const char *d, size_t n)
+{
+    json_t *o = json_loadb(d, n, 0, NULL);
+    json_t *ch = json_array_get(json_object_get(o, "choices"), 0);
+    json_t *c = json_object_get(json_object_get(ch, "delta"), "content");
+    size_t len = json_is_string(c) ? json_string_length(c) : 0;
+    json_decref(o);
+    return len;
+}
+
+static const tl__dialect openai_dialect = {"openai", oa_build, oa_parse, oa_delta};
 
 static const char *pick(const char *opt, const char *env, const char *def)
 {
@@ -170,6 +181,7 @@ tl_err tl_openai_create(const tl_openai_opts *opts, tl_provider **out)
         return e;
     if (d.no_json_mode)
         atomic_store(&p->no_json, true);
+    p->stream = d.stream;
     *out = &p->base;
     return TL_OK;
 }

@@ -47,14 +47,32 @@ typedef enum tl_call_error {
  * "refused", "cancelled". */
 const char *tl_call_error_name(tl_call_error e);
 
+/* How much of a streamed answer has arrived. */
+typedef struct tl_chat_progress {
+    size_t chars; /* bytes of answer text so far */
+    int tokens;   /* estimated from chars, 4 bytes a token (as for an answer
+                     without usage): deltas carry one token or several,
+                     depending on the server */
+} tl_chat_progress;
+
+/* Called with the request's progress_ud, on the thread the done callback
+ * runs on, before it; must not block. (Not submit's ud: a provider that
+ * wraps another passes the request through with its own ud.) */
+typedef void (*tl_chat_progress_cb)(void *ud, const tl_chat_progress *p);
+
 typedef struct tl_chat_request {
     const char *model;  /* provider's model name; NULL = provider default */
     const char *system; /* system prompt (may be NULL) */
     const char *user;   /* user prompt */
     int max_tokens;     /* answer budget; 0 = provider default */
     double temperature;
-    bool json;      /* ask for a JSON object answer */
-    bool stream;    /* stream the answer (SSE); the callback still runs once */
+    bool json;   /* ask for a JSON object answer */
+    bool stream; /* stream the answer (SSE); the callback still runs once */
+    /* Optional: reports the answer as it arrives, each time a streamed
+     * call (this request's stream, or a provider that streams every call)
+     * receives text. A call that does not stream never calls it. */
+    tl_chat_progress_cb on_progress;
+    void *progress_ud;
     int timeout_ms; /* total; 0 = provider default */
     int tokens_in_estimate;
     /* The task's priority (its base priority plus its job's, engine/task.h),

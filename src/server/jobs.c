@@ -28,6 +28,20 @@ typedef struct sse_event {
     size_t len;
 } sse_event;
 
+/* The latest progress of one section being generated, as the event
+ * readers get (jobs.h: progress is not stored history). seq orders the
+ * updates of a job; 0: a free slot. */
+typedef struct progress_slot {
+    char section[TL_TASK_ID_CAP];
+    char text[256];
+    size_t len;
+    uint64_t seq;
+} progress_slot;
+
+/* Sections generating at once that a job tracks; past that, updates of
+ * further sections are dropped (their section events still come). */
+#define MAX_PROGRESS 64
+
 struct tl_sjob {
     atomic_int refs;
     int64_t id;
@@ -37,6 +51,8 @@ struct tl_sjob {
     char *sections;  /* in.sections, owned */
     sse_event *events;
     size_t n_events, cap_events;
+    progress_slot *progress; /* MAX_PROGRESS, allocated at the first update */
+    uint64_t progress_seq;
     char *result;
     char *err_code;
     char *err_msg;
@@ -128,6 +144,7 @@ void tl_sjob_unref(tl_sjob *j)
     for (size_t i = 0; i < j->n_events; i++)
         free(j->events[i].text);
     free(j->events);
+    free(j->progress);
     free(j->result);
     free(j->err_code);
     free(j->err_msg);
@@ -231,6 +248,32 @@ bool tl_sjob_wait(tl_sjob *j, tl_watch *w, tl_park_fn fn, void *ud)
     return done;
 }
 
+/* The live slot with the lowest seq after `after`, or NULL. j->mu held. */
+static const progress_slot *progress_next(const tl_sjob *j, uint64_t after)
+{
+    const progress_slot *best = NULL;
+    for (size_t i = 0; j->progress && i < MAX_PROGRESS; i++) {
+        const progress_slot *p = &j->progress[i];
+        if (p->seq > after && (!best || p->seq < best->seq))
+            best = p;
+    }
+    return best;
+}
+
+/* Copies the progress updates c has not seen, whole events only, into
+ * buf[max); returns the bytes copied. j->mu held. */
+static size_t progress_copy(tl_sjob *j, tl_sse_cursor *c, char *buf, size_t max)
+{
+    size_t got = 0;
+    const progress_slot *p;
+    while ((p = progress_next(j, c->progress_seen)) != NULL && p->len <= max - got) {
+        memcpy(buf + got, p->text, p->len);
+        got += p->len;
+        c->progress_seen = p->seq;
+    }
+    return got;
+}
+
 tl_read_status tl_sjob_read(tl_sjob *j, tl_sse_cursor *c, char *buf, size_t max, size_t *n,
                             tl_watch *w, tl_park_fn fn, void *ud)
 {
@@ -249,6 +292,8 @@ tl_read_status tl_sjob_read(tl_sjob *j, tl_sse_cursor *c, char *buf, size_t max,
             c->offset = 0;
         }
     }
+    if (c->event == j->n_events && c->offset == 0 && !ended(j->state))
+        got += progress_copy(j, c, buf + got, max - got);
     tl_read_status st = TL_READ_DATA;
     if (got == 0) {
         if (ended(j->state))
@@ -305,6 +350,51 @@ static void emit_error(tl_sjob *j, const char *code, const char *message)
     emit_json(j, "error",
               json_pack("{sI s{ss ss}}", "job_id", (json_int_t)j->id, "error", "code", code,
                         "message", message));
+}
+
+/* The slot of section, else a free one (NULL: none left, or no memory). */
+static progress_slot *progress_slot_of(tl_sjob *j, const char *section, bool take)
+{
+    if (!j->progress && take)
+        j->progress = calloc(MAX_PROGRESS, sizeof *j->progress);
+    progress_slot *free_slot = NULL;
+    for (size_t i = 0; j->progress && i < MAX_PROGRESS; i++) {
+        progress_slot *p = &j->progress[i];
+        if (p->seq && strcmp(p->section, section) == 0)
+            return p;
+        if (!p->seq && !free_slot)
+            free_slot = p;
+    }
+    return take ? free_slot : NULL;
+}
+
+/* Records a section's progress for the readers (jobs.h). */
+static void progress_set(tl_sjob *j, const char *section, int tokens)
+{
+    progress_slot *p = progress_slot_of(j, section, true);
+    if (!p || strlen(section) >= sizeof p->section)
+        return;
+    json_t *d =
+        json_pack("{sI ss si}", "job_id", (json_int_t)j->id, "section", section, "tokens", tokens);
+    char *s = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    int len = s ? snprintf(p->text, sizeof p->text, "event: progress\ndata: %s\n\n", s) : -1;
+    free(s);
+    if (len < 0 || (size_t)len >= sizeof p->text) {
+        p->seq = 0; /* cannot say it: say nothing */
+        return;
+    }
+    snprintf(p->section, sizeof p->section, "%s", section);
+    p->len = (size_t)len;
+    p->seq = ++j->progress_seq;
+}
+
+/* A section is in: its progress is over. */
+static void progress_clear(tl_sjob *j, const char *section)
+{
+    progress_slot *p = section ? progress_slot_of(j, section, false) : NULL;
+    if (p)
+        p->seq = 0;
 }
 
 /* ---- the queue ---- */
@@ -837,6 +927,7 @@ static void on_engine_task(void *ud, const tl_task_result *r)
         json_array_append_new(w->sections, rec);
     tl_sjob *j = w->j;
     pthread_mutex_lock(&j->mu);
+    progress_clear(j, r->section_id);
     emit_json(j, "section",
               json_pack("{sI si si s:s* ss sb sb si so}", "job_id", (json_int_t)j->id, "done",
                         w->n_done, "total", total, "section", r->section_id, "provider",
@@ -847,6 +938,23 @@ static void on_engine_task(void *ud, const tl_task_result *r)
                   json_pack("{sI s:s* ss ss}", "job_id", (json_int_t)j->id, "section",
                             r->section_id, "from", w->first ? w->first : "local", "provider",
                             r->provider ? r->provider : "local"));
+    wake_all(j, false);
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* On the engine's loop: a section's answer so far, for the readers of the
+ * job's events (not stored: jobs.h). */
+static void on_engine_progress(void *ud, const tl_task_progress *p)
+{
+    eng_wait *w = ud;
+    pthread_mutex_lock(&w->m);
+    bool gone = w->abandoned;
+    pthread_mutex_unlock(&w->m);
+    if (!w->j || gone || !p->section_id)
+        return;
+    tl_sjob *j = w->j;
+    pthread_mutex_lock(&j->mu);
+    progress_set(j, p->section_id, p->tokens);
     wake_all(j, false);
     pthread_mutex_unlock(&j->mu);
 }
@@ -886,6 +994,7 @@ static tl_err engine_run(tl_engine *eng, const tl_job_input *in, const tl_terms 
                       .priority = in->priority,
                       .deadline_ns = in->deadline_ns,
                       .on_task = on_engine_task,
+                      .on_progress = on_engine_progress,
                       .on_done = on_engine_done,
                       .ud = w};
     tl_err e = tl_engine_submit(eng, in->resume, in->jd, terms, &jo, NULL);

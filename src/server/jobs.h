@@ -179,6 +179,7 @@ void tl_sjob_unwatch(tl_sjob *j, tl_watch *w);
 typedef struct tl_sse_cursor {
     size_t event;
     size_t offset;
+    uint64_t progress_seen; /* the last progress update handed out (0: none) */
 } tl_sse_cursor;
 
 typedef enum { TL_READ_DATA, TL_READ_PARKED, TL_READ_END } tl_read_status;
@@ -186,7 +187,14 @@ typedef enum { TL_READ_DATA, TL_READ_PARKED, TL_READ_END } tl_read_status;
 /* Copies up to max bytes of the job's event stream from c into buf (*n
  * bytes, advancing c): TL_READ_DATA. With nothing to copy: TL_READ_END
  * when the job has ended, else parks w (as tl_sjob_wait) and returns
- * TL_READ_PARKED. Each event is "id: N\nevent: NAME\ndata: JSON\n\n". */
+ * TL_READ_PARKED. Each event is "id: N\nevent: NAME\ndata: JSON\n\n".
+ *
+ * "progress" events ({job_id, section, tokens}: a section's answer so far,
+ * from a provider that streams) are not part of that history: a reader
+ * that has every stored event gets, once, the latest progress of each
+ * section still being generated that changed since it last looked, as an
+ * event without an id (so a reconnect resumes after the last stored
+ * event, and a replay holds no stale progress). */
 tl_read_status tl_sjob_read(tl_sjob *j, tl_sse_cursor *c, char *buf, size_t max, size_t *n,
                             tl_watch *w, tl_park_fn park, void *ud);
 

@@ -1571,9 +1571,9 @@ typedef struct llm_fixture {
     fixture *f;
 } llm_fixture;
 
-/* fake-llm with opts o, an openai provider on it, and a server whose chain
- * is openai, local. */
-static llm_fixture *start_llm(const tl_fakellm_opts *o)
+/* fake-llm with opts o, an openai provider on it (streaming every call
+ * when stream), and a server whose chain is openai, local. */
+static llm_fixture *start_llm_stream(const tl_fakellm_opts *o, bool stream)
 {
     llm_fixture *x = calloc(1, sizeof *x);
     assert_non_null(x);
@@ -1581,7 +1581,7 @@ static llm_fixture *start_llm(const tl_fakellm_opts *o)
     assert_int_equal(tl_io_create(&x->io, NULL), TL_OK);
     char url[96];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/v1", tl_fakellm_port(x->llm));
-    tl_openai_opts oo = {.io = x->io, .base_url = url, .api_key = "sk-api-test"};
+    tl_openai_opts oo = {.io = x->io, .base_url = url, .api_key = "sk-api-test", .stream = stream};
     assert_int_equal(tl_openai_create(&oo, &x->openai), TL_OK);
     tl_provider_conf_default(&x->conf);
     x->conf.retry.max_attempts = 2;
@@ -1589,6 +1589,11 @@ static llm_fixture *start_llm(const tl_fakellm_opts *o)
     tl_server_opts so = {.providers = &x->openai, .provider_confs = &x->conf, .n_providers = 1};
     x->f = start_with(&so, NULL);
     return x;
+}
+
+static llm_fixture *start_llm(const tl_fakellm_opts *o)
+{
+    return start_llm_stream(o, false);
 }
 
 static void stop_llm(llm_fixture *x)
@@ -1606,6 +1611,70 @@ static json_t *seed_body(fixture *f)
     int64_t jid = upload_jd(f, "senior-backend-engineer.txt");
     return json_pack("{sI sI ss}", "resume_id", (json_int_t)rid, "job_description_id",
                      (json_int_t)jid, "customization_strength", "BALANCED");
+}
+
+/* A provider that streams, slowly enough for several progress reports a
+ * call: the event stream has "progress" events (not stored history: no
+ * id) for a section before that section's event, and none after it. */
+static void test_progress_events(void **state)
+{
+    (void)state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.ms_per_token = 5; /* an event of six tokens every 30 ms */
+    llm_fixture *x = start_llm_stream(&o, true);
+    fixture *f = x->f;
+    json_t *body = seed_body(f);
+    json_object_set_new(body, "async", json_true());
+    json_object_set_new(body, "provider", json_pack("[ss]", "openai", "local"));
+    resp r = post_json(f, "/api/v1/enhance-customize", body);
+    expect(&r, 202, NULL);
+    int64_t job = int_field(&r, "job_id");
+    resp_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/enhance-customize/%lld/events", (long long)job);
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    const char *s = tl_buf_str(&r.body);
+    assert_true(count_events(s, "progress", NULL) >= 2);
+    assert_int_equal(count_events(s, "done", NULL), 1);
+    int before = 0;
+    for (const char *p = strstr(s, "event: progress\n"); p;
+         p = strstr(p + 1, "event: progress\n")) {
+        assert_true(p == s || strncmp(p - 2, "\n\n", 2) == 0); /* no id line */
+        json_t *d = json_loads(p + strlen("event: progress\ndata: "), JSON_DISABLE_EOF_CHECK, NULL);
+        assert_non_null(d);
+        const char *sec = json_string_value(json_object_get(d, "section"));
+        assert_non_null(sec);
+        assert_true(json_integer_value(json_object_get(d, "tokens")) > 0);
+        assert_int_equal(json_integer_value(json_object_get(d, "job_id")), job);
+        char want[160];
+        snprintf(want, sizeof want, "event: section\ndata: {\"job_id\":%lld,", (long long)job);
+        /* the section's own event comes after its progress */
+        const char *ev = p, *found = NULL;
+        while ((ev = strstr(ev + 1, want)) != NULL) {
+            json_t *e =
+                json_loads(ev + strlen("event: section\ndata: "), JSON_DISABLE_EOF_CHECK, NULL);
+            bool same = e && strcmp(json_string_value(json_object_get(e, "section")), sec) == 0;
+            json_decref(e);
+            if (same) {
+                found = ev;
+                break;
+            }
+        }
+        assert_non_null(found);
+        before++;
+        json_decref(d);
+    }
+    assert_true(before >= 2);
+    resp_free(&r);
+    /* A replay after the job has ended has no progress. */
+    r = get(f, path);
+    expect(&r, 200, NULL);
+    assert_int_equal(count_events(tl_buf_str(&r.body), "progress", NULL), 0);
+    assert_int_equal(count_events(tl_buf_str(&r.body), "done", NULL), 1);
+    resp_free(&r);
+    stop_llm(x);
 }
 
 static int64_t metric(json_t *m, const char *key)
@@ -1981,6 +2050,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
         cmocka_unit_test(test_recovery),
         cmocka_unit_test(test_provider_customize),
+        cmocka_unit_test(test_progress_events),
         cmocka_unit_test(test_provider_errors),
         cmocka_unit_test(test_provider_outage),
         cmocka_unit_test(test_performance_comparison),

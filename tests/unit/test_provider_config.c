@@ -166,6 +166,26 @@ static void test_timeouts(void **state)
     expect_error("[openai]\n\nconnect_timeout_ms = 5s\n", 3, "connect_timeout_ms must be");
 }
 
+/* Answers stream unless a section says otherwise. */
+static void test_stream_key(void **state)
+{
+    (void)state;
+    char *d = dump_of("[openai]\n[anthropic]\nstream = false\n");
+    const char *an = strstr(d, "[anthropic]");
+    assert_non_null(an);
+    const char *on = strstr(d, "\nstream = true  # default\n");
+    assert_true(on && on < an);
+    assert_non_null(strstr(an, "\nstream = false\n"));
+    free(d);
+    tl_config *c = NULL;
+    const char *text = "[a]\ntype = openai\nstream = no\n[b]\ntype = anthropic\nstream = yes\n";
+    assert_int_equal(tl_config_parse(text, strlen(text), &c, NULL), TL_OK);
+    assert_true(tl_config_find(c, "a")->no_stream);
+    assert_false(tl_config_find(c, "b")->no_stream);
+    tl_config_free(c);
+    expect_error("[openai]\nstream = maybe\n", 2, "stream must be true or false");
+}
+
 static const char *const resilience_text = "[openai]\n"
                                            "breaker_failure_rate = 30\n"
                                            "breaker_slow_rate = 80\n"
@@ -332,13 +352,10 @@ static void test_from_env(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_full),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_timeouts),
-        cmocka_unit_test(test_resilience_keys),
-        cmocka_unit_test(test_resilience_defaults),
-        cmocka_unit_test(test_resilience_errors),
-        cmocka_unit_test(test_from_env),
+        cmocka_unit_test(test_parse_full),        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_timeouts),          cmocka_unit_test(test_stream_key),
+        cmocka_unit_test(test_resilience_keys),   cmocka_unit_test(test_resilience_defaults),
+        cmocka_unit_test(test_resilience_errors), cmocka_unit_test(test_from_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,12 +36,48 @@ typedef struct run {
     tl_job_metrics metrics;
     size_t tasks, by_provider, fell_back;
     const char *provider; /* the chain's first link */
+    /* streaming progress, per task id */
+    size_t prog[64];
+    int prog_tokens[64];
+    double prog_at[64];
+    bool result_seen[64];
+    size_t prog_after_result, prog_backwards, prog_too_soon;
 } run;
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void on_progress(void *ud, const tl_task_progress *p)
+{
+    run *x = ud;
+    assert_true(p->task_id < 64);
+    assert_non_null(p->section_id);
+    pthread_mutex_lock(&x->m);
+    uint32_t t = p->task_id;
+    double now = mono_ms();
+    if (x->result_seen[t])
+        x->prog_after_result++;
+    if (x->prog[t] && p->tokens <= x->prog_tokens[t])
+        x->prog_backwards++;
+    /* the engine throttles by its clock, this measures delivery: some slack */
+    if (x->prog[t] && now - x->prog_at[t] < 150)
+        x->prog_too_soon++;
+    x->prog[t]++;
+    x->prog_tokens[t] = p->tokens;
+    x->prog_at[t] = now;
+    pthread_mutex_unlock(&x->m);
+}
 
 static void on_task(void *ud, const tl_task_result *r)
 {
     run *x = ud;
     pthread_mutex_lock(&x->m);
+    if (r->task_id < 64)
+        x->result_seen[r->task_id] = true;
     x->tasks++;
     if (strcmp(r->provider, x->provider) == 0)
         x->by_provider++;
@@ -120,7 +156,7 @@ static int teardown(void **state)
 }
 
 /* Runs one job on chain [p] and waits for it. */
-static void run_job(fx *f, run *x)
+static void run_job_progress(fx *f, run *x, bool progress)
 {
     memset(x, 0, sizeof *x);
     pthread_mutex_init(&x->m, NULL);
@@ -131,6 +167,7 @@ static void run_job(fx *f, run *x)
     jo.chain = &f->p;
     jo.n_chain = 1;
     jo.on_task = on_task;
+    jo.on_progress = progress ? on_progress : NULL;
     jo.on_done = on_done;
     jo.ud = x;
     assert_int_equal(tl_engine_submit(f->e, f->r, f->j, f->terms, &jo, NULL), TL_OK);
@@ -147,6 +184,11 @@ static void run_job(fx *f, run *x)
     assert_non_null(x->result);
     pthread_mutex_destroy(&x->m);
     pthread_cond_destroy(&x->c);
+}
+
+static void run_job(fx *f, run *x)
+{
+    run_job_progress(f, x, false);
 }
 
 static void start_llm(fx *f, const tl_fakellm_opts *o)
@@ -223,6 +265,39 @@ static tl_breaker_state breaker_state(fx *f)
 /* fake-llm is down for its first 1.5 s: jobs complete anyway (fallback),
  * the breaker opens; once the window has passed, the breaker's trial call
  * succeeds, it closes, and the provider serves whole jobs again. */
+/* A provider that streams: each task's progress arrives while its call
+ * generates, throttled, growing, and never after the task's result. */
+static void test_streamed_progress(void **state)
+{
+    fx *f = *state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.ms_per_token = 10; /* an event (six tokens) every 60 ms */
+    start_llm(f, &o);
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/v1", tl_fakellm_port(f->llm));
+    tl_openai_opts oo = {.io = f->io, .base_url = url, .api_key = "sk-engine-test", .stream = true};
+    assert_int_equal(tl_openai_create(&oo, &f->p), TL_OK);
+    register_provider(f, NULL);
+    run x;
+    run_job_progress(f, &x, true);
+    assert_true(x.tasks >= 4);
+    assert_int_equal(x.by_provider, x.tasks);
+    size_t with_progress = 0, several = 0;
+    for (size_t t = 0; t < 64; t++) {
+        with_progress += x.prog[t] > 0;
+        several += x.prog[t] >= 2;
+    }
+    /* every task's call takes some 300 ms or more: a report at its first
+     * text, more every 200 ms */
+    assert_int_equal(with_progress, x.tasks);
+    assert_true(several >= 1);
+    assert_int_equal(x.prog_after_result, 0);
+    assert_int_equal(x.prog_backwards, 0);
+    assert_int_equal(x.prog_too_soon, 0);
+    tl_result_free(x.result);
+}
+
 static void test_outage_breaker_fallback(void **state)
 {
     fx *f = *state;
@@ -279,6 +354,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_openai_job, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anthropic_job, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_streamed_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_breaker_fallback, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

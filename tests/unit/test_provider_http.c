@@ -51,6 +51,11 @@ typedef struct waiter {
     got *g; /* want slots */
     pthread_t cb_thread;
     bool one_thread;
+    /* streaming progress, as reported */
+    size_t n_prog;
+    size_t prog_chars[512];
+    int prog_tokens[512];
+    bool prog_after_done, prog_backwards;
 } waiter;
 
 typedef struct slot {
@@ -63,6 +68,8 @@ static void waiter_init(waiter *w, size_t want)
     pthread_mutex_init(&w->m, NULL);
     pthread_cond_init(&w->c, NULL);
     w->done = 0;
+    w->n_prog = 0;
+    w->prog_after_done = w->prog_backwards = false;
     w->want = want;
     w->g = calloc(want, sizeof *w->g);
     assert_non_null(w->g);
@@ -100,6 +107,22 @@ static void on_done(void *ud, const tl_chat_response *r)
         w->one_thread = false;
     w->done++;
     pthread_cond_broadcast(&w->c);
+    pthread_mutex_unlock(&w->m);
+}
+
+static void on_progress(void *ud, const tl_chat_progress *p)
+{
+    waiter *w = ud;
+    pthread_mutex_lock(&w->m);
+    if (w->done)
+        w->prog_after_done = true;
+    if (w->n_prog && p->chars <= w->prog_chars[w->n_prog - 1])
+        w->prog_backwards = true;
+    if (w->n_prog < sizeof w->prog_chars / sizeof w->prog_chars[0]) {
+        w->prog_chars[w->n_prog] = p->chars;
+        w->prog_tokens[w->n_prog] = p->tokens;
+        w->n_prog++;
+    }
     pthread_mutex_unlock(&w->m);
 }
 
@@ -285,6 +308,68 @@ static void test_openai_stream(void **state)
     apply_answer(f, &streamed.g[0], TL_PROMPT_APPLIED);
     waiter_free(&plain);
     waiter_free(&streamed);
+}
+
+/* A provider that streams every call reports the answer as it arrives,
+ * in several steps and always before the answer; the answer equals the
+ * plain one, and the last step counts all of it. */
+static void check_progress(fx *f)
+{
+    tl_chat_request rq = request(f, false);
+    rq.on_progress = on_progress;
+    waiter plain, streamed;
+    rq.progress_ud = &plain;
+    call_once(f, &rq, &plain); /* the plain provider below never reports */
+    assert_int_equal(plain.g[0].error, TL_CALL_OK);
+    assert_int_equal(plain.n_prog, 0);
+    tl_provider *plain_p = f->p;
+    if (strcmp(plain_p->name, "openai") == 0) {
+        tl_openai_opts oo = {
+            .io = f->io, .base_url = f->url, .api_key = KEY, .model = "fake-1", .stream = true};
+        assert_int_equal(tl_openai_create(&oo, &f->p), TL_OK);
+    } else {
+        tl_anthropic_opts ao = {.io = f->io, .base_url = f->url, .api_key = KEY, .stream = true};
+        assert_int_equal(tl_anthropic_create(&ao, &f->p), TL_OK);
+    }
+    rq.progress_ud = &streamed;
+    call_once(f, &rq, &streamed);
+    tl_provider_destroy(plain_p);
+    got *g = &streamed.g[0];
+    assert_int_equal(g->error, TL_CALL_OK);
+    assert_string_equal(g->text, plain.g[0].text);
+    assert_int_equal(g->tout, plain.g[0].tout);
+    assert_false(g->estimated);
+    assert_true(streamed.n_prog >= 3);
+    assert_false(streamed.prog_after_done);
+    assert_false(streamed.prog_backwards);
+    assert_true(streamed.prog_chars[0] < strlen(g->text));
+    assert_int_equal(streamed.prog_chars[streamed.n_prog - 1], strlen(g->text));
+    /* fake-llm bills (bytes + 3) / 4 tokens: the estimate meets the usage */
+    assert_int_equal(streamed.prog_tokens[streamed.n_prog - 1], g->tout);
+    waiter_free(&plain);
+    waiter_free(&streamed);
+}
+
+static void test_openai_stream_progress(void **state)
+{
+    fx *f = *state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.ms_per_token = 1; /* an event every 6 ms: the answer comes in chunks */
+    start_llm(f, &o);
+    make_openai(f);
+    check_progress(f);
+}
+
+static void test_anthropic_stream_progress(void **state)
+{
+    fx *f = *state;
+    tl_fakellm_opts o;
+    tl_fakellm_opts_default(&o);
+    o.ms_per_token = 1;
+    start_llm(f, &o);
+    make_anthropic(f);
+    check_progress(f);
 }
 
 static void test_openai_server_errors(void **state)
@@ -926,6 +1011,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_success, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openai_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_openai_stream_progress, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_anthropic_stream_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_paced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_first_byte_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plain_first_byte_timeout, setup, teardown),

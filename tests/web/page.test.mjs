@@ -370,6 +370,49 @@ async function streaming(base, resumeText, jobText) {
   await close(b);
 }
 
+// Progress while a section is generated: the first answer of the event
+// stream stops after the first section, with a progress event (no id, as
+// the server sends them) for the next; that card says how far it is, then
+// the page reconnects and the section's own event takes over.
+async function generating(base, resumeText, jobText) {
+  const b = await launch();
+  const page = await b.ctx.newPage();
+  const w = watch(page, base);
+  const entry = (id) => { const m = /^([^.[\]]+)(\[\d+\])?(?:\.([^.[\]]+))?/.exec(id); return m[2] ? m[1] + m[2] : m[3] ? m[1] + "." + m[3] : m[1]; };
+  let calls = 0, pending = "";
+  await page.route(/\/api\/v1\/enhance-customize\/\d+\/events$/, async (route) => {
+    calls++;
+    const res = await route.fetch();
+    let body = await res.text();
+    if (calls === 1) {
+      const blocks = body.split("\n\n");
+      const secs = blocks.filter((blk) => /^event: section$/m.test(blk));
+      const data = secs.map((blk) => JSON.parse(blk.split("\ndata: ")[1]));
+      // the next section of another card (a card may hold several)
+      const next = data.find((d) => entry(d.section) !== entry(data[0].section));
+      pending = next.section;
+      const upto = blocks.indexOf(secs[0]);
+      body = blocks.slice(0, upto + 1).join("\n\n") + "\n\nevent: progress\ndata: " +
+        JSON.stringify({ job_id: next.job_id, section: pending, tokens: 42 }) + "\n\n";
+    }
+    await route.fulfill({ status: 200, headers: { "content-type": "text/event-stream" }, body });
+  });
+  await page.goto(base + "/");
+  await page.waitForSelector("body[data-ready='1']");
+  await page.fill("#resume", resumeText);
+  await page.fill("#job", jobText);
+  await page.click("#go");
+  await page.waitForSelector(".card[data-state='generating']", { timeout: 10000 });
+  const mid = await page.$$eval(".card[data-state='generating']", (l) => l.map((c) => ({ id: c.dataset.section, state: c.querySelector(".state").textContent })));
+  check("a card being generated shows its tokens so far", mid.length === 1 && mid[0].state === "generating… 42 tokens", JSON.stringify(mid));
+  await page.waitForSelector("#result:not([hidden])", { timeout: 20000 });
+  const left = await page.$$eval(".card[data-state='generating']", (l) => l.length);
+  eq("once its section is in, no card says generating", left, 0);
+  check("the page reconnected after the progress event", calls >= 2, calls);
+  eq("no console errors while generating", w.errors.filter((e) => !/ERR_|net::/.test(e)), []);
+  await close(b);
+}
+
 // Loading a file: a text resume fills the box and sets its format; a PDF
 // is refused in plain words.
 async function files(base, dataDir) {
@@ -532,6 +575,7 @@ try {
   await firstRun(server.base, resumeText, jobText, JSON.parse(resumeText));
   await errorsInPlainWords(server.base);
   await streaming(server.base, resumeText, jobText);
+  await generating(server.base, resumeText, jobText);
   await files(server.base, dataDir);
   await fallbackMarksFromStream(server.base, dataDir);
   await withApiKey(resumeText, jobText);
