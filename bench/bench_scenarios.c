@@ -809,6 +809,14 @@ static void run_engine(const run_spec *sp, const char *url, int fd)
         sp->sequential_bound ? dbl_array(bound_ms, k) : json_array(), "ok_at",
         dbl_array(w.ok_at, w.n_ok_at), "close_at", closes, "cache_hits", (json_int_t)m.cache_hits,
         "batches", (json_int_t)m.batches, "hedges", (json_int_t)m.hedges);
+    /* the engine's own account of what went wrong, for reading a run */
+    json_object_set_new(
+        o, "engine",
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "retries", (json_int_t)m.retries,
+                  "failures", (json_int_t)m.failures, "fallbacks", (json_int_t)m.fallbacks,
+                  "breaker_refusals", (json_int_t)m.breaker_refusals, "breaker_transitions",
+                  (json_int_t)m.breaker_transitions, "deadline_expired",
+                  (json_int_t)m.deadline_expired, "hedge_wins", (json_int_t)m.hedge_wins));
     pthread_mutex_unlock(&w.m);
     pthread_mutex_unlock(&rn.m);
     char *text = json_dumps(o, JSON_COMPACT);
