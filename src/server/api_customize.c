@@ -629,6 +629,7 @@ static void recover_one(tl_server *s, int64_t id)
     bool stopped = false;
     if (e == TL_OK) {
         tl_job_input in = job_input(&c, id);
+        in.recovered = true;
         e = tl_jobq_submit(s->jobs, &in, NULL);
         if (e == TL_OK) {
             c.resume.resume = NULL;

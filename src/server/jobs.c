@@ -607,6 +607,8 @@ static tl_err add_metrics(json_t *doc, double wall_ms, const tl_job_metrics *m)
  * lease), so looking and then adding is not a race. */
 static int stored_version(tl_jobq *q, const tl_sjob *j)
 {
+    if (!j->in.recovered)
+        return 0; /* a first run has stored nothing: no need to read every version */
     tl_store_versions *v = NULL;
     if (tl_store_resume_versions(q->o.store, j->in.resume_id, &v) != TL_OK)
         return 0;

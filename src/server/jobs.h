@@ -64,6 +64,9 @@ typedef struct tl_job_input {
     int resume_version;
     int64_t jd_id;
     bool plan; /* a plan: the result says what would change; no version is stored */
+    /* Run again after a restart or a takeover: it may have stored its
+     * version before its server stopped. */
+    bool recovered;
     /* The fallback chain before the embedded engine (n_chain 0: the
      * embedded engine alone, through tl_customize). */
     tl_provider *chain[TL_ENGINE_MAX_CHAIN];
