@@ -39,6 +39,8 @@ static void route_after_cache(tl_engine *e, eng_task *t);
 static bool try_send(tl_engine *e, eng_call *c);
 static void expire_task(tl_engine *e, eng_task *t);
 static void next_link(tl_engine *e, eng_task *t);
+static void task_failed(tl_engine *e, eng_call *c, eng_task *t, uint64_t retry_after_ns,
+                        bool retryable);
 
 static bool deadline_passed(tl_engine *e, const eng_job *j)
 {
@@ -614,13 +616,22 @@ static void retry_batch(tl_engine *e, eng_call *c, uint64_t retry_after_ns)
 {
     eng_job *j = c->job;
     unsigned attempts = 1;
+    size_t n = 0;
     for (size_t i = 0; i < c->n; i++) {
         eng_task *t = c->tasks[i];
+        if (t->hedge) { /* its hedge still flies: it waits for that */
+            task_failed(e, c, t, retry_after_ns, true);
+            continue;
+        }
         t->call = NULL;
         t->state = T_NEW;
         if (t->link_attempts > attempts)
             attempts = t->link_attempts;
+        c->tasks[n++] = t;
     }
+    c->n = n;
+    if (n == 0)
+        return;
     if (deadline_passed(e, j)) {
         for (size_t i = 0; i < c->n; i++)
             expire_task(e, c->tasks[i]);
@@ -698,7 +709,7 @@ static int32_t call_priority(const eng_call *c)
 static void arm_hedge(tl_engine *e, eng_call *c)
 {
     eng_prov *p = c->prov;
-    if (c->hedge || c->n != 1 || !p->conf.hedge)
+    if (c->hedge || !p->conf.hedge)
         return;
     uint64_t after = p->conf.hedge_after_ns;
     if (!after && p->n_lat >= e->o.hedge_min_samples)
@@ -881,41 +892,59 @@ static bool try_send(tl_engine *e, eng_call *c)
     return false;
 }
 
+/* A hedge for the tasks of c still waiting on it and not hedged yet: a
+ * second request (a batch for a batch) to the next link, or to the same
+ * provider when only the embedded engine is left and the provider may not
+ * hedge to it; with independent latencies it answers first whenever the
+ * primary drew a long one ("The Tail at Scale"). One retry of the budget
+ * for the whole request, as for a failed batch. */
 static void hedge_fire(tl_engine *e, tl__timer *tm)
 {
     eng_call *c = container_of_(tm, eng_call, tm);
-    eng_task *t = c->tasks[0];
     eng_job *j = c->job;
-    if (!is_live(c, t) || t->hedge)
+    eng_task *tasks[64];
+    size_t n = 0;
+    uint64_t tokens = 0;
+    for (size_t i = 0; i < c->n && n < 64; i++) {
+        eng_task *t = c->tasks[i];
+        if (is_live(c, t) && !t->hedge) {
+            tasks[n++] = t;
+            tokens += t->t.tokens_est;
+        }
+    }
+    if (n == 0)
         return;
     uint64_t delay;
     if (tl_retry_next(c->prov->retry, 1, 0, &delay) != TL_RETRY_AFTER)
         return; /* no budget: hedges are retries */
     j->m.hedges++;
     unsigned next = c->link + 1;
-    /* When the next link is the embedded engine and the provider may not
-     * hedge to it, the hedge is a second request to the same provider:
-     * with independent latencies it answers first whenever the primary
-     * drew a long one ("The Tail at Scale"). */
     if (next >= j->n_chain && !c->prov->conf.hedge_to_local)
         next = c->link;
     if (next >= j->n_chain) { /* the embedded engine answers at once */
         j->m.hedge_wins++;
-        t->call = NULL;
-        t->state = T_NEW;
+        tl__job_hold(j); /* the last task may finish the job */
+        for (size_t i = 0; i < n; i++) {
+            tasks[i]->call = NULL;
+            tasks[i]->state = T_NEW;
+        }
         maybe_cancel(c);
-        run_local_task(e, t);
+        for (size_t i = 0; i < n; i++)
+            run_local_task(e, tasks[i]);
+        tl__job_release(e, j);
         return;
     }
-    eng_call *h = tl__call_new(e, j, j->chain[next], next, 1);
+    eng_call *h = tl__call_new(e, j, j->chain[next], next, n);
     if (!h)
         return;
     h->hedge = true;
-    h->tasks[0] = t;
-    h->n = 1;
-    h->est_tokens = t->t.tokens_est;
-    h->model = tl__pick_model(e, h->prov, t->t.tier, (long)t->t.tokens_est, true);
-    t->hedge = h;
+    for (size_t i = 0; i < n; i++) {
+        h->tasks[i] = tasks[i];
+        tasks[i]->hedge = h;
+    }
+    h->n = n;
+    h->est_tokens = (uint32_t)tokens;
+    h->model = tl__pick_model(e, h->prov, tasks[0]->t.tier, (long)tokens, true);
     (void)try_send(e, h);
 }
 
@@ -1067,7 +1096,7 @@ void tl__enh_response(tl_engine *e, eng_call *c, const tl_chat_response *r)
                 eng_task *t = c->tasks[i];
                 if (outcomes[i] == TL_PROMPT_APPLIED) {
                     task_applied(e, c, t);
-                } else if (outcomes[i] == TL_PROMPT_MISSING && n > 1) {
+                } else if (outcomes[i] == TL_PROMPT_MISSING && n > 1 && !c->hedge && !t->hedge) {
                     t->call = NULL; /* the rest of a partial answer: again, alone */
                     t->solo = true;
                     t->state = T_NEW;
@@ -1086,7 +1115,7 @@ void tl__enh_response(tl_engine *e, eng_call *c, const tl_chat_response *r)
             j->m.failures++;
             uint64_t ra = r->retry_after_ms > 0 ? (uint64_t)r->retry_after_ms * TL_NS_PER_MS : 0;
             bool retryable = r->error != TL_CALL_CLIENT;
-            if (n > 1 && retryable && !c->hedge) /* a batch has no hedge */
+            if (n > 1 && retryable && !c->hedge)
                 retry_batch(e, c, ra);
             else
                 for (size_t i = 0; i < n; i++)

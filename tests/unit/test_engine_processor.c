@@ -883,6 +883,58 @@ static void test_failed_batch_retried_whole(void **state)
     fx_free(&f);
 }
 
+/* The job's first requests (batches) hang for 10 s; past hedge_after
+ * each is sent again whole, as one request: the hedges answer, the
+ * primaries are cancelled, and the job is done in well under a second. */
+static void slow_first_wave(void *ud, uint64_t no, uint64_t now, const tl_chat_request *req,
+                            tl_scripted_reply *r)
+{
+    wave_script *w = ud;
+    (void)req;
+    if (no == 0)
+        w->first_at = now;
+    if (now == w->first_at) {
+        w->first_calls++;
+        r->latency_ns = 10 * SEC;
+    }
+}
+
+static void test_batch_hedge_wins(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "alex-chen.json", "senior-backend-engineer.txt", NULL);
+    wave_script w = {0, 0};
+    tl_scripted_opts so;
+    tl_scripted_opts_default(&so);
+    so.script = slow_first_wave;
+    so.script_ud = &w;
+    tl_provider_conf conf;
+    tl_provider_conf_default(&conf);
+    conf.hedge = true;
+    conf.hedge_after_ns = 500 * MS;
+    tl_provider *p = fx_provider(&f, &so, &conf);
+    fx_submit(&f, &p, 1, TL_STRENGTH_BALANCED, 0);
+    fx_drive(&f);
+    assert_int_equal(f.n_done, 1);
+    assert_int_equal(f.status[0], TL_OK);
+    tl_scripted_stats st;
+    tl_scripted_stats_get(p, &st);
+    assert_true(f.m[0].batches >= 1);
+    assert_true(w.first_calls < f.m[0].tasks); /* the first wave had batches */
+    /* one hedge per request, each a whole batch again */
+    assert_int_equal(f.m[0].hedges, w.first_calls);
+    assert_int_equal(st.calls, 2 * w.first_calls);
+    assert_int_equal(st.cancelled, w.first_calls);
+    assert_int_equal(f.m[0].hedge_wins, f.m[0].tasks);
+    assert_true(f.done_at[0] < T0 + SEC);
+    assert_int_equal(f.m[0].fallbacks, 0);
+    tl_result *want = fx_customize(&f, TL_STRENGTH_BALANCED);
+    fx_assert_same(f.res[0], want);
+    tl_result_free(want);
+    fx_free(&f);
+}
+
 /* A provider that takes one call at a time: the job's calls wait parked
  * for the slot, ranked like the scheduler's tasks. */
 static tl_provider *one_at_a_time(fx *f)
@@ -1208,6 +1260,7 @@ int main(void)
         cmocka_unit_test(test_requests_carry_priority),
         cmocka_unit_test(test_partial_batch_answer),
         cmocka_unit_test(test_failed_batch_retried_whole),
+        cmocka_unit_test(test_batch_hedge_wins),
         cmocka_unit_test(test_parked_calls_by_priority),
         cmocka_unit_test(test_parked_calls_age),
         cmocka_unit_test(test_threads),
