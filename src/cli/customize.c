@@ -18,8 +18,8 @@ typedef struct customize_args {
     const char *out_path;
     const char *terms_path;
     tl_format format;
-    int binary; /* CLI_BIN_DOCX or CLI_BIN_PDF: --format docx|pdf */
-    tl_pdf_opts pdf; /* --paper, --template */
+    int binary;                           /* CLI_BIN_DOCX or CLI_BIN_PDF: --format docx|pdf */
+    tl_pdf_opts pdf;                      /* --paper, --template */
     const char *paper_arg, *template_arg; /* as given, NULL when not */
     tl_strength strength;
     const char *providers; /* --providers (NULL: $TAILOR_PROVIDERS, config, "local") */
@@ -60,14 +60,19 @@ static void customize_usage(FILE *f)
 
 static int parse_customize_args(int argc, char **argv, customize_args *a)
 {
-    static const struct option opts[] = {
-        {"strength", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},   {"terms", required_argument, NULL, 't'},
-        {"explain", no_argument, NULL, 'e'},        {"json", no_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
-        {"providers", required_argument, NULL, 'P'}, {"config", required_argument, NULL, 'C'},
-        {"paper", required_argument, NULL, 'p'},     {"template", required_argument, NULL, 'T'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"strength", required_argument, NULL, 's'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"terms", required_argument, NULL, 't'},
+                                         {"explain", no_argument, NULL, 'e'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"providers", required_argument, NULL, 'P'},
+                                         {"config", required_argument, NULL, 'C'},
+                                         {"paper", required_argument, NULL, 'p'},
+                                         {"template", required_argument, NULL, 'T'},
+                                         {NULL, 0, NULL, 0}};
     a->strength = TL_STRENGTH_BALANCED;
     int c;
     optind = 1;

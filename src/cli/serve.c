@@ -42,7 +42,8 @@ typedef struct serve_args {
 
 static void serve_usage(FILE *f)
 {
-    fputs("usage: tailor serve [--port 5001] [--bind 127.0.0.1] [--db tailor.db|:memory:|postgres://...]\n"
+    fputs("usage: tailor serve [--port 5001] [--bind 127.0.0.1] [--db "
+          "tailor.db|:memory:|postgres://...]\n"
           "                    [--workers N] [--threads N] [--max-body BYTES]\n"
           "                    [--api-keys FILE] [--rate-limit N] [--protect-metrics]\n"
           "                    [--drain-s N] [--web-dir DIR] [--terms FILE] [--quiet]\n"

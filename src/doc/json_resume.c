@@ -100,7 +100,8 @@ static const char *slot_key(tl_section_kind k, int slot, const json_t *obj)
  * ====================================================================== */
 
 /* A path for messages ("work[1].highlights[0]"); truncation is harmless. */
-static void pathf(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pathf(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void pathf(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
@@ -207,7 +208,8 @@ static tl_err read_profiles(reader *rd, const json_t *arr)
                             TL_MAX_ENTRIES);
     size_t i;
     const json_t *p;
-    json_array_foreach(arr, i, p) {
+    json_array_foreach(arr, i, p)
+    {
         char path[64];
         if (!json_is_object(p))
             return tl__doc_fail(rd->err, TL_EFORMAT, 0, "basics.profiles[%zu]: expected an object",
@@ -265,7 +267,8 @@ static tl_err read_bullets(reader *rd, tl_entry *e, const json_t *arr, const cha
                             json_array_size(arr), TL_MAX_BULLETS);
     size_t i;
     const json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         char ipath[160];
         pathf(ipath, sizeof ipath, "%s[%zu]", path, i);
         char *text = NULL;
@@ -304,7 +307,8 @@ static tl_err read_entry(reader *rd, tl_section *s, const json_t *obj, const cha
     const char *bk = tl_section_kind_bullet_key(s->kind);
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         char kpath[160];
         pathf(kpath, sizeof kpath, "%s.%s", path, key);
         tl_err err = TL_OK;
@@ -388,7 +392,8 @@ static tl_err read_section(reader *rd, const char *key, const json_t *v)
         return TL_ENOMEM;
     size_t i;
     const json_t *x;
-    json_array_foreach(v, i, x) {
+    json_array_foreach(v, i, x)
+    {
         char path[160];
         pathf(path, sizeof path, "%s[%zu]", key, i);
         tl_err e = read_entry(rd, s, x, path);
@@ -409,7 +414,8 @@ static tl_err read_root(reader *rd, const json_t *root)
         return e;
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)root, key, v) {
+    json_object_foreach((json_t *)root, key, v)
+    {
         if (!is_section_value(key, v))
             continue;
         e = read_section(rd, key, v);
@@ -489,7 +495,8 @@ static tl_err put_location(json_t *basics, const char *s)
          * object without address parts was never one. */
         tl_buf b;
         tl_buf_init(&b, TL_MAX_FIELD_BYTES);
-        bool had = json_is_string(old) || (json_is_object(old) && flatten_location(old, &b) == TL_OK && b.len);
+        bool had = json_is_string(old) ||
+                   (json_is_object(old) && flatten_location(old, &b) == TL_OK && b.len);
         tl_buf_free(&b);
         if (had)
             json_object_del(basics, "location");
@@ -528,9 +535,10 @@ static tl_err put_location(json_t *basics, const char *s)
             break;
         p = c + 1;
     }
-    static const char *const by_count[4][3] = {
-        {NULL, NULL, NULL}, {"city", NULL, NULL}, {"city", "region", NULL},
-        {"city", "region", "countryCode"}};
+    static const char *const by_count[4][3] = {{NULL, NULL, NULL},
+                                               {"city", NULL, NULL},
+                                               {"city", "region", NULL},
+                                               {"city", "region", "countryCode"}};
     size_t use = ns > 3 ? 3 : ns;
     tl_err e = TL_OK;
     for (size_t i = 0; i < use && e == TL_OK; i++) {
@@ -641,7 +649,8 @@ static void drop_cleared_fields(json_t *o, const tl_entry *e, tl_section_kind k)
     const char *key;
     json_t *v;
     void *tmp;
-    json_object_foreach_safe(o, tmp, key, v) {
+    json_object_foreach_safe(o, tmp, key, v)
+    {
         if (json_is_string(v) && !is_slot_key(k, o, key) && !tl_entry_field(e, key))
             json_object_del(o, key);
     }
@@ -696,8 +705,8 @@ static tl_err put_section(json_t *root, const json_t *raw, const tl_section *s, 
             e = TL_ENOMEM;
     }
     if (fresh) {
-        if (e == TL_OK && (json_object_set(root, s->key, arr) != 0 ||
-                           json_object_set(done, s->key, arr) != 0))
+        if (e == TL_OK &&
+            (json_object_set(root, s->key, arr) != 0 || json_object_set(done, s->key, arr) != 0))
             e = TL_ENOMEM;
         json_decref(arr);
     }
@@ -719,7 +728,8 @@ static tl_err build_json(const tl_resume *r, json_t **out)
         const char *key;
         json_t *v;
         void *tmp;
-        json_object_foreach_safe(root, tmp, key, v) {
+        json_object_foreach_safe(root, tmp, key, v)
+        {
             if (!json_object_get(done, key) && is_section_value(key, v))
                 json_object_del(root, key);
         }

@@ -34,7 +34,7 @@ typedef enum tl_format {
     TL_FORMAT_JSON,     /* JSON Resume */
     TL_FORMAT_MARKDOWN,
     TL_FORMAT_TEXT,
-    TL_FORMAT_HTML      /* writer only: a standalone, print-ready page */
+    TL_FORMAT_HTML /* writer only: a standalone, print-ready page */
 } tl_format;
 
 /* "json", "markdown", "text", "html" ("auto" for AUTO). */
@@ -177,8 +177,8 @@ TL_MUST_CHECK tl_err tl_entry_set_field(tl_resume *r, tl_entry *e, const char *k
                                         const char *value);
 /* The value of an extra field, or NULL. */
 const char *tl_entry_field(const tl_entry *e, const char *key);
-TL_MUST_CHECK tl_err tl_basics_add_profile(tl_resume *r, const char *network,
-                                           const char *username, const char *url);
+TL_MUST_CHECK tl_err tl_basics_add_profile(tl_resume *r, const char *network, const char *username,
+                                           const char *url);
 
 /* ---- finding ---- */
 
@@ -191,8 +191,8 @@ int tl_resume_section_index(const tl_resume *r, const char *key);
 char **tl_resume_slot(tl_resume *r, const char *id);
 /* Writes the id of an entry (bullet < 0) or a bullet into out. Returns the
  * length (snprintf semantics). */
-int tl_resume_entry_id(const tl_resume *r, size_t section, size_t entry, int bullet,
-                       char *out, size_t cap);
+int tl_resume_entry_id(const tl_resume *r, size_t section, size_t entry, int bullet, char *out,
+                       size_t cap);
 /* Number of bullets in the whole resume. */
 size_t tl_resume_bullet_count(const tl_resume *r);
 
@@ -211,8 +211,7 @@ TL_MUST_CHECK tl_err tl_resume_parse(const char *p, size_t n, tl_format fmt, tl_
 
 /* Renders r in format fmt (AUTO: r->format) into a malloc'd NUL-terminated
  * string that the caller frees. */
-TL_MUST_CHECK tl_err tl_resume_write(const tl_resume *r, tl_format fmt, char **out,
-                                     size_t *len);
+TL_MUST_CHECK tl_err tl_resume_write(const tl_resume *r, tl_format fmt, char **out, size_t *len);
 
 /* r as a JSON Resume value (what tl_resume_write writes for JSON, not yet
  * serialised), for callers that put it inside a larger JSON document.

@@ -68,8 +68,8 @@ typedef struct eng_prov {
     tl_retry *retry;
     uint64_t lat[LAT_SAMPLES]; /* ring of recent successful latencies */
     size_t n_lat, lat_pos;
-    uint64_t lat_seen;                      /* samples ever taken: p95 is recomputed every 16 */
-    uint64_t p95_ns;                        /* recomputed every 16 samples */
+    uint64_t lat_seen; /* samples ever taken: p95 is recomputed every 16 */
+    uint64_t p95_ns;   /* recomputed every 16 samples */
     /* Calls waiting for a concurrency slot, ranked like the engine's
      * scheduler (base priority, aging, the job's deadline): under load the
      * most urgent waiting call goes first, and none starves. */
@@ -160,7 +160,7 @@ typedef struct eng_call {
     eng_prov *prov;
     eng_job *job;
     tl_sched_node pnode; /* in its provider's parked calls */
-    tl__timer tm; /* rate-limit wait, or the hedge */
+    tl__timer tm;        /* rate-limit wait, or the hedge */
     unsigned link;
     bool hedge; /* a hedge for tasks[0] */
     bool sent;

@@ -331,8 +331,8 @@ static tl_err write_chain(tl_server *srv, const tl_resume *res, const tl_job *jd
     tl_letter_link links[TL_ENGINE_MAX_CHAIN];
     tl_letter_chain_opts o = {
         .letter = {.tone = tone}, .timeout_ms = LETTER_CALL_MS, .wait_ms = LETTER_WAIT_MS};
-    return tl_letter_write_chain(res, jd, srv->terms, links, letter_chain(srv, chain, n, links),
-                                 &o, out);
+    return tl_letter_write_chain(res, jd, srv->terms, links, letter_chain(srv, chain, n, links), &o,
+                                 out);
 }
 
 static enum MHD_Result answer_letter(tl_req *r, tl_err e, const tl_cover_letter *l,
@@ -386,8 +386,8 @@ static void letter_job_release(void *p)
 static void letter_work(tl_work *w)
 {
     letter_job *lj = (letter_job *)w;
-    lj->err = write_chain(lj->srv, lj->resume, lj->jd, lj->chain, lj->n_chain, lj->tone,
-                          &lj->letter);
+    lj->err =
+        write_chain(lj->srv, lj->resume, lj->jd, lj->chain, lj->n_chain, lj->tone, &lj->letter);
     pthread_mutex_lock(&lj->mu);
     lj->done = true;
     if (lj->parked)

@@ -158,8 +158,7 @@ bool tl__read_json(tl_req *r, json_t **out, enum MHD_Result *rc)
     return true;
 }
 
-bool tl__opt_string(tl_req *r, json_t *body, const char *key, const char **out,
-                    enum MHD_Result *rc)
+bool tl__opt_string(tl_req *r, json_t *body, const char *key, const char **out, enum MHD_Result *rc)
 {
     json_t *v = json_object_get(body, key);
     *out = NULL;

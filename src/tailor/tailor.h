@@ -25,19 +25,19 @@ typedef void (*tl_section_cb)(void *ud, int done, int total, const tl_resume *ta
                               const tl_target *target);
 
 typedef struct tl_customize_opts {
-    tl_strength strength;   /* 0 means BALANCED */
+    tl_strength strength;    /* 0 means BALANCED */
     tl_progress_cb progress; /* optional */
     tl_section_cb section;   /* optional; with progress, both are called */
     void *progress_ud;       /* for both */
 } tl_customize_opts;
 
 typedef struct tl_result {
-    tl_resume *tailored;  /* owned */
-    tl_changes *changes;  /* every change: tailoring, then consistency */
-    tl_score *before;     /* the original resume's score */
-    tl_score *after;      /* the tailored resume's score */
-    int subsections;      /* subsections tailored */
-    double elapsed_ms;    /* wall time of tl_customize */
+    tl_resume *tailored; /* owned */
+    tl_changes *changes; /* every change: tailoring, then consistency */
+    tl_score *before;    /* the original resume's score */
+    tl_score *after;     /* the tailored resume's score */
+    int subsections;     /* subsections tailored */
+    double elapsed_ms;   /* wall time of tl_customize */
 } tl_result;
 
 /* Tailors r for j. r, j and t are only read. On failure *out is untouched. */

@@ -121,7 +121,7 @@ typedef struct req_opts {
 } req_opts;
 
 static inline resp http(fixture *f, const char *method, const char *path, const char *body,
-                 const req_opts *o)
+                        const req_opts *o)
 {
     resp r = {0};
     tl_buf_init(&r.body, 64u * 1024u * 1024u);

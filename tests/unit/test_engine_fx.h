@@ -48,7 +48,7 @@ typedef struct fx {
     char tr_producer[MAX_TASKS][32];
     uint64_t done_at[MAX_DONE];
     uint64_t done_id[MAX_DONE]; /* the job of each done_at */
-    size_t texts_seen; /* task results whose texts match the tailored resume's */
+    size_t texts_seen;          /* task results whose texts match the tailored resume's */
 } fx;
 
 static inline tl_resume *fx_resume(const char *name)
