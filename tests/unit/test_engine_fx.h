@@ -23,6 +23,8 @@
 #include "util/file.h"
 #include "util/limits.h"
 
+#include "test_fixtures.h"
+
 #define MS TL_NS_PER_MS
 #define SEC TL_NS_PER_SEC
 #define T0 (1000 * SEC)
@@ -50,30 +52,6 @@ typedef struct fx {
     uint64_t done_id[MAX_DONE]; /* the job of each done_at */
     size_t texts_seen;          /* task results whose texts match the tailored resume's */
 } fx;
-
-static inline tl_resume *fx_resume(const char *name)
-{
-    char path[512], *text = NULL;
-    size_t n = 0;
-    snprintf(path, sizeof path, "%s/%s", TL_TEST_DATA, name);
-    assert_int_equal(tl_file_read(path, TL_MAX_RESUME_BYTES, &text, &n), TL_OK);
-    tl_resume *r = NULL;
-    assert_int_equal(tl_resume_parse(text, n, TL_FORMAT_AUTO, &r, NULL), TL_OK);
-    free(text);
-    return r;
-}
-
-static inline tl_job *fx_job(const tl_terms *terms, const char *name)
-{
-    char path[512], *text = NULL;
-    size_t n = 0;
-    snprintf(path, sizeof path, "%s/%s", TL_TEST_DATA, name);
-    assert_int_equal(tl_file_read(path, TL_MAX_JOB_BYTES, &text, &n), TL_OK);
-    tl_job *j = NULL;
-    assert_int_equal(tl_job_parse(text, n, terms, &j, NULL), TL_OK);
-    free(text);
-    return j;
-}
 
 static inline void fx_on_task(void *ud, const tl_task_result *r)
 {
@@ -118,8 +96,8 @@ static inline void fx_init(fx *f, const char *resume, const char *job, tl_engine
     memset(f, 0, sizeof *f);
     tl_test_clock_init(&f->clock, T0);
     assert_int_equal(tl_terms_load_default(&f->terms), TL_OK);
-    f->resume = fx_resume(resume);
-    f->job = fx_job(f->terms, job);
+    f->resume = tf_resume(resume);
+    f->job = tf_job(f->terms, job);
     tl_engine_opts d;
     if (!o) {
         tl_engine_opts_default(&d);

@@ -1036,8 +1036,8 @@ static void test_threads(void **state)
     (void)state;
     tl_terms *terms = NULL;
     assert_int_equal(tl_terms_load_default(&terms), TL_OK);
-    tl_resume *r = fx_resume("alex-chen.json");
-    tl_job *j = fx_job(terms, "senior-backend-engineer.txt");
+    tl_resume *r = tf_resume("alex-chen.json");
+    tl_job *j = tf_job(terms, "senior-backend-engineer.txt");
     tl_engine_opts o;
     tl_engine_opts_default(&o);
     o.loop_thread = true;
@@ -1089,8 +1089,8 @@ static void test_destroy_threaded_midway(void **state)
     (void)state;
     tl_terms *terms = NULL;
     assert_int_equal(tl_terms_load_default(&terms), TL_OK);
-    tl_resume *r = fx_resume("alex-chen.json");
-    tl_job *j = fx_job(terms, "senior-backend-engineer.txt");
+    tl_resume *r = tf_resume("alex-chen.json");
+    tl_job *j = tf_job(terms, "senior-backend-engineer.txt");
     tl_engine_opts o;
     tl_engine_opts_default(&o);
     o.loop_thread = true;
@@ -1198,8 +1198,8 @@ static void alloc_run(long fail_after, long *count)
         memset(&f, 0, sizeof f);
         tl_test_clock_init(&f.clock, T0);
         assert_int_equal(tl_terms_load_default(&f.terms), TL_OK);
-        f.resume = fx_resume("alex-chen.json");
-        f.job = fx_job(f.terms, "senior-backend-engineer.txt");
+        f.resume = tf_resume("alex-chen.json");
+        f.job = tf_job(f.terms, "senior-backend-engineer.txt");
         tl_scripted_opts so;
         tl_scripted_opts_default(&so);
         so.clock = &f.clock.base;

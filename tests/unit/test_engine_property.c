@@ -233,7 +233,7 @@ static void test_random_jobs(void **state)
     tl_xoshiro_init(&f.rng, 20261203);
     assert_int_equal(tl_terms_load_default(&f.terms), TL_OK);
     for (int i = 0; i < N_JOBS_DESC; i++)
-        f.jobs[i] = fx_job(f.terms, jobs[i]);
+        f.jobs[i] = tf_job(f.terms, jobs[i]);
     tl_engine_opts o;
     tl_engine_opts_default(&o);
     o.clock = &f.clock.base;

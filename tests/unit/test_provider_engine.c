@@ -25,6 +25,8 @@
 #include "util/file.h"
 #include "util/limits.h"
 
+#include "test_fixtures.h"
+
 #define WAIT_S 60
 
 typedef struct run {
@@ -110,26 +112,13 @@ typedef struct fx {
     tl_engine *e;
 } fx;
 
-static void *load(const char *name, size_t max, size_t *n)
-{
-    char path[512], *text = NULL;
-    snprintf(path, sizeof path, "%s/%s", TL_TEST_DATA, name);
-    assert_int_equal(tl_file_read(path, max, &text, n), TL_OK);
-    return text;
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
     assert_int_equal(tl_terms_load_default(&f->terms), TL_OK);
-    size_t n;
-    char *text = load("alex-chen.json", TL_MAX_RESUME_BYTES, &n);
-    assert_int_equal(tl_resume_parse(text, n, TL_FORMAT_AUTO, &f->r, NULL), TL_OK);
-    free(text);
-    text = load("senior-backend-engineer.txt", TL_MAX_JOB_BYTES, &n);
-    assert_int_equal(tl_job_parse(text, n, f->terms, &f->j, NULL), TL_OK);
-    free(text);
+    f->r = tf_resume("alex-chen.json");
+    f->j = tf_job(f->terms, "senior-backend-engineer.txt");
     assert_int_equal(tl_io_create(&f->io, NULL), TL_OK);
     tl_engine_opts eo;
     tl_engine_opts_default(&eo);

@@ -29,6 +29,8 @@
 #include "util/file.h"
 #include "util/limits.h"
 
+#include "test_fixtures.h"
+
 #define KEY "sk-test-0123456789abcdef"
 #define WAIT_S 60
 
@@ -155,26 +157,13 @@ typedef struct fx {
     char url[128];
 } fx;
 
-static void *load(const char *name, size_t max, size_t *n)
-{
-    char path[512], *text = NULL;
-    snprintf(path, sizeof path, "%s/%s", TL_TEST_DATA, name);
-    assert_int_equal(tl_file_read(path, max, &text, n), TL_OK);
-    return text;
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
     assert_int_equal(tl_terms_load_default(&f->terms), TL_OK);
-    size_t n;
-    char *text = load("alex-chen.json", TL_MAX_RESUME_BYTES, &n);
-    assert_int_equal(tl_resume_parse(text, n, TL_FORMAT_AUTO, &f->r, NULL), TL_OK);
-    free(text);
-    text = load("senior-backend-engineer.txt", TL_MAX_JOB_BYTES, &n);
-    assert_int_equal(tl_job_parse(text, n, f->terms, &f->j, NULL), TL_OK);
-    free(text);
+    f->r = tf_resume("alex-chen.json");
+    f->j = tf_job(f->terms, "senior-backend-engineer.txt");
     assert_int_equal(tl_prompt_ctx_create(f->r, f->j, f->terms, TL_STRENGTH_BALANCED, &f->ctx),
                      TL_OK);
     f->task = (tl_prompt_task){"w0", {TL_TARGET_ENTRY, 0, 0, 0, 0}};
@@ -785,16 +774,9 @@ static void test_openai_batch_every_fixture(void **state)
     static const char *const jobs[] = {"senior-backend-engineer.txt", "icu-registered-nurse.txt",
                                        "product-marketing-manager.txt", "analytics-engineer.txt"};
     for (size_t ri = 0; ri < 3; ri++) {
-        size_t n;
-        char *text = load(resumes[ri], TL_MAX_RESUME_BYTES, &n);
-        tl_resume *r = NULL;
-        assert_int_equal(tl_resume_parse(text, n, TL_FORMAT_AUTO, &r, NULL), TL_OK);
-        free(text);
+        tl_resume *r = tf_resume(resumes[ri]);
         for (size_t ji = 0; ji < 4; ji++) {
-            text = load(jobs[ji], TL_MAX_JOB_BYTES, &n);
-            tl_job *j = NULL;
-            assert_int_equal(tl_job_parse(text, n, f->terms, &j, NULL), TL_OK);
-            free(text);
+            tl_job *j = tf_job(f->terms, jobs[ji]);
             for (int s = TL_STRENGTH_CONSERVATIVE; s <= TL_STRENGTH_EXTENSIVE; s++)
                 batch_one(f, r, j, (tl_strength)s);
             tl_job_free(j);
