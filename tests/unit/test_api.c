@@ -1285,10 +1285,7 @@ static void test_body_limit(void **state)
     tl_server_opts o = {.max_body = 1024};
     fixture *f = start_with(&o, NULL);
     char big[4096];
-    memset(big, ' ', sizeof big - 1);
-    big[0] = '{';
-    big[sizeof big - 3] = '}';
-    big[sizeof big - 1] = '\0';
+    padded_object(big, sizeof big);
     resp r = post(f, "/api/v1/resumes", big);
     expect(&r, 413, "too_large");
     resp_free(&r);

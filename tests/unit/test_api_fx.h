@@ -265,4 +265,14 @@ static inline void expect_header(const resp *r, const char *name, const char *wa
         fail_msg("%s: '%s', want '%s'", name, v, want);
 }
 
+/* A JSON object of n - 1 bytes, mostly spaces: a body over a small
+ * max_body. */
+static inline void padded_object(char *buf, size_t n)
+{
+    memset(buf, ' ', n - 1);
+    buf[0] = '{';
+    buf[n - 3] = '}';
+    buf[n - 1] = '\0';
+}
+
 #endif
