@@ -93,11 +93,6 @@ static tl_err put_u64(tl_buf *b, uint64_t v)
     return put_bytes(b, &v, sizeof v);
 }
 
-static size_t range_end(const tl_entry *en, const tl_target *tg)
-{
-    return tg->bullet_to && tg->bullet_to < en->n_bullets ? tg->bullet_to : en->n_bullets;
-}
-
 typedef struct text_sink {
     tl_buf *b;
     tl_err err;
@@ -128,10 +123,10 @@ static tl_err put_content(tl_buf *b, const tl_resume *r, const tl_target *tg)
     for (size_t i = 0; !err && i < sizeof fixed / sizeof fixed[0]; i++)
         err = put_str(b, fixed[i]);
     if (!err)
-        err = put_u64(b, ((uint64_t)tg->bullet_from << 32) | range_end(en, tg));
+        err = put_u64(b, ((uint64_t)tg->bullet_from << 32) | tl_target_bullet_end(tg, en));
     if (!err && tg->bullet_from == 0)
         err = put_str(b, en->summary);
-    for (size_t i = tg->bullet_from; !err && i < range_end(en, tg); i++)
+    for (size_t i = tg->bullet_from; !err && i < tl_target_bullet_end(tg, en); i++)
         err = put_str(b, en->bullets[i]);
     return err;
 }
@@ -171,7 +166,7 @@ static tl_err put_job_part(tl_buf *b, const eng_job *j, const tl_target *tg)
         mark_text(&k, en->title);
         if (tg->bullet_from == 0)
             mark_text(&k, en->summary);
-        for (size_t i = tg->bullet_from; i < range_end(en, tg); i++)
+        for (size_t i = tg->bullet_from; i < tl_target_bullet_end(tg, en); i++)
             mark_text(&k, en->bullets[i]);
         tl__free(tm);
     }
@@ -227,10 +222,10 @@ static tl_err snapshot(const tl_resume *out, const tl_target *tg, tl_buf *b)
     if (tg->kind == TL_TARGET_SUMMARY)
         return put_str(b, out->basics.summary);
     const tl_entry *en = &out->sections[tg->section].entries[tg->entry];
-    tl_err err = put_u64(b, range_end(en, tg) - tg->bullet_from);
+    tl_err err = put_u64(b, tl_target_bullet_end(tg, en) - tg->bullet_from);
     if (!err && tg->bullet_from == 0)
         err = put_str(b, en->summary);
-    for (size_t i = tg->bullet_from; !err && i < range_end(en, tg); i++)
+    for (size_t i = tg->bullet_from; !err && i < tl_target_bullet_end(tg, en); i++)
         err = put_str(b, en->bullets[i]);
     return err;
 }
@@ -287,7 +282,7 @@ static tl_err restore_entry(eng_task *t, reader *rd)
     if (!get_str(rd, &s, &n) || n != sizeof count)
         return TL_EFORMAT;
     memcpy(&count, s, sizeof count);
-    if (count != range_end(en, tg) - tg->bullet_from)
+    if (count != tl_target_bullet_end(tg, en) - tg->bullet_from)
         return TL_EFORMAT;
     char id[128];
     tl_err err = TL_OK;
@@ -297,7 +292,7 @@ static tl_err restore_entry(eng_task *t, reader *rd)
         snprintf(id, sizeof id, "%s[%zu].summary", j->r->sections[tg->section].key, tg->entry);
         err = restore_slot(t, &en->summary, orig->summary, id, s, n);
     }
-    for (size_t i = tg->bullet_from; !err && i < range_end(en, tg); i++) {
+    for (size_t i = tg->bullet_from; !err && i < tl_target_bullet_end(tg, en); i++) {
         if (!get_str(rd, &s, &n) || !s)
             return TL_EFORMAT;
         tl_resume_entry_id(j->r, tg->section, tg->entry, (int)i, id, sizeof id);

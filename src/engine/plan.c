@@ -46,11 +46,6 @@ static size_t slen(const char *s)
     return s ? strlen(s) : 0;
 }
 
-static size_t range_to(const tl_entry *e, const tl_target *t)
-{
-    return t->bullet_to && t->bullet_to < e->n_bullets ? t->bullet_to : e->n_bullets;
-}
-
 uint32_t tl_target_tokens(const tl_resume *r, const tl_target *t)
 {
     size_t bytes = 0;
@@ -61,7 +56,7 @@ uint32_t tl_target_tokens(const tl_resume *r, const tl_target *t)
         bytes = slen(e->title) + slen(e->org);
         if (t->bullet_from == 0)
             bytes += slen(e->summary);
-        for (size_t b = t->bullet_from; b < range_to(e, t); b++)
+        for (size_t b = t->bullet_from; b < tl_target_bullet_end(t, e); b++)
             bytes += slen(e->bullets[b]) + 1;
     }
     return (uint32_t)((bytes + 3) / 4 + TL_TASK_PROMPT_TOKENS);

@@ -751,7 +751,7 @@ static void snapshot_texts(eng_job *j, eng_task *t, eng_out *o)
     } else {
         en = &out->sections[tg->section].entries[tg->entry];
         from = tg->bullet_from < en->n_bullets ? tg->bullet_from : en->n_bullets;
-        to = tg->bullet_to && tg->bullet_to < en->n_bullets ? tg->bullet_to : en->n_bullets;
+        to = tl_target_bullet_end(tg, en);
         summary = from == 0 ? en->summary : NULL;
     }
     size_t n = to - from, bytes = n * sizeof(char *) + opt_len(summary);

@@ -507,7 +507,7 @@ static json_t *target_text(const tl_resume *r, const tl_target *tg)
         return r->basics.summary ? json_string(r->basics.summary) : json_null();
     const tl_entry *en = &r->sections[tg->section].entries[tg->entry];
     size_t from = tg->bullet_from < en->n_bullets ? tg->bullet_from : en->n_bullets;
-    size_t to = tg->bullet_to && tg->bullet_to < en->n_bullets ? tg->bullet_to : en->n_bullets;
+    size_t to = tl_target_bullet_end(tg, en);
     if (from == to)
         return from == 0 && en->summary ? json_string(en->summary) : json_null();
     json_t *a = json_array();

@@ -937,7 +937,7 @@ static tl_err check_entry(target_check *tc, const tl_resume *tailored, const tl_
         entry_keywords(g, oe, tc->tm, has);
         tc->entry_kw = has;
     }
-    size_t to = t->bullet_to && t->bullet_to < te->n_bullets ? t->bullet_to : te->n_bullets;
+    size_t to = tl_target_bullet_end(t, te);
     if (!e && t->bullet_from == 0) {
         fmt_into(bid, sizeof bid, "%s.summary", id);
         e = check_field(tc, te->summary, bid);

@@ -749,7 +749,7 @@ static tl_err tailor_entry(const tl_local_ctx *c, const tl_target *t, tl_resume 
         c,  out, t->section, t->entry, &sec->entries[t->entry], 0, 0, sec->kind == TL_SEC_SKILLS,
         ch, NULL};
     j.from = t->bullet_from;
-    j.to = t->bullet_to && t->bullet_to < j.e->n_bullets ? t->bullet_to : j.e->n_bullets;
+    j.to = tl_target_bullet_end(t, j.e);
     if (j.from > j.to)
         return TL_EINVAL;
     tl_err e = TL_ENOMEM;

@@ -52,6 +52,13 @@ typedef struct tl_target {
     size_t bullet_from, bullet_to;
 } tl_target;
 
+/* Where t's bullets end in entry e: bullet_to, or e's last bullet when
+ * bullet_to is 0 or past it. */
+static inline size_t tl_target_bullet_end(const tl_target *t, const tl_entry *e)
+{
+    return t->bullet_to && t->bullet_to < e->n_bullets ? t->bullet_to : e->n_bullets;
+}
+
 /* Entries with more bullets than this are split into groups of
  * TL_LOCAL_GROUP bullets, so that no task dominates. */
 #define TL_LOCAL_SPLIT_OVER 12
