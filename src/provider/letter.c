@@ -16,6 +16,7 @@
 #include "provider/prompt_int.h"
 #include "tailor/match.h"
 #include "util/buf.h"
+#include "util/deadline.h"
 #include "util/limits.h"
 #include "util/str.h"
 
@@ -349,25 +350,12 @@ static void on_answer(void *ud, const tl_chat_response *resp)
     pthread_mutex_unlock(&w->m);
 }
 
-static struct timespec deadline_in(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /* Waits for the call's answer; past wait_ms it is cancelled, and its
  * callback (which the provider runs exactly once, with CANCELLED when it
  * had not answered) is still waited for, so that w outlives it. */
 static void wait_answer(waiter *w, tl_provider *p, uint64_t id, int wait_ms)
 {
-    struct timespec until = deadline_in(wait_ms);
+    struct timespec until = tl_deadline_after_ms(wait_ms);
     pthread_mutex_lock(&w->m);
     int rc = 0;
     while (!w->done && rc != ETIMEDOUT)

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "server/server_int.h"
+#include "util/deadline.h"
 #include "util/log.h"
 
 struct tl_follow {
@@ -26,19 +27,6 @@ struct tl_follow {
     tl_sjob **jobs; /* a reference each */
     size_t n, cap;
 };
-
-static struct timespec after_ms(int ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
 
 /* f->mu held: drops follower i (the registry's reference). */
 static void drop(tl_follow *f, size_t i)
@@ -78,7 +66,7 @@ static void *follow_main(void *arg)
             pthread_cond_wait(&f->cv, &f->mu);
             continue;
         }
-        struct timespec until = after_ms(f->poll_ms);
+        struct timespec until = tl_deadline_after_ms(f->poll_ms);
         while (!f->stop && pthread_cond_timedwait(&f->cv, &f->mu, &until) == 0)
             ;
         if (f->stop)

@@ -21,6 +21,7 @@
 #include "tailor/advice.h"
 #include "tailor/local.h"
 #include "tailor/tailor.h"
+#include "util/deadline.h"
 #include "util/log.h"
 
 typedef struct sse_event {
@@ -1350,14 +1351,7 @@ tl_err tl_jobq_cancel(tl_jobq *q, int64_t id)
 
 bool tl_jobq_wait_idle(tl_jobq *q, int timeout_ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = tl_deadline_after_ms(timeout_ms);
     pthread_mutex_lock(&q->mu);
     int rc = 0;
     while ((q->n_queued > 0 || q->n_running > 0) && rc == 0)

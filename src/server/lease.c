@@ -11,20 +11,8 @@
 #include <time.h>
 
 #include "server/server_int.h"
+#include "util/deadline.h"
 #include "util/log.h"
-
-static struct timespec after_ms(int64_t ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += (time_t)(ms / 1000);
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
 
 static void tick(tl_server *s)
 {
@@ -42,7 +30,7 @@ static void *lease_main(void *arg)
     int64_t every = s->lease_ms / 3 > 10 ? s->lease_ms / 3 : 10;
     pthread_mutex_lock(&s->lease_mu);
     while (!s->lease_stop) {
-        struct timespec until = after_ms(every);
+        struct timespec until = tl_deadline_after_ms(every);
         while (!s->lease_stop && pthread_cond_timedwait(&s->lease_cv, &s->lease_mu, &until) == 0)
             ;
         if (s->lease_stop)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "util/deadline.h"
+
 enum { N_OUTCOMES = TL_CALL_CANCELLED + 1 };
 
 /* Upper bounds of the latency buckets, in seconds (+Inf is implicit). */
@@ -159,13 +161,7 @@ void tl__provstats_quiesce(tl_provider *p)
         for (size_t i = 0; i < n; i++)
             tl_provider_cancel(c->inner, ids[i]);
         pthread_mutex_lock(&c->mu);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 20 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = tl_deadline_after_ms(20);
         if (c->n_calls > 0)
             pthread_cond_timedwait(&c->idle, &c->mu, &until);
     }
