@@ -83,6 +83,17 @@ static const char *query(tl_req *r, const char *key)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+/* A page size named p (NULL: none given, *paper untouched); false
+ * (answered) when it is not one. */
+static bool parse_paper(tl_req *r, const char *p, tl_pdf_paper *paper, enum MHD_Result *rc)
+{
+    if (p && tl_pdf_paper_parse(p, paper) != TL_OK) {
+        *rc = tl__reply_error(r, 400, "invalid_paper", "paper must be a4 or letter, not '%s'", p);
+        return false;
+    }
+    return true;
+}
+
 /* format, paper and template of the query; false (answered) when one is
  * not known. */
 static bool export_options(tl_req *r, const out_format **f, tl_pdf_opts *po, enum MHD_Result *rc)
@@ -100,11 +111,8 @@ static bool export_options(tl_req *r, const out_format **f, tl_pdf_opts *po, enu
         return false;
     }
     memset(po, 0, sizeof *po);
-    if (paper && tl_pdf_paper_parse(paper, &po->paper) != TL_OK) {
-        *rc =
-            tl__reply_error(r, 400, "invalid_paper", "paper must be a4 or letter, not '%s'", paper);
+    if (!parse_paper(r, paper, &po->paper, rc))
         return false;
-    }
     if (tmpl && tl_pdf_template_parse(tmpl, &po->tmpl) != TL_OK) {
         *rc = tl__reply_error(r, 400, "invalid_template",
                               "template must be classic or two-column, not '%s'", tmpl);
@@ -190,10 +198,8 @@ static bool letter_paper(tl_req *r, json_t *body, const out_format *f, tl_pdf_pa
     *paper = TL_PDF_A4;
     if (!p)
         return true;
-    if (tl_pdf_paper_parse(p, paper) != TL_OK) {
-        *rc = tl__reply_error(r, 400, "invalid_paper", "paper must be a4 or letter, not '%s'", p);
+    if (!parse_paper(r, p, paper, rc))
         return false;
-    }
     if (f->kind != OUT_PDF) {
         *rc = tl__reply_error(r, 400, "invalid_option", "paper only applies to format=pdf");
         return false;
